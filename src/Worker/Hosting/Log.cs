@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Logging;
+
+namespace Watchtower.Worker.Hosting;
+
+/// <summary>Log messages of the worker host. Ids 2000-2999 belong to this project.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(2000, LogLevel.Warning, "Temporal at {Address} is not reachable (attempt {Attempt}): {Cause}. Retrying in {Delay:0.#} s", EventName = "ConnectFailed")]
+    public static partial void ConnectFailed(ILogger logger, string address, int attempt, string cause, double delay);
+
+    [LoggerMessage(2001, LogLevel.Information, "Connected to Temporal at {Address}, namespace {Namespace}", EventName = "Connected")]
+    public static partial void Connected(ILogger logger, string address, string @namespace);
+
+    [LoggerMessage(2002, LogLevel.Information, "Worker polling task queue {TaskQueue}", EventName = "WorkerPolling")]
+    public static partial void WorkerPolling(ILogger logger, string taskQueue);
+
+    [LoggerMessage(2003, LogLevel.Warning, "Worker on task queue {TaskQueue} stopped: {Cause}. Restarting in {Delay:0.#} s", EventName = "WorkerFaulted")]
+    public static partial void WorkerFaulted(ILogger logger, string taskQueue, string cause, double delay);
+
+    [LoggerMessage(2004, LogLevel.Information, "Worker on task queue {TaskQueue} drained and stopped", EventName = "WorkerStopped")]
+    public static partial void WorkerStopped(ILogger logger, string taskQueue);
+
+    [LoggerMessage(2005, LogLevel.Information, "No Temporal address configured; using the server already listening on {Address}", EventName = "UsingExistingLocalServer")]
+    public static partial void UsingExistingLocalServer(ILogger logger, string address);
+
+    [LoggerMessage(2006, LogLevel.Information, "No Temporal address configured; starting a local dev server with {Cli} (database {Database})", EventName = "StartingDevServer")]
+    public static partial void StartingDevServer(ILogger logger, string cli, string database);
+
+    [LoggerMessage(2007, LogLevel.Information, "Temporal dev server ready: gRPC {Address}, Web UI {UiUrl}", EventName = "DevServerStarted")]
+    public static partial void DevServerStarted(ILogger logger, string address, string uiUrl);
+
+    [LoggerMessage(2008, LogLevel.Information, "Start a pipeline from another terminal:\n  {Command}", EventName = "StartCommandHint")]
+    public static partial void StartCommandHint(ILogger logger, string command);
+
+    [LoggerMessage(2009, LogLevel.Warning, "The Temporal CLI was not found (TEMPORAL_CLI_PATH, PATH, .tools/bin); the SDK will try to download the dev server", EventName = "CliNotFound")]
+    public static partial void CliNotFound(ILogger logger);
+
+    [LoggerMessage(2010, LogLevel.Information, "Stopping the local Temporal dev server", EventName = "StoppingDevServer")]
+    public static partial void StoppingDevServer(ILogger logger);
+}

@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Temporalio.Client;
+
+namespace Watchtower.Worker.Hosting;
+
+/// <summary>
+/// Connects to Temporal, retrying with capped exponential backoff and one log line per failed
+/// attempt, instead of letting a raw transport error stop the host.
+/// </summary>
+internal sealed class TemporalConnection(
+    ConnectionSettings settings,
+    LocalTemporalServer localServer,
+    IOptions<PipelineWorkerOptions> options,
+    ILoggerFactory loggerFactory,
+    TimeProvider timeProvider) : IDisposable
+{
+    private readonly ILogger logger = loggerFactory.CreateLogger<TemporalConnection>();
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private ITemporalClient? client;
+
+    /// <summary>Gets the address in use, once known.</summary>
+    public string? Address { get; private set; }
+
+    /// <summary>Returns the connected client, connecting (and retrying) on first use.</summary>
+    /// <param name="cancellationToken">Stops retrying.</param>
+    /// <returns>The client.</returns>
+    public async Task<ITemporalClient> GetClientAsync(CancellationToken cancellationToken)
+    {
+        if (client is { } ready)
+        {
+            return ready;
+        }
+
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return client ??= await ConnectWithRetryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public void Dispose() => gate.Dispose();
+
+    private async Task<ITemporalClient> ConnectWithRetryAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var address = settings.IsLocal ? localServer.Address : settings.ConnectOptions.TargetHost!;
+            try
+            {
+                if (settings.IsLocal)
+                {
+                    address = await localServer.EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                var connectOptions = (TemporalClientConnectOptions)settings.ConnectOptions.Clone();
+                connectOptions.TargetHost = address;
+                connectOptions.LoggerFactory = loggerFactory;
+                var connected = await TemporalClient.ConnectAsync(connectOptions).ConfigureAwait(false);
+                Address = address;
+                Log.Connected(logger, address, settings.Namespace);
+                return connected;
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                var delay = Backoff.Delay(options.Value.ConnectRetry, attempt);
+                Log.ConnectFailed(logger, address, attempt, Describe(e), delay.TotalSeconds);
+                await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>One line about a failure: the innermost message, never a stack trace or a credential.</summary>
+    /// <param name="exception">The failure.</param>
+    /// <returns>The message.</returns>
+    internal static string Describe(Exception exception)
+    {
+        var inner = exception;
+        while (inner.InnerException is not null)
+        {
+            inner = inner.InnerException;
+        }
+
+        var message = inner.Message.ReplaceLineEndings(" ");
+        return inner == exception ? message : $"{exception.Message.ReplaceLineEndings(" ")} ({message})";
+    }
+}

@@ -1,0 +1,127 @@
+using System.Security.Cryptography;
+using System.Text;
+using Temporalio.Activities;
+
+namespace Watchtower.Workflows.Documents;
+
+/// <summary>Activities of the document pipeline. Registered through DI with their dependencies.</summary>
+/// <param name="index">Where published documents go.</param>
+/// <param name="timeProvider">Clock for the publish pacing, replaceable in tests.</param>
+public sealed class DocumentActivities(IDocumentIndex index, TimeProvider timeProvider)
+{
+    private static readonly (string Category, string[] Keywords)[] Categories =
+    [
+        ("invoice", ["invoice", "amount due", "bill to", "vat"]),
+        ("receipt", ["receipt", "paid", "thank you for your purchase"]),
+        ("contract", ["agreement", "contract", "party", "hereby"]),
+        ("report", ["report", "summary", "quarter", "findings"]),
+    ];
+
+    /// <summary>Analyses one document: category, word count and content hash.</summary>
+    /// <param name="document">A validated document.</param>
+    /// <returns>The analysis.</returns>
+    [Activity("analyzeDocument")]
+    public static DocumentAnalysis AnalyzeDocument(DocumentInput document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var content = document.Content ?? string.Empty;
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(content)));
+        return new DocumentAnalysis(
+            document.Id ?? string.Empty,
+            string.IsNullOrWhiteSpace(document.Title) ? document.Id ?? string.Empty : document.Title,
+            Classify(content),
+            CountWords(content),
+            hash);
+    }
+
+    /// <summary>
+    /// Publishes documents to the index, one at a time with a pause between them. Heartbeats its
+    /// progress so a retry resumes where the last attempt stopped, and stops promptly when cancelled.
+    /// </summary>
+    /// <param name="request">What to publish.</param>
+    /// <returns>How many documents the index holds for the pipeline afterwards.</returns>
+    [Activity("publishDocuments")]
+    public async Task<int> PublishAsync(PublishRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var context = ActivityExecutionContext.Current;
+        var start = context.Info.HeartbeatDetails.Count > 0
+            ? await context.Info.HeartbeatDetailAtAsync<int>(0).ConfigureAwait(false)
+            : 0;
+        if (start > 0)
+        {
+            Log.PublishResumed(context.Logger, start, request.Documents.Count, context.Info.Attempt);
+        }
+
+        var delay = TimeSpan.FromMilliseconds(request.DelayMs);
+        for (var i = start; i < request.Documents.Count; i++)
+        {
+            context.CancellationToken.ThrowIfCancellationRequested();
+            await index.UpsertAsync(request.PipelineName, request.Documents[i], context.CancellationToken).ConfigureAwait(false);
+
+            // Progress is the number of documents already in the index: the resume point of a retry.
+            context.Heartbeat(i + 1);
+            if (delay > TimeSpan.Zero && i + 1 < request.Documents.Count)
+            {
+                await Task.Delay(delay, timeProvider, context.CancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return index.Count(request.PipelineName);
+    }
+
+    /// <summary>Counts whitespace-separated words.</summary>
+    /// <param name="content">Text to count.</param>
+    /// <returns>The number of words.</returns>
+    public static int CountWords(string content)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var words = 0;
+        var inWord = false;
+        foreach (var c in content)
+        {
+            if (char.IsWhiteSpace(c))
+            {
+                inWord = false;
+            }
+            else if (!inWord)
+            {
+                inWord = true;
+                words++;
+            }
+        }
+
+        return words;
+    }
+
+    /// <summary>Picks the category whose keywords occur most often; "other" when none occurs.</summary>
+    /// <param name="content">Text to classify.</param>
+    /// <returns>The category name.</returns>
+    public static string Classify(string content)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var best = "other";
+        var bestScore = 0;
+        foreach (var (category, keywords) in Categories)
+        {
+            var score = 0;
+            foreach (var keyword in keywords)
+            {
+                for (var at = content.IndexOf(keyword, StringComparison.OrdinalIgnoreCase);
+                     at >= 0;
+                     at = content.IndexOf(keyword, at + keyword.Length, StringComparison.OrdinalIgnoreCase))
+                {
+                    score++;
+                }
+            }
+
+            if (score > bestScore)
+            {
+                best = category;
+                bestScore = score;
+            }
+        }
+
+        return best;
+    }
+}

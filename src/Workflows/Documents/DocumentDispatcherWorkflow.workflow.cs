@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Temporalio.Exceptions;
+using Temporalio.Workflows;
+
+namespace Watchtower.Workflows.Documents;
+
+/// <summary>
+/// A long-running dispatcher: receives pipeline requests by the <c>submit</c> signal, starts a
+/// <see cref="DocumentPipelineWorkflow"/> child for each, and continues as new before its history
+/// grows large, carrying pending requests and counters over.
+/// </summary>
+[Workflow("DocumentDispatcher")]
+public sealed partial class DocumentDispatcherWorkflow
+{
+    /// <summary>Default history size that triggers continue-as-new.</summary>
+    public const int DefaultMaxHistoryEvents = 2000;
+
+    private readonly Queue<DispatchRequest> pending = new();
+    private DispatcherTotals totals = new(0, 0, 0, 0);
+    private string? lastRejection;
+
+    /// <summary>Gets the dispatcher's counters and queue length.</summary>
+    [WorkflowQuery("status")]
+    public DispatcherStatus Status => new(totals, pending.Count, lastRejection, Workflow.CurrentHistoryLength);
+
+    /// <summary>Runs until cancelled, continuing as new whenever history reaches the bound.</summary>
+    /// <param name="input">Settings, and state carried over from the previous run.</param>
+    /// <returns>Never completes normally; ends by continue-as-new or cancellation.</returns>
+    [WorkflowRun]
+    public async Task RunAsync(DispatcherInput? input = null)
+    {
+        if (input?.DecodeError is { } decodeError)
+        {
+            throw new ApplicationFailureException(
+                "Invalid DocumentDispatcher input: " + decodeError, DocumentPipelineWorkflow.InvalidInputErrorType, nonRetryable: true);
+        }
+
+        var maxHistoryEvents = input?.MaxHistoryEvents ?? DefaultMaxHistoryEvents;
+        if (maxHistoryEvents is < 20 or > 50_000)
+        {
+            throw new ApplicationFailureException(
+                string.Create(CultureInfo.InvariantCulture, $"Invalid DocumentDispatcher input: 'maxHistoryEvents' must be between 20 and 50000 (got {maxHistoryEvents})"),
+                DocumentPipelineWorkflow.InvalidInputErrorType,
+                nonRetryable: true);
+        }
+
+        totals = (input?.Totals ?? totals) with { Generation = (input?.Totals?.Generation ?? 0) + 1 };
+        foreach (var carried in input?.Pending ?? [])
+        {
+            pending.Enqueue(carried);
+        }
+
+        while (true)
+        {
+            UpdateDetails();
+            await Workflow.WaitConditionAsync(() => pending.Count > 0 || ShouldContinueAsNew(maxHistoryEvents));
+            if (ShouldContinueAsNew(maxHistoryEvents))
+            {
+                // Handlers that are still running would be cut off by continue-as-new.
+                await Workflow.WaitConditionAsync(() => Workflow.AllHandlersFinished);
+                Log.DispatcherContinuingAsNew(Workflow.Logger, Workflow.CurrentHistoryLength, pending.Count);
+                var next = new DispatcherInput(maxHistoryEvents, [.. pending], totals);
+                throw Workflow.CreateContinueAsNewException((DocumentDispatcherWorkflow wf) => wf.RunAsync(next));
+            }
+
+            await DispatchAsync(pending.Dequeue());
+        }
+    }
+
+    /// <summary>Queues a pipeline request. Invalid requests are counted and logged, never fatal.</summary>
+    /// <param name="request">The request.</param>
+    /// <returns>A completed task.</returns>
+    [WorkflowSignal("submit")]
+    public Task SubmitAsync(DispatchRequest request)
+    {
+        if (ValidateRequest(request) is { } error)
+        {
+            lastRejection = error;
+            totals = totals with { Rejected = totals.Rejected + 1 };
+            Log.DispatchRejected(Workflow.Logger, error);
+            UpdateDetails();
+            return Task.CompletedTask;
+        }
+
+        pending.Enqueue(request);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Returns why a request cannot be dispatched, or null.</summary>
+    /// <param name="request">The request.</param>
+    /// <returns>The reason, or null when valid.</returns>
+    public static string? ValidateRequest(DispatchRequest? request)
+    {
+        if (request is null)
+        {
+            return "request is required";
+        }
+
+        if (request.DecodeError is { } decodeError)
+        {
+            return decodeError;
+        }
+
+        if (string.IsNullOrWhiteSpace(request.RequestId) || !RequestIdPattern().IsMatch(request.RequestId))
+        {
+            return "'requestId' is required: 1-100 letters, digits, '.', '_' or '-'";
+        }
+
+        return DocumentPipelineInputValidator.Validate(request.Pipeline) is { } error ? "'pipeline': " + error : null;
+    }
+
+    private static bool ShouldContinueAsNew(int maxHistoryEvents) =>
+        Workflow.CurrentHistoryLength >= maxHistoryEvents || Workflow.ContinueAsNewSuggested;
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,100}$", RegexOptions.CultureInvariant)]
+    private static partial Regex RequestIdPattern();
+
+    private async Task DispatchAsync(DispatchRequest request)
+    {
+        var pipeline = request.Pipeline!;
+        try
+        {
+            // The request id names the child, so the server itself refuses to run a request twice.
+            // Abandon: children outlive this run when it continues as new.
+            await Workflow.StartChildWorkflowAsync(
+                (DocumentPipelineWorkflow wf) => wf.RunAsync(pipeline),
+                new ChildWorkflowOptions
+                {
+                    Id = $"{Workflow.Info.WorkflowId}-{request.RequestId}",
+                    ParentClosePolicy = ParentClosePolicy.Abandon,
+                    StaticSummary = $"Pipeline {pipeline.Name} from dispatcher request {request.RequestId}",
+                });
+            totals = totals with { Dispatched = totals.Dispatched + 1 };
+        }
+        catch (WorkflowAlreadyStartedException)
+        {
+            totals = totals with { Duplicates = totals.Duplicates + 1 };
+            Log.DispatchDuplicate(Workflow.Logger, request.RequestId!);
+        }
+    }
+
+    private void UpdateDetails() =>
+        Workflow.CurrentDetails = string.Create(
+            CultureInfo.InvariantCulture,
+            $"**Dispatched:** {totals.Dispatched} pipelines\n\n**Pending:** {pending.Count}\n\n**Rejected:** {totals.Rejected} · **Duplicates:** {totals.Duplicates}\n\n**Run:** {totals.Generation} (continues as new at history bound)");
+}

@@ -1,0 +1,220 @@
+using System.Globalization;
+using System.Text;
+using Temporalio.Common;
+using Temporalio.Exceptions;
+using Temporalio.Workflows;
+
+namespace Watchtower.Workflows.Documents;
+
+/// <summary>
+/// The document pipeline: validates its input, analyses documents in child batch workflows, waits
+/// for a reviewer (a durable timer auto-approves), then publishes with a long heartbeating activity.
+/// Progress is readable through the <c>progress</c> query, the workflow's current details in the
+/// Web UI, and the result.
+/// </summary>
+[Workflow("DocumentPipeline")]
+public sealed class DocumentPipelineWorkflow
+{
+    /// <summary>Failure type of a run whose input was invalid.</summary>
+    public const string InvalidInputErrorType = "InvalidInput";
+
+    /// <summary>Failure type of a run a reviewer rejected.</summary>
+    public const string RejectedErrorType = "Rejected";
+
+    private static readonly RetryPolicy PublishRetry = new()
+    {
+        InitialInterval = TimeSpan.FromMilliseconds(500),
+        BackoffCoefficient = 2,
+        MaximumInterval = TimeSpan.FromSeconds(30),
+    };
+
+    private readonly List<DocumentInput> documents = [];
+    private readonly HashSet<string> documentIds = new(StringComparer.Ordinal);
+    private string name = string.Empty;
+    private PipelineStage stage = PipelineStage.Validating;
+    private int analyzed;
+    private int batchesCompleted;
+    private int batchSize = DocumentPipelineInputValidator.DefaultBatchSize;
+    private DateTime? reviewDeadline;
+    private ReviewDecision? decision;
+    private string? approvedBy;
+
+    /// <summary>Gets the run's live progress.</summary>
+    [WorkflowQuery("progress")]
+    public PipelineProgress Progress =>
+        new(stage, documents.Count, analyzed, batchesCompleted, reviewDeadline, approvedBy);
+
+    /// <summary>Runs the pipeline.</summary>
+    /// <param name="input">The pipeline input.</param>
+    /// <returns>What was published.</returns>
+    [WorkflowRun]
+    public async Task<DocumentPipelineResult> RunAsync(DocumentPipelineInput? input = null)
+    {
+        if ((input?.DecodeError ?? DocumentPipelineInputValidator.Validate(input)) is { } error)
+        {
+            Log.PipelineInputRejected(Workflow.Logger, error);
+            throw new ApplicationFailureException(
+                "Invalid DocumentPipeline input: " + error, InvalidInputErrorType, nonRetryable: true);
+        }
+
+        name = input!.Name!;
+        batchSize = input.BatchSize ?? DocumentPipelineInputValidator.DefaultBatchSize;
+        Accept(input.Documents!);
+        SetStage(PipelineStage.Analyzing);
+
+        // Updates may add documents while this loop runs, so the count is re-read every batch.
+        var analyses = new List<DocumentAnalysis>(documents.Count);
+        while (analyzed < documents.Count)
+        {
+            var batchNumber = batchesCompleted + 1;
+            var batch = documents.GetRange(analyzed, Math.Min(batchSize, documents.Count - analyzed));
+            var result = await Workflow.ExecuteChildWorkflowAsync(
+                (DocumentBatchWorkflow wf) => wf.RunAsync(new DocumentBatchInput(name, batchNumber, batch)),
+                new ChildWorkflowOptions
+                {
+                    Id = string.Create(CultureInfo.InvariantCulture, $"{Workflow.Info.WorkflowId}/batch-{batchNumber}"),
+                    StaticSummary = string.Create(CultureInfo.InvariantCulture, $"Batch {batchNumber} of {name}: {batch.Count} documents"),
+                });
+            analyses.AddRange(result.Documents);
+            analyzed += batch.Count;
+            batchesCompleted++;
+            SetStage(PipelineStage.Analyzing);
+        }
+
+        await AwaitReviewAsync(input.ReviewWindowSeconds ?? DocumentPipelineInputValidator.DefaultReviewWindowSeconds);
+
+        SetStage(PipelineStage.Publishing);
+        var published = await Workflow.ExecuteActivityAsync(
+            (DocumentActivities a) => a.PublishAsync(
+                new PublishRequest(name, analyses, input.PublishDelayMs ?? DocumentPipelineInputValidator.DefaultPublishDelayMs)),
+            new ActivityOptions
+            {
+                StartToCloseTimeout = TimeSpan.FromMinutes(30),
+                HeartbeatTimeout = TimeSpan.FromSeconds(5),
+                RetryPolicy = PublishRetry,
+                Summary = string.Create(CultureInfo.InvariantCulture, $"Publish {analyses.Count} documents"),
+            });
+
+        SetStage(PipelineStage.Completed);
+
+        // Let an update that is still running finish before the run returns.
+        await Workflow.WaitConditionAsync(() => Workflow.AllHandlersFinished);
+        return new DocumentPipelineResult(
+            name, published, batchesCompleted, analyses.Sum(a => a.WordCount), CountCategories(analyses), approvedBy!);
+    }
+
+    /// <summary>A reviewer approves or rejects the run. Only the first decision counts.</summary>
+    /// <param name="review">The decision.</param>
+    /// <returns>A completed task.</returns>
+    [WorkflowSignal("review")]
+    public Task ReviewAsync(ReviewDecision review)
+    {
+        if (review?.DecodeError is not null || review is null)
+        {
+            Log.ReviewIgnored(Workflow.Logger, review?.DecodeError ?? "no decision given");
+            return Task.CompletedTask;
+        }
+
+        decision ??= review;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Adds documents while the pipeline is still analysing.</summary>
+    /// <param name="added">Documents to add.</param>
+    /// <returns>The number of documents in the run afterwards.</returns>
+    [WorkflowUpdate("addDocuments")]
+    public Task<int> AddDocumentsAsync(IReadOnlyList<DocumentInput> added)
+    {
+        Accept(added);
+        SetStage(stage);
+        return Task.FromResult(documents.Count);
+    }
+
+    /// <summary>Rejects additions that are invalid or come too late; a rejected update leaves no trace in history.</summary>
+    /// <param name="added">Documents to add.</param>
+    [WorkflowUpdateValidator(nameof(AddDocumentsAsync))]
+    public void ValidateAddDocuments(IReadOnlyList<DocumentInput> added)
+    {
+        if (stage != PipelineStage.Analyzing)
+        {
+            throw new ApplicationFailureException(
+                $"Documents can only be added while the pipeline is analyzing; it is {stage}.", InvalidInputErrorType);
+        }
+
+        if (DocumentPipelineInputValidator.ValidateDocuments(added, documentIds, documents.Count) is { } error)
+        {
+            throw new ApplicationFailureException("Invalid addDocuments request: " + error, InvalidInputErrorType);
+        }
+    }
+
+    private static Dictionary<string, int> CountCategories(List<DocumentAnalysis> analyses)
+    {
+        var categories = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        foreach (var analysis in analyses)
+        {
+            categories[analysis.Category] = categories.GetValueOrDefault(analysis.Category) + 1;
+        }
+
+        return new Dictionary<string, int>(categories, StringComparer.Ordinal);
+    }
+
+    private async Task AwaitReviewAsync(int windowSeconds)
+    {
+        var window = TimeSpan.FromSeconds(windowSeconds);
+        reviewDeadline = Workflow.UtcNow + window;
+        SetStage(PipelineStage.AwaitingReview);
+
+        // A zero window means no review: only a decision that already arrived counts.
+        if (window > TimeSpan.Zero)
+        {
+            await Workflow.WaitConditionAsync(() => decision is not null, window);
+        }
+
+        reviewDeadline = null;
+        if (decision is { Approved: false } rejected)
+        {
+            SetStage(PipelineStage.Rejected);
+            Log.PipelineRejected(Workflow.Logger);
+            throw new ApplicationFailureException(
+                $"Rejected by {rejected.Reviewer ?? "an anonymous reviewer"}: {rejected.Comment ?? "no reason given"}",
+                RejectedErrorType,
+                nonRetryable: true);
+        }
+
+        approvedBy = decision is null ? "auto-approved" : decision.Reviewer ?? "anonymous";
+    }
+
+    private void Accept(IReadOnlyList<DocumentInput> added)
+    {
+        foreach (var document in added)
+        {
+            documents.Add(document);
+            documentIds.Add(document.Id!);
+        }
+    }
+
+    private void SetStage(PipelineStage next)
+    {
+        var changed = next != stage;
+        stage = next;
+        var batchesLeft = (documents.Count - analyzed + batchSize - 1) / batchSize;
+        var details = new StringBuilder()
+            .Append(CultureInfo.InvariantCulture, $"**Stage:** {stage}\n\n")
+            .Append(CultureInfo.InvariantCulture, $"**Documents analysed:** {analyzed} of {documents.Count}\n\n")
+            .Append(CultureInfo.InvariantCulture, $"**Batches:** {batchesCompleted} of {batchesCompleted + batchesLeft} done");
+        if (stage == PipelineStage.AwaitingReview && reviewDeadline is { } deadline)
+        {
+            details.Append(CultureInfo.InvariantCulture, $"\n\n**Review:** send the `review` signal, or it auto-approves at {deadline:u}");
+        }
+        else if (approvedBy is not null)
+        {
+            details.Append(CultureInfo.InvariantCulture, $"\n\n**Approved by:** {approvedBy}");
+        }
+
+        Workflow.CurrentDetails = details.ToString();
+        if (changed)
+        {
+            Log.PipelineStageChanged(Workflow.Logger, stage, analyzed, documents.Count);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+namespace Watchtower.Workflows.Documents;
+
+/// <summary>Where published documents go: the search index downstream of the pipeline.</summary>
+public interface IDocumentIndex
+{
+    /// <summary>Writes or replaces one document. Idempotent, so a retried publish can repeat it safely.</summary>
+    /// <param name="pipelineName">Pipeline run the document belongs to.</param>
+    /// <param name="document">The analysed document.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>A task that completes when the document is stored.</returns>
+    /// <exception cref="DocumentIndexUnavailableException">The index is temporarily unavailable; retry later.</exception>
+    Task UpsertAsync(string pipelineName, DocumentAnalysis document, CancellationToken cancellationToken);
+
+    /// <summary>How many documents of <paramref name="pipelineName"/> are stored.</summary>
+    /// <param name="pipelineName">Pipeline run name.</param>
+    /// <returns>The number of stored documents.</returns>
+    int Count(string pipelineName);
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace Watchtower.Workflows;
+
+/// <summary>Log messages of the workflows and activities. Ids 1000-1999 belong to this project.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1000, LogLevel.Information, "Publish resumed after {Published} of {Total} documents (attempt {Attempt})", EventName = "PublishResumed")]
+    public static partial void PublishResumed(ILogger logger, int published, int total, int attempt);
+
+    [LoggerMessage(1001, LogLevel.Warning, "Pipeline input rejected: {Reason}", EventName = "PipelineInputRejected")]
+    public static partial void PipelineInputRejected(ILogger logger, string reason);
+
+    [LoggerMessage(1002, LogLevel.Information, "Pipeline {Stage}: {Analyzed} of {Total} documents analysed", EventName = "PipelineStageChanged")]
+    public static partial void PipelineStageChanged(ILogger logger, Documents.PipelineStage stage, int analyzed, int total);
+
+    [LoggerMessage(1003, LogLevel.Warning, "Review rejected the pipeline", EventName = "PipelineRejected")]
+    public static partial void PipelineRejected(ILogger logger);
+
+    [LoggerMessage(1004, LogLevel.Warning, "Dispatcher rejected a request: {Reason}", EventName = "DispatchRejected")]
+    public static partial void DispatchRejected(ILogger logger, string reason);
+
+    [LoggerMessage(1005, LogLevel.Information, "Dispatcher skipped request {RequestId}: already dispatched", EventName = "DispatchDuplicate")]
+    public static partial void DispatchDuplicate(ILogger logger, string requestId);
+
+    [LoggerMessage(1006, LogLevel.Information, "Dispatcher continuing as new after {HistoryLength} events with {Pending} pending", EventName = "DispatcherContinuingAsNew")]
+    public static partial void DispatcherContinuingAsNew(ILogger logger, int historyLength, int pending);
+
+    [LoggerMessage(1007, LogLevel.Warning, "Review signal ignored: {Reason}", EventName = "ReviewIgnored")]
+    public static partial void ReviewIgnored(ILogger logger, string reason);
+}
