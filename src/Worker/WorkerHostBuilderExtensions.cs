@@ -29,9 +29,14 @@ public static class WorkerHostBuilderExtensions
         services.AddSingleton<IValidateOptions<PipelineWorkerOptions>, PipelineWorkerOptionsValidator>();
 
         // Give in-flight activities their graceful timeout, plus a margin for the worker to report results.
+        // Read from configuration, not IOptions<PipelineWorkerOptions>: the host resolves HostOptions while
+        // it is built, and resolving the validated options there would fail Build() instead of StartAsync().
         services.AddOptions<HostOptions>()
-            .Configure<IOptions<PipelineWorkerOptions>>((host, worker) =>
-                host.ShutdownTimeout = worker.Value.GracefulShutdownTimeout + TimeSpan.FromSeconds(10));
+            .Configure<IConfiguration>((host, configuration) =>
+            {
+                var graceful = configuration.GetValue($"{PipelineWorkerOptions.SectionName}:{nameof(PipelineWorkerOptions.GracefulShutdownTimeout)}", TimeSpan.FromSeconds(30));
+                host.ShutdownTimeout = (graceful > TimeSpan.Zero ? graceful : TimeSpan.Zero) + TimeSpan.FromSeconds(10);
+            });
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IDocumentIndex, InMemoryDocumentIndex>();

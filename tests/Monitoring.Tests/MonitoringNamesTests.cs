@@ -1,5 +1,3 @@
-using Watchtower.Monitoring;
-
 namespace Watchtower.Monitoring.Tests;
 
 public sealed class MonitoringNamesTests
@@ -9,7 +7,8 @@ public sealed class MonitoringNamesTests
     {
         var assemblyName = typeof(MonitoringNames).Assembly.GetName().Name;
 
-        Assert.Equal(assemblyName, MonitoringNames.ActivitySourceName);
-        Assert.Equal(assemblyName, MonitoringNames.MeterName);
+        Assert.Equal("Watchtower.Monitoring", assemblyName);
+        Assert.Equal(MonitoringNames.ActivitySourceName, assemblyName);
+        Assert.Equal(MonitoringNames.MeterName, assemblyName);
     }
 }

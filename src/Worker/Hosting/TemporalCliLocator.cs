@@ -7,7 +7,7 @@ internal static class TemporalCliLocator
     /// <param name="configured">The <c>TEMPORAL_CLI_PATH</c> / <c>Temporal:DevServer:CliPath</c> value.</param>
     /// <param name="pathVariable">The PATH variable.</param>
     /// <param name="searchRoots">Folders whose ancestors may hold <c>.tools/bin</c>.</param>
-    /// <returns>A path to an existing file, or null.</returns>
+    /// <returns>The configured path as given (the options validator checks it exists), else a found file, or null.</returns>
     public static string? Locate(string? configured, string? pathVariable, IEnumerable<string> searchRoots)
     {
         if (!string.IsNullOrWhiteSpace(configured))

@@ -129,7 +129,7 @@ public sealed record DispatchRequest(string? RequestId, DocumentPipelineInput? P
 }
 
 /// <summary>Input of <see cref="DocumentDispatcherWorkflow"/>; also carries state across continue-as-new.</summary>
-/// <param name="MaxHistoryEvents">Continue as new once history reaches this many events (100-50000, default 2000).</param>
+/// <param name="MaxHistoryEvents">Continue as new once history reaches this many events (20-50000, default 2000).</param>
 /// <param name="Pending">Requests received but not yet dispatched (carried over by continue-as-new).</param>
 /// <param name="Totals">Counters carried over by continue-as-new.</param>
 public sealed record DispatcherInput(
@@ -147,11 +147,11 @@ public sealed record DispatcherInput(
 /// <param name="Rejected">Requests rejected as invalid.</param>
 /// <param name="Duplicates">Requests whose id had already been dispatched.</param>
 /// <param name="Generation">Runs of this dispatcher so far (1 for the first, +1 per continue-as-new).</param>
-public sealed record DispatcherTotals(int Dispatched, int Rejected, int Duplicates, int Generation);
+/// <param name="LastRejection">Why the last invalid request was rejected, if any.</param>
+public sealed record DispatcherTotals(int Dispatched, int Rejected, int Duplicates, int Generation, string? LastRejection = null);
 
 /// <summary>Returned by the dispatcher's <c>status</c> query.</summary>
 /// <param name="Totals">Counters across all runs.</param>
 /// <param name="Pending">Requests waiting to be dispatched.</param>
-/// <param name="LastRejection">Why the last invalid request was rejected, if any.</param>
 /// <param name="HistoryLength">Events in the current run's history.</param>
-public sealed record DispatcherStatus(DispatcherTotals Totals, int Pending, string? LastRejection, int HistoryLength);
+public sealed record DispatcherStatus(DispatcherTotals Totals, int Pending, int HistoryLength);

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using Temporalio.Activities;
 
 namespace Watchtower.Workflows.Documents;
@@ -7,14 +8,15 @@ namespace Watchtower.Workflows.Documents;
 /// <summary>Activities of the document pipeline. Registered through DI with their dependencies.</summary>
 /// <param name="index">Where published documents go.</param>
 /// <param name="timeProvider">Clock for the publish pacing, replaceable in tests.</param>
-public sealed class DocumentActivities(IDocumentIndex index, TimeProvider timeProvider)
+public sealed partial class DocumentActivities(IDocumentIndex index, TimeProvider timeProvider)
 {
-    private static readonly (string Category, string[] Keywords)[] Categories =
+    // Whole words only, so "vat" does not match "private" nor "report" match "reporter".
+    private static readonly (string Category, Regex Keywords)[] Categories =
     [
-        ("invoice", ["invoice", "amount due", "bill to", "vat"]),
-        ("receipt", ["receipt", "paid", "thank you for your purchase"]),
-        ("contract", ["agreement", "contract", "party", "hereby"]),
-        ("report", ["report", "summary", "quarter", "findings"]),
+        ("invoice", InvoiceKeywords()),
+        ("receipt", ReceiptKeywords()),
+        ("contract", ContractKeywords()),
+        ("report", ReportKeywords()),
     ];
 
     /// <summary>Analyses one document: category, word count and content hash.</summary>
@@ -104,17 +106,7 @@ public sealed class DocumentActivities(IDocumentIndex index, TimeProvider timePr
         var bestScore = 0;
         foreach (var (category, keywords) in Categories)
         {
-            var score = 0;
-            foreach (var keyword in keywords)
-            {
-                for (var at = content.IndexOf(keyword, StringComparison.OrdinalIgnoreCase);
-                     at >= 0;
-                     at = content.IndexOf(keyword, at + keyword.Length, StringComparison.OrdinalIgnoreCase))
-                {
-                    score++;
-                }
-            }
-
+            var score = keywords.Count(content);
             if (score > bestScore)
             {
                 best = category;
@@ -124,4 +116,16 @@ public sealed class DocumentActivities(IDocumentIndex index, TimeProvider timePr
 
         return best;
     }
+
+    [GeneratedRegex(@"\b(invoice|amount due|bill to|vat)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex InvoiceKeywords();
+
+    [GeneratedRegex(@"\b(receipt|paid|thank you for your purchase)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ReceiptKeywords();
+
+    [GeneratedRegex(@"\b(agreement|contract|party|hereby)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ContractKeywords();
+
+    [GeneratedRegex(@"\b(report|summary|quarter|findings)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex ReportKeywords();
 }

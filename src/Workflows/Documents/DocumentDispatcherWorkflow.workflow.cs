@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using WorkflowIdReusePolicy = Temporalio.Api.Enums.V1.WorkflowIdReusePolicy;
 using Temporalio.Exceptions;
 using Temporalio.Workflows;
 
@@ -17,45 +18,53 @@ public sealed partial class DocumentDispatcherWorkflow
     public const int DefaultMaxHistoryEvents = 2000;
 
     private readonly Queue<DispatchRequest> pending = new();
-    private DispatcherTotals totals = new(0, 0, 0, 0);
-    private string? lastRejection;
+    private readonly int maxHistoryEvents;
+    private readonly string? inputError;
+    private DispatcherTotals totals;
+
+    /// <summary>
+    /// Initializes a new instance of the <see cref="DocumentDispatcherWorkflow"/> class. State is restored
+    /// here rather than in <see cref="RunAsync"/> because signals buffered across continue-as-new are
+    /// delivered before the run method starts, and must find the carried-over counters and queue.
+    /// </summary>
+    /// <param name="input">Settings, and state carried over from the previous run.</param>
+    [WorkflowInit]
+    public DocumentDispatcherWorkflow(DispatcherInput? input = null)
+    {
+        maxHistoryEvents = input?.MaxHistoryEvents ?? DefaultMaxHistoryEvents;
+        inputError = input?.DecodeError
+            ?? (maxHistoryEvents is < 20 or > 50_000
+                ? string.Create(CultureInfo.InvariantCulture, $"'maxHistoryEvents' must be between 20 and 50000 (got {maxHistoryEvents})")
+                : null);
+        var carried = input?.Totals ?? new DispatcherTotals(0, 0, 0, 0);
+        totals = carried with { Generation = carried.Generation + 1 };
+        foreach (var request in input?.Pending ?? [])
+        {
+            pending.Enqueue(request);
+        }
+    }
 
     /// <summary>Gets the dispatcher's counters and queue length.</summary>
     [WorkflowQuery("status")]
-    public DispatcherStatus Status => new(totals, pending.Count, lastRejection, Workflow.CurrentHistoryLength);
+    public DispatcherStatus Status => new(totals, pending.Count, Workflow.CurrentHistoryLength);
 
     /// <summary>Runs until cancelled, continuing as new whenever history reaches the bound.</summary>
-    /// <param name="input">Settings, and state carried over from the previous run.</param>
+    /// <param name="input">Settings, and state carried over from the previous run (already applied by the constructor).</param>
     /// <returns>Never completes normally; ends by continue-as-new or cancellation.</returns>
     [WorkflowRun]
     public async Task RunAsync(DispatcherInput? input = null)
     {
-        if (input?.DecodeError is { } decodeError)
+        if (inputError is not null)
         {
             throw new ApplicationFailureException(
-                "Invalid DocumentDispatcher input: " + decodeError, DocumentPipelineWorkflow.InvalidInputErrorType, nonRetryable: true);
-        }
-
-        var maxHistoryEvents = input?.MaxHistoryEvents ?? DefaultMaxHistoryEvents;
-        if (maxHistoryEvents is < 20 or > 50_000)
-        {
-            throw new ApplicationFailureException(
-                string.Create(CultureInfo.InvariantCulture, $"Invalid DocumentDispatcher input: 'maxHistoryEvents' must be between 20 and 50000 (got {maxHistoryEvents})"),
-                DocumentPipelineWorkflow.InvalidInputErrorType,
-                nonRetryable: true);
-        }
-
-        totals = (input?.Totals ?? totals) with { Generation = (input?.Totals?.Generation ?? 0) + 1 };
-        foreach (var carried in input?.Pending ?? [])
-        {
-            pending.Enqueue(carried);
+                "Invalid DocumentDispatcher input: " + inputError, DocumentPipelineWorkflow.InvalidInputErrorType, nonRetryable: true);
         }
 
         while (true)
         {
             UpdateDetails();
-            await Workflow.WaitConditionAsync(() => pending.Count > 0 || ShouldContinueAsNew(maxHistoryEvents));
-            if (ShouldContinueAsNew(maxHistoryEvents))
+            await Workflow.WaitConditionAsync(() => pending.Count > 0 || ShouldContinueAsNew());
+            if (ShouldContinueAsNew())
             {
                 // Handlers that are still running would be cut off by continue-as-new.
                 await Workflow.WaitConditionAsync(() => Workflow.AllHandlersFinished);
@@ -76,8 +85,7 @@ public sealed partial class DocumentDispatcherWorkflow
     {
         if (ValidateRequest(request) is { } error)
         {
-            lastRejection = error;
-            totals = totals with { Rejected = totals.Rejected + 1 };
+            totals = totals with { Rejected = totals.Rejected + 1, LastRejection = error };
             Log.DispatchRejected(Workflow.Logger, error);
             UpdateDetails();
             return Task.CompletedTask;
@@ -110,7 +118,7 @@ public sealed partial class DocumentDispatcherWorkflow
         return DocumentPipelineInputValidator.Validate(request.Pipeline) is { } error ? "'pipeline': " + error : null;
     }
 
-    private static bool ShouldContinueAsNew(int maxHistoryEvents) =>
+    private bool ShouldContinueAsNew() =>
         Workflow.CurrentHistoryLength >= maxHistoryEvents || Workflow.ContinueAsNewSuggested;
 
     [GeneratedRegex("^[A-Za-z0-9._-]{1,100}$", RegexOptions.CultureInvariant)]
@@ -129,6 +137,7 @@ public sealed partial class DocumentDispatcherWorkflow
                 {
                     Id = $"{Workflow.Info.WorkflowId}-{request.RequestId}",
                     ParentClosePolicy = ParentClosePolicy.Abandon,
+                    IdReusePolicy = WorkflowIdReusePolicy.RejectDuplicate,
                     StaticSummary = $"Pipeline {pipeline.Name} from dispatcher request {request.RequestId}",
                 });
             totals = totals with { Dispatched = totals.Dispatched + 1 };

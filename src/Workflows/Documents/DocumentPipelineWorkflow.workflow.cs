@@ -92,6 +92,9 @@ public sealed class DocumentPipelineWorkflow
                 StartToCloseTimeout = TimeSpan.FromMinutes(30),
                 HeartbeatTimeout = TimeSpan.FromSeconds(5),
                 RetryPolicy = PublishRetry,
+
+                // On cancel, wait until the publisher has actually stopped before the run ends.
+                CancellationType = ActivityCancellationType.WaitCancellationCompleted,
                 Summary = string.Create(CultureInfo.InvariantCulture, $"Publish {analyses.Count} documents"),
             });
 

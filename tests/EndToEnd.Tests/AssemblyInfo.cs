@@ -1,0 +1,3 @@
+using Watchtower.EndToEnd.Tests.Infrastructure;
+
+[assembly: AssemblyFixture(typeof(DevServerFixture))]

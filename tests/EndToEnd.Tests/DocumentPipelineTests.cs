@@ -1,0 +1,138 @@
+using Microsoft.Extensions.DependencyInjection;
+using Temporalio.Api.Enums.V1;
+using Temporalio.Client;
+using Temporalio.Exceptions;
+using Watchtower.EndToEnd.Tests.Infrastructure;
+using Watchtower.Workflows.Documents;
+
+namespace Watchtower.EndToEnd.Tests;
+
+public sealed class DocumentPipelineTests(DevServerFixture server)
+{
+    [Fact]
+    public async Task DocumentPipeline_ApprovedByReviewer_CompletesWithProgressDetailsAndChildBatches()
+    {
+        server.RequireCli();
+        var index = new RecordingIndex();
+        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s => s.AddSingleton<IDocumentIndex>(index));
+        var input = Documents.Pipeline(documents: 5, batchSize: 2, reviewWindowSeconds: 600);
+
+        var options = worker.Options("pipeline-" + Guid.NewGuid());
+        options.StaticSummary = "e2e pipeline";
+        var handle = await server.Client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), options);
+
+        var progress = await Eventually.UntilAsync(
+            () => handle.QueryAsync(wf => wf.Progress),
+            p => p.Stage == PipelineStage.AwaitingReview,
+            "the pipeline to reach AwaitingReview");
+        Assert.Equal(5, progress.DocumentsTotal);
+        Assert.Equal(5, progress.DocumentsAnalyzed);
+        Assert.Equal(3, progress.BatchesCompleted);
+        Assert.NotNull(progress.ReviewDeadline);
+
+        var metadata = await handle.QueryAsync<Temporalio.Api.Sdk.V1.WorkflowMetadata>("__temporal_workflow_metadata", []);
+        Assert.Contains("**Stage:** AwaitingReview", metadata.CurrentDetails, StringComparison.Ordinal);
+        Assert.Contains("**Documents analysed:** 5 of 5", metadata.CurrentDetails, StringComparison.Ordinal);
+
+        await handle.SignalAsync(wf => wf.ReviewAsync(new ReviewDecision(true, "alice")));
+        var result = await handle.GetResultAsync();
+
+        Assert.Equal(input.Name, result.Name);
+        Assert.Equal(5, result.DocumentsPublished);
+        Assert.Equal(3, result.Batches);
+        Assert.Equal("alice", result.ApprovedBy);
+        Assert.Equal(5, index.Count(input.Name!));
+        Assert.Equal(
+            [new("contract", 2), new("invoice", 1), new("receipt", 2)],
+            result.Categories.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToArray());
+        var history = await handle.FetchHistoryAsync();
+        Assert.Equal(3, history.Events.Count(e => e.EventType == EventType.ChildWorkflowExecutionCompleted));
+        Assert.Equal("e2e pipeline", await (await handle.DescribeAsync()).GetStaticSummaryAsync());
+        Assert.Equal(PipelineStage.Completed, (await handle.QueryAsync(wf => wf.Progress)).Stage);
+    }
+
+    [Fact]
+    public async Task DocumentPipeline_AddDocumentsUpdate_AcceptedWhileAnalyzingRejectedAfter()
+    {
+        server.RequireCli();
+        await using var worker = await WorkerHarness.StartAsync(server.TargetHost);
+        var input = Documents.Pipeline(documents: 40, batchSize: 1, reviewWindowSeconds: 600);
+        var handle = await server.Client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("pipeline-" + Guid.NewGuid()));
+
+        // 40 sequential child batches leave seconds of Analyzing to send the update in.
+        await Eventually.UntilAsync(() => handle.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.Analyzing, "Analyzing stage");
+        var total = await handle.ExecuteUpdateAsync(wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late-1", "Late", "Quarterly report summary") }));
+        Assert.Equal(41, total);
+
+        var duplicate = await Assert.ThrowsAsync<WorkflowUpdateFailedException>(
+            () => handle.ExecuteUpdateAsync(wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late-1", "Again", "x") })));
+        Assert.Contains("'late-1' is a duplicate", duplicate.InnerException!.Message, StringComparison.Ordinal);
+
+        await Eventually.UntilAsync(() => handle.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.AwaitingReview, "AwaitingReview stage", TimeSpan.FromSeconds(90));
+        var late = await Assert.ThrowsAsync<WorkflowUpdateFailedException>(
+            () => handle.ExecuteUpdateAsync(wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late-2", "Late", "x") })));
+        Assert.Contains("only be added while the pipeline is analyzing", late.InnerException!.Message, StringComparison.Ordinal);
+
+        await handle.SignalAsync(wf => wf.ReviewAsync(new ReviewDecision(true, "bob")));
+        var result = await handle.GetResultAsync();
+        Assert.Equal(41, result.DocumentsPublished);
+        Assert.Equal(41, result.Batches);
+
+        // Rejected updates leave no trace in history; the accepted one does.
+        var history = await handle.FetchHistoryAsync();
+        Assert.Single(history.Events, e => e.EventType == EventType.WorkflowExecutionUpdateAccepted);
+    }
+
+    [Fact]
+    public async Task DocumentPipeline_TransientIndexOutage_PublishRetriedAndCompletes()
+    {
+        server.RequireCli();
+        var index = new RecordingIndex(failFirst: 2);
+        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s => s.AddSingleton<IDocumentIndex>(index));
+        var input = Documents.Pipeline(documents: 3);
+
+        var result = await server.Client.ExecuteWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("pipeline-" + Guid.NewGuid()));
+
+        Assert.Equal(3, result.DocumentsPublished);
+        Assert.Equal("auto-approved", result.ApprovedBy);
+        Assert.Equal(5, index.Calls);
+    }
+
+    [Fact]
+    public async Task DocumentPipeline_ReviewerRejects_FailsNonRetryableWithReason()
+    {
+        server.RequireCli();
+        await using var worker = await WorkerHarness.StartAsync(server.TargetHost);
+        var input = Documents.Pipeline(2, reviewWindowSeconds: 600);
+        var handle = await server.Client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("pipeline-" + Guid.NewGuid()));
+        await Eventually.UntilAsync(() => handle.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.AwaitingReview, "AwaitingReview stage");
+
+        await handle.SignalAsync(wf => wf.ReviewAsync(new ReviewDecision(false, "carol", "totals do not match")));
+
+        var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => handle.GetResultAsync());
+        var failure = Assert.IsType<ApplicationFailureException>(failed.InnerException);
+        Assert.Equal("Rejected by carol: totals do not match", failure.Message);
+        Assert.Equal(DocumentPipelineWorkflow.RejectedErrorType, failure.ErrorType);
+        Assert.True(failure.NonRetryable);
+    }
+
+    [Fact]
+    public async Task Worker_ShutdownWithPublishInFlight_DrainsActivityBeforeStopping()
+    {
+        server.RequireCli();
+        var index = new RecordingIndex();
+        var worker = await WorkerHarness.StartAsync(server.TargetHost, s => s.AddSingleton<IDocumentIndex>(index));
+        await using var _ = worker;
+        var input = Documents.Pipeline(documents: 8, publishDelayMs: 250);
+        var handle = await server.Client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("pipeline-" + Guid.NewGuid()));
+        await Eventually.UntilAsync(() => Task.FromResult(index.Count(input.Name!)), n => n >= 1, "the publish activity to start");
+
+        await worker.StopAsync();
+
+        // Stopping waited for the in-flight activity (graceful timeout 20 s) instead of cancelling it.
+        Assert.Equal(8, index.Count(input.Name!));
+        var history = await handle.FetchHistoryAsync();
+        Assert.Contains(history.Events, e => e.EventType == EventType.ActivityTaskCompleted);
+        Assert.DoesNotContain(history.Events, e => e.EventType == EventType.ActivityTaskCanceled);
+    }
+}

@@ -1,0 +1,78 @@
+using Temporalio.Client;
+using Temporalio.Testing;
+using Watchtower.Workflows;
+
+namespace Watchtower.EndToEnd.Tests.Infrastructure;
+
+/// <summary>
+/// One real Temporal dev server (the official CLI, Web UI on) for every end-to-end test, on free
+/// loopback ports with its own database file, stopped and deleted afterwards. Tests isolate
+/// themselves by task queue and workflow ids.
+/// </summary>
+public sealed class DevServerFixture : IAsyncLifetime
+{
+    private readonly string directory = Path.Combine(Path.GetTempPath(), "watchtower-e2e-" + Guid.NewGuid().ToString("N"));
+    private WorkflowEnvironment? environment;
+
+    public string TargetHost { get; private set; } = string.Empty;
+
+    public int UiPort { get; private set; }
+
+    public string? CliPath { get; private set; }
+
+    public string DataDirectory => directory;
+
+    public ITemporalClient Client => environment?.Client ?? throw new InvalidOperationException("Dev server not started");
+
+    public string RequireCli() => TestTools.Require(CliPath, "Temporal CLI");
+
+    public async ValueTask InitializeAsync()
+    {
+        CliPath = TestTools.TemporalCli;
+        if (CliPath is null || !File.Exists(CliPath))
+        {
+            // Each test reports the missing binary (skip locally, failure under CI).
+            return;
+        }
+
+        Directory.CreateDirectory(directory);
+        var port = TestTools.FreePort();
+        UiPort = TestTools.FreePort();
+        environment = await StartServerAsync(CliPath, port, UiPort, Path.Combine(directory, "shared.sqlite"));
+        TargetHost = $"127.0.0.1:{port}";
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (environment is not null)
+        {
+            await environment.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: the OS temp cleaner takes what a still-exiting server holds open.
+        }
+    }
+
+    /// <summary>Starts a dev server with our data converter; also used by tests that need a server of their own.</summary>
+    public static Task<WorkflowEnvironment> StartServerAsync(string cli, int port, int uiPort, string database) =>
+        WorkflowEnvironment.StartLocalAsync(new()
+        {
+            TargetHost = $"127.0.0.1:{port}",
+            DataConverter = PipelineDataConverter.Instance,
+            UI = uiPort > 0,
+            UIPort = uiPort,
+            DevServerOptions = new()
+            {
+                ExistingPath = cli,
+                DatabaseFilename = database,
+                LogLevel = "error",
+                StartupTimeout = TimeSpan.FromSeconds(60),
+            },
+        });
+}

@@ -1,0 +1,65 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Watchtower.EndToEnd.Tests.Infrastructure;
+
+/// <summary>Finds the external binaries the end-to-end tests need; under CI a missing one fails the run.</summary>
+internal static class TestTools
+{
+    public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    public static string? TemporalCli => Find("TEMPORAL_CLI_PATH", "temporal");
+
+    public static string? TemporalTestServer => Find("TEMPORAL_TEST_SERVER_PATH", "temporal-test-server");
+
+    public static string? Chromium =>
+        Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } configured
+            ? configured
+            : ChromiumPaths.FirstOrDefault(File.Exists);
+
+    private static readonly string[] ChromiumPaths = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
+
+    /// <summary>Skips the test locally when a tool is missing; fails it under CI, where a skip would hide a broken setup.</summary>
+    public static string Require(string? path, string what)
+    {
+        if (path is not null && File.Exists(path))
+        {
+            return path;
+        }
+
+        var message = $"{what} not found; run `bash eng/install-tools.sh` (and `apt-get install chromium` for the browser test)";
+        if (IsCi)
+        {
+            Assert.Fail(message);
+        }
+
+        Assert.Skip(message);
+        return null!;
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string? Find(string variable, string name)
+    {
+        if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } configured)
+        {
+            return Path.GetFullPath(configured);
+        }
+
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, ".tools", "bin", name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+}

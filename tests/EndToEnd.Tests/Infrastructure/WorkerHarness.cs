@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Temporalio.Client;
+using Watchtower.Workflows;
+
+namespace Watchtower.EndToEnd.Tests.Infrastructure;
+
+/// <summary>
+/// The real worker host (the same <c>AddDocumentPipelineWorker</c> as the executable) running
+/// in-process on a task queue of its own, with logs captured for assertions.
+/// </summary>
+internal sealed class WorkerHarness : IAsyncDisposable
+{
+    private bool stopped;
+
+    private WorkerHarness(IHost host, string taskQueue)
+    {
+        Host = host;
+        TaskQueue = taskQueue;
+        Logs = host.Services.GetFakeLogCollector();
+    }
+
+    public IHost Host { get; }
+
+    public string TaskQueue { get; }
+
+    public FakeLogCollector Logs { get; }
+
+    public static async Task<WorkerHarness> StartAsync(
+        string? address,
+        Action<IServiceCollection>? configureServices = null,
+        IDictionary<string, string?>? settings = null,
+        bool waitForPolling = true)
+    {
+        var taskQueue = "e2e-" + Guid.NewGuid().ToString("N");
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(
+            new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Test" });
+        var config = new Dictionary<string, string?>
+        {
+            ["Temporal:Address"] = address,
+            ["Temporal:TaskQueue"] = taskQueue,
+            ["Temporal:GracefulShutdownTimeout"] = "00:00:20",
+            ["Temporal:ConnectRetry:InitialDelay"] = "00:00:00.200",
+            ["Temporal:ConnectRetry:MaxDelay"] = "00:00:01",
+
+            // Keeps the SDK from reading a developer's own temporal.toml.
+            ["TEMPORAL_CONFIG_FILE"] = Path.Combine(Path.GetTempPath(), "watchtower-no-such-config.toml"),
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            config[key] = value;
+        }
+
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.Logging.SetMinimumLevel(LogLevel.Information).AddFakeLogging();
+        builder.AddDocumentPipelineWorker();
+        configureServices?.Invoke(builder.Services);
+        var host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        var harness = new WorkerHarness(host, taskQueue);
+        if (waitForPolling)
+        {
+            await harness.WaitForLogAsync("WorkerPolling", "the worker to start polling", TimeSpan.FromSeconds(60));
+        }
+
+        return harness;
+    }
+
+    public Task WaitForLogAsync(string eventName, string what, TimeSpan? timeout = null, Func<FakeLogRecord, bool>? match = null) =>
+        Eventually.WaitAsync(
+            () => Logs.GetSnapshot().Any(r => r.Id.Name == eventName && (match?.Invoke(r) ?? true)),
+            what,
+            timeout);
+
+    public int Count(string eventName) => Logs.GetSnapshot().Count(r => r.Id.Name == eventName);
+
+    public WorkflowOptions Options(string id) => new(id, TaskQueue);
+
+    public async Task StopAsync()
+    {
+        if (!stopped)
+        {
+            stopped = true;
+            await Host.StopAsync(CancellationToken.None);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        Host.Dispose();
+    }
+
+    public static Task<TemporalClient> ConnectClientAsync(string address) =>
+        TemporalClient.ConnectAsync(new(address) { DataConverter = PipelineDataConverter.Instance });
+}

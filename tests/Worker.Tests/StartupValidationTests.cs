@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Watchtower.Worker.Tests;
+
+public sealed class StartupValidationTests
+{
+    private const string ExpectedFailure = "Temporal:GracefulShutdownTimeout must be between 00:00:00 and 01:00:00 (got -00:00:01).";
+
+    [Fact]
+    public async Task BuildAndStart_NegativeGracefulShutdownTimeout_StopsStartupNamingSetting()
+    {
+        var builder = CreateBuilder("-00:00:01");
+
+        // Build is inside the assertion on purpose: today validation already fires in Build (see
+        // StartAsync_InvalidSettings_BuildSucceedsAndStartThrows); either way start-up must stop.
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            using var host = builder.Build();
+            await host.StartAsync(TestContext.Current.CancellationToken);
+        });
+
+        Assert.Contains(ExpectedFailure, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StartAsync_InvalidSettings_BuildSucceedsAndStartThrows()
+    {
+        using var host = CreateBuilder("-00:00:01").Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains(ExpectedFailure, ex.Message, StringComparison.Ordinal);
+    }
+
+    private static HostApplicationBuilder CreateBuilder(string gracefulShutdownTimeout)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Temporal:GracefulShutdownTimeout"] = gracefulShutdownTimeout,
+        });
+        builder.AddDocumentPipelineWorker();
+        return builder;
+    }
+}
