@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using WorkflowIdReusePolicy = Temporalio.Api.Enums.V1.WorkflowIdReusePolicy;
 using Temporalio.Exceptions;
 using Temporalio.Workflows;
+using WorkflowIdReusePolicy = Temporalio.Api.Enums.V1.WorkflowIdReusePolicy;
 
 namespace Watchtower.Workflows.Documents;
 

@@ -91,7 +91,16 @@ internal sealed class WorkerHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        Host.Dispose();
+
+        // The local dev server is disposed asynchronously; a synchronous Dispose would refuse it.
+        if (Host is IAsyncDisposable asyncHost)
+        {
+            await asyncHost.DisposeAsync();
+        }
+        else
+        {
+            Host.Dispose();
+        }
     }
 
     public static Task<TemporalClient> ConnectClientAsync(string address) =>

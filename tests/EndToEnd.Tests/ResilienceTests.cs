@@ -1,0 +1,127 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Temporalio.Client;
+using Watchtower.EndToEnd.Tests.Infrastructure;
+using Watchtower.Workflows.Documents;
+
+namespace Watchtower.EndToEnd.Tests;
+
+/// <summary>Servers of their own, started and stopped by the test, so the shared one is never disturbed.</summary>
+public sealed class ResilienceTests : IDisposable
+{
+    private readonly string directory = Path.Combine(Path.GetTempPath(), "watchtower-resilience-" + Guid.NewGuid().ToString("N"));
+
+    public ResilienceTests() => Directory.CreateDirectory(directory);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort; the temp cleaner takes the rest.
+        }
+    }
+
+    [Fact]
+    public async Task Worker_ServerAbsentAtStartThenLostAndBack_RetriesAndKeepsCompletingWorkflows()
+    {
+        var cli = TestTools.Require(TestTools.TemporalCli, "Temporal CLI");
+        var port = TestTools.FreePort();
+        var address = $"127.0.0.1:{port}";
+        var database = Path.Combine(directory, "history.sqlite");
+        await using var worker = await WorkerHarness.StartAsync(address, waitForPolling: false);
+        var lifetime = worker.Host.Services.GetRequiredService<IHostApplicationLifetime>();
+
+        // Nothing listens yet: one warning per attempt naming the address, and the host stays up.
+        await Eventually.UntilAsync(() => Task.FromResult(worker.Count("ConnectFailed")), n => n >= 3, "three logged connection attempts");
+        var attempts = worker.Logs.GetSnapshot().Where(r => r.Id.Name == "ConnectFailed").ToList();
+        Assert.All(attempts, r => Assert.Contains($"Temporal at {address} is not reachable", r.Message, StringComparison.Ordinal));
+        Assert.False(lifetime.ApplicationStopping.IsCancellationRequested);
+
+        var first = await DevServerFixture.StartServerAsync(cli, port, 0, database);
+        try
+        {
+            await worker.WaitForLogAsync("WorkerPolling", "the worker to connect once the server is up", TimeSpan.FromSeconds(60));
+            var result = await RunPipelineAsync(first.Client, worker);
+            Assert.Equal(2, result.DocumentsPublished);
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+
+        // The server goes away under a polling worker, then comes back on the same port and database.
+        await Eventually.UntilAsync(() => Task.FromResult(IsListening(port)), listening => !listening, "the first server to stop listening");
+        Assert.False(lifetime.ApplicationStopping.IsCancellationRequested);
+        await using var second = await DevServerFixture.StartServerAsync(cli, port, 0, database);
+        var again = await RunPipelineAsync(second.Client, worker);
+
+        Assert.Equal(2, again.DocumentsPublished);
+        Assert.False(lifetime.ApplicationStopping.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task Worker_NoAddressConfigured_StartsLocalDevServerWithUiAndDatabaseAndStopsIt()
+    {
+        var cli = TestTools.Require(TestTools.TemporalCli, "Temporal CLI");
+        var port = TestTools.FreePort();
+        var uiPort = TestTools.FreePort();
+        var database = Path.Combine(directory, "local.sqlite");
+        var worker = await WorkerHarness.StartAsync(
+            address: null,
+            settings: new Dictionary<string, string?>
+            {
+                ["Temporal:DevServer:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Temporal:DevServer:UiPort"] = uiPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Temporal:DevServer:DatabaseFile"] = database,
+                ["TEMPORAL_CLI_PATH"] = cli,
+            });
+        try
+        {
+            Assert.Single(worker.Logs.GetSnapshot(), r => r.Id.Name == "DevServerStarted" && r.Message.Contains($"Web UI http://localhost:{uiPort}", StringComparison.Ordinal));
+            var hint = Assert.Single(worker.Logs.GetSnapshot(), r => r.Id.Name == "StartCommandHint");
+            Assert.Contains($"temporal workflow start --type DocumentPipeline --task-queue {worker.TaskQueue} --address localhost:{port} --input '", hint.Message, StringComparison.Ordinal);
+
+            var client = await WorkerHarness.ConnectClientAsync($"127.0.0.1:{port}");
+            var result = await RunPipelineAsync(client, worker);
+            Assert.Equal(2, result.DocumentsPublished);
+
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            var page = await http.GetStringAsync(new Uri($"http://127.0.0.1:{uiPort}/"), TestContext.Current.CancellationToken);
+            Assert.Contains("<html", page, StringComparison.OrdinalIgnoreCase);
+            Assert.True(File.Exists(database), "the dev server keeps history in the configured database file");
+        }
+        finally
+        {
+            await worker.DisposeAsync();
+        }
+
+        await Eventually.UntilAsync(() => Task.FromResult(IsListening(port)), listening => !listening, "the worker's dev server to stop with the host");
+    }
+
+    private static async Task<DocumentPipelineResult> RunPipelineAsync(ITemporalClient client, WorkerHarness worker)
+    {
+        var input = Documents.Pipeline(documents: 2);
+        return await client
+            .ExecuteWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("resilience-" + Guid.NewGuid()))
+            .WaitAsync(TimeSpan.FromSeconds(90), TestContext.Current.CancellationToken);
+    }
+
+    private static bool IsListening(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect("127.0.0.1", port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
