@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Temporalio.Extensions.Hosting;
 using Watchtower.Worker.Hosting;
@@ -42,6 +43,7 @@ public static class WorkerHostBuilderExtensions
         services.TryAddSingleton<IDocumentIndex, InMemoryDocumentIndex>();
         services.AddSingleton(sp => ConnectionSettings.Resolve(
             sp.GetRequiredService<IOptions<PipelineWorkerOptions>>().Value, sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton(sp => CoreLogForwarder.CreateRuntime(sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<LocalTemporalServer>();
         services.AddSingleton<TemporalConnection>();
         services.AddHostedService<ResilientWorkerService>();

@@ -56,8 +56,11 @@ public sealed class ResilienceTests : IDisposable
 
         // The server goes away under a polling worker, then comes back on the same port and database.
         await Eventually.UntilAsync(() => Task.FromResult(IsListening(port)), listening => !listening, "the first server to stop listening");
+        await worker.WaitForLogAsync(
+            "ConnectionLost", "a warning that the server was lost", match: r => r.Message.Contains($"Lost Temporal at {address} (check 1)", StringComparison.Ordinal));
         Assert.False(lifetime.ApplicationStopping.IsCancellationRequested);
         await using var second = await DevServerFixture.StartServerAsync(cli, port, 0, database);
+        await worker.WaitForLogAsync("ConnectionRestored", "a line saying the server is reachable again");
         var again = await RunPipelineAsync(second.Client, worker);
 
         Assert.Equal(2, again.DocumentsPublished);
@@ -84,7 +87,7 @@ public sealed class ResilienceTests : IDisposable
         {
             Assert.Single(worker.Logs.GetSnapshot(), r => r.Id.Name == "DevServerStarted" && r.Message.Contains($"Web UI http://localhost:{uiPort}", StringComparison.Ordinal));
             var hint = Assert.Single(worker.Logs.GetSnapshot(), r => r.Id.Name == "StartCommandHint");
-            Assert.Contains($"temporal workflow start --type DocumentPipeline --task-queue {worker.TaskQueue} --address localhost:{port} --input '", hint.Message, StringComparison.Ordinal);
+            Assert.Contains($"temporal workflow start --type DocumentPipeline --task-queue {worker.TaskQueue} --address localhost:{port} --static-summary", hint.Message, StringComparison.Ordinal);
 
             var client = await WorkerHarness.ConnectClientAsync($"127.0.0.1:{port}");
             var result = await RunPipelineAsync(client, worker);

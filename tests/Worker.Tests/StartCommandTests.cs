@@ -17,7 +17,7 @@ public sealed class StartCommandTests
     {
         var command = StartCommand.For("document-pipeline", address, "default");
 
-        Assert.Equal($"{Prefix}document-pipeline --input '{StartCommand.SampleInput}'", command);
+        Assert.Equal($"{Prefix}document-pipeline --static-summary 'Document pipeline: invoices-november' --input '{StartCommand.SampleInput}'", command);
     }
 
     [Fact]
@@ -26,7 +26,7 @@ public sealed class StartCommandTests
         var command = StartCommand.For("docs", "temporal.example.com:7233", "prod");
 
         Assert.Equal(
-            $"{Prefix}docs --address temporal.example.com:7233 --namespace prod --input '{StartCommand.SampleInput}'",
+            $"{Prefix}docs --address temporal.example.com:7233 --namespace prod --static-summary 'Document pipeline: invoices-november' --input '{StartCommand.SampleInput}'",
             command);
     }
 
@@ -35,7 +35,7 @@ public sealed class StartCommandTests
     {
         var command = StartCommand.For("my queue", "localhost:7233", "it's");
 
-        Assert.Equal($"{Prefix}'my queue' --namespace 'it'\\''s' --input '{StartCommand.SampleInput}'", command);
+        Assert.Equal($"{Prefix}'my queue' --namespace 'it'\\''s' --static-summary 'Document pipeline: invoices-november' --input '{StartCommand.SampleInput}'", command);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Temporalio.Runtime;
 using Temporalio.Testing;
 
 namespace Watchtower.Worker.Hosting;
@@ -14,6 +15,7 @@ namespace Watchtower.Worker.Hosting;
 internal sealed class LocalTemporalServer(
     IOptions<PipelineWorkerOptions> options,
     ConnectionSettings settings,
+    TemporalRuntime runtime,
     ILogger<LocalTemporalServer> logger) : IAsyncDisposable
 {
     private WorkflowEnvironment? environment;
@@ -60,6 +62,7 @@ internal sealed class LocalTemporalServer(
         {
             TargetHost = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{devServer.Port}"),
             Namespace = settings.Namespace,
+            Runtime = runtime,
             UI = true,
             UIPort = devServer.UiPort,
             DevServerOptions = new()

@@ -35,6 +35,12 @@ internal static partial class Log
     [LoggerMessage(2009, LogLevel.Warning, "The Temporal CLI was not found (TEMPORAL_CLI_PATH, PATH, .tools/bin); the SDK will try to download the dev server", EventName = "CliNotFound")]
     public static partial void CliNotFound(ILogger logger);
 
+    [LoggerMessage(2011, LogLevel.Warning, "Lost Temporal at {Address} (check {Attempt}): {Cause}. Pollers keep retrying; next check in {Delay:0.#} s", EventName = "ConnectionLost")]
+    public static partial void ConnectionLost(ILogger logger, string address, int attempt, string cause, double delay);
+
+    [LoggerMessage(2012, LogLevel.Information, "Temporal at {Address} is reachable again after {Seconds:0.#} s", EventName = "ConnectionRestored")]
+    public static partial void ConnectionRestored(ILogger logger, string address, double seconds);
+
     [LoggerMessage(2010, LogLevel.Information, "Stopping the local Temporal dev server", EventName = "StoppingDevServer")]
     public static partial void StoppingDevServer(ILogger logger);
 }

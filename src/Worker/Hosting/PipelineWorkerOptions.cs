@@ -34,6 +34,9 @@ public sealed class PipelineWorkerOptions
     /// <summary>Gets or sets how long in-flight activities may run on shutdown before they are cancelled.</summary>
     public TimeSpan GracefulShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Gets or sets how often a running worker checks that the server still answers.</summary>
+    public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Gets the backoff used while the server cannot be reached.</summary>
     public RetrySettings ConnectRetry { get; } = new();
 

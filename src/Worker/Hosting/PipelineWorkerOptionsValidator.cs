@@ -12,6 +12,7 @@ internal sealed class PipelineWorkerOptionsValidator(IConfiguration configuratio
     {
         var failures = new List<string>();
         CheckTimeSpan(failures, "Temporal:GracefulShutdownTimeout", options.GracefulShutdownTimeout, TimeSpan.Zero, TimeSpan.FromHours(1));
+        CheckTimeSpan(failures, "Temporal:HealthCheckInterval", options.HealthCheckInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(5));
         CheckTimeSpan(failures, "Temporal:ConnectRetry:InitialDelay", options.ConnectRetry.InitialDelay, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(5));
         CheckTimeSpan(failures, "Temporal:ConnectRetry:MaxDelay", options.ConnectRetry.MaxDelay, options.ConnectRetry.InitialDelay, TimeSpan.FromMinutes(30));
         CheckPort(failures, "Temporal:DevServer:Port", options.DevServer.Port);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Temporalio.Client;
 using Temporalio.Extensions.Hosting;
 using Temporalio.Worker;
 
@@ -46,7 +47,18 @@ internal sealed class ResilientWorkerService(
                 }
 
                 attempt = 0;
-                await temporalWorker.ExecuteAsync(stoppingToken).ConfigureAwait(false);
+                using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var watch = WatchConnectionAsync(client, watchStop.Token);
+                try
+                {
+                    await temporalWorker.ExecuteAsync(stoppingToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    await watchStop.CancelAsync().ConfigureAwait(false);
+                    await watch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+
                 Log.WorkerStopped(logger, settings.TaskQueue);
                 return;
             }
@@ -67,6 +79,50 @@ internal sealed class ResilientWorkerService(
                 {
                     return;
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// While the worker polls, checks the server's health: the pollers retry on their own, so this
+    /// is what tells the operator, once per check, that the server is gone and when it is back.
+    /// </summary>
+    private async Task WatchConnectionAsync(ITemporalClient client, CancellationToken cancellationToken)
+    {
+        var failures = 0;
+        var lostAt = DateTimeOffset.MinValue;
+        var address = connection.Address ?? "(unknown)";
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var delay = failures == 0 ? options.Value.HealthCheckInterval : Backoff.Delay(options.Value.ConnectRetry, failures);
+            await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                timeout.CancelAfter(TimeSpan.FromSeconds(5));
+                var healthy = await client.Connection.CheckHealthAsync(options: new RpcOptions { CancellationToken = timeout.Token }).ConfigureAwait(false);
+                if (!healthy)
+                {
+                    throw new InvalidOperationException("the server reports it is not serving");
+                }
+
+                if (failures > 0)
+                {
+                    Log.ConnectionRestored(logger, address, (timeProvider.GetUtcNow() - lostAt).TotalSeconds);
+                }
+
+                failures = 0;
+                connection.IsReachable = true;
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                if (failures++ == 0)
+                {
+                    lostAt = timeProvider.GetUtcNow();
+                }
+
+                connection.IsReachable = false;
+                Log.ConnectionLost(logger, address, failures, TemporalConnection.Describe(e), Backoff.Delay(options.Value.ConnectRetry, failures).TotalSeconds);
             }
         }
     }

@@ -28,7 +28,10 @@ internal static class StartCommand
             command.Append(" --namespace ").Append(Quote(@namespace));
         }
 
-        return command.Append(" --input '").Append(SampleInput).Append('\'').ToString();
+        return command
+            .Append(" --static-summary 'Document pipeline: invoices-november'")
+            .Append(" --input '").Append(SampleInput).Append('\'')
+            .ToString();
     }
 
     private static string Quote(string value) =>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Temporalio.Client;
+using Temporalio.Runtime;
 
 namespace Watchtower.Worker.Hosting;
 
@@ -12,6 +13,7 @@ internal sealed class TemporalConnection(
     ConnectionSettings settings,
     LocalTemporalServer localServer,
     IOptions<PipelineWorkerOptions> options,
+    TemporalRuntime runtime,
     ILoggerFactory loggerFactory,
     TimeProvider timeProvider) : IDisposable
 {
@@ -21,6 +23,9 @@ internal sealed class TemporalConnection(
 
     /// <summary>Gets the address in use, once known.</summary>
     public string? Address { get; private set; }
+
+    /// <summary>Gets or sets a value indicating whether the server answered the last connect or health check.</summary>
+    public bool IsReachable { get; set; }
 
     /// <summary>Returns the connected client, connecting (and retrying) on first use.</summary>
     /// <param name="cancellationToken">Stops retrying.</param>
@@ -60,8 +65,10 @@ internal sealed class TemporalConnection(
                 var connectOptions = (TemporalClientConnectOptions)settings.ConnectOptions.Clone();
                 connectOptions.TargetHost = address;
                 connectOptions.LoggerFactory = loggerFactory;
+                connectOptions.Runtime = runtime;
                 var connected = await TemporalClient.ConnectAsync(connectOptions).ConfigureAwait(false);
                 Address = address;
+                IsReachable = true;
                 Log.Connected(logger, address, settings.Namespace);
                 return connected;
             }

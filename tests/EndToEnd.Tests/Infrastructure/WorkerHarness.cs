@@ -45,6 +45,7 @@ internal sealed class WorkerHarness : IAsyncDisposable
             ["Temporal:GracefulShutdownTimeout"] = "00:00:20",
             ["Temporal:ConnectRetry:InitialDelay"] = "00:00:00.200",
             ["Temporal:ConnectRetry:MaxDelay"] = "00:00:01",
+            ["Temporal:HealthCheckInterval"] = "00:00:00.500",
 
             // Keeps the SDK from reading a developer's own temporal.toml.
             ["TEMPORAL_CONFIG_FILE"] = Path.Combine(Path.GetTempPath(), "watchtower-no-such-config.toml"),
