@@ -74,6 +74,7 @@ public sealed class DocumentPipelineWorkflow
                 {
                     Id = string.Create(CultureInfo.InvariantCulture, $"{Workflow.Info.WorkflowId}/batch-{batchNumber}"),
                     StaticSummary = string.Create(CultureInfo.InvariantCulture, $"Batch {batchNumber} of {name}: {batch.Count} documents"),
+                    StaticDetails = DescribeBatch(batch),
                 });
             analyses.AddRange(result.Documents);
             analyzed += batch.Count;
@@ -141,13 +142,30 @@ public sealed class DocumentPipelineWorkflow
         if (stage != PipelineStage.Analyzing)
         {
             throw new ApplicationFailureException(
-                $"Documents can only be added while the pipeline is analyzing; it is {stage}.", InvalidInputErrorType);
+                $"Documents can only be added while the pipeline is analyzing; it is {stage}.", InvalidInputErrorType, nonRetryable: true);
         }
 
         if (DocumentPipelineInputValidator.ValidateDocuments(added, documentIds, documents.Count) is { } error)
         {
-            throw new ApplicationFailureException("Invalid addDocuments request: " + error, InvalidInputErrorType);
+            throw new ApplicationFailureException("Invalid addDocuments request: " + error, InvalidInputErrorType, nonRetryable: true);
         }
+    }
+
+    private static string DescribeBatch(List<DocumentInput> batch)
+    {
+        const int Listed = 20;
+        var details = new StringBuilder("**Documents**\n\n");
+        for (var i = 0; i < batch.Count && i < Listed; i++)
+        {
+            details.Append(CultureInfo.InvariantCulture, $"- `{batch[i].Id}` {batch[i].Title}\n");
+        }
+
+        if (batch.Count > Listed)
+        {
+            details.Append(CultureInfo.InvariantCulture, $"- and {batch.Count - Listed} more\n");
+        }
+
+        return details.ToString();
     }
 
     private static Dictionary<string, int> CountCategories(List<DocumentAnalysis> analyses)
