@@ -9,7 +9,7 @@ namespace Watchtower.EndToEnd.Tests;
 /// <summary>Drives the worker only through the real <c>temporal</c> CLI, with the JSON a user would type.</summary>
 public sealed class CliTests(DevServerFixture server)
 {
-    [Fact]
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task Cli_StartQueryUpdateSignalMetadataResult_PipelineCompletes()
     {
         var cli = new TemporalCli(server.RequireCli(), server.TargetHost);
@@ -45,7 +45,7 @@ public sealed class CliTests(DevServerFixture server)
         Assert.Equal("WORKFLOW_EXECUTION_STATUS_COMPLETED", described.GetProperty("workflowExecutionInfo").GetProperty("status").GetString());
     }
 
-    [Theory]
+    [Theory(Timeout = TestTimeouts.EndToEnd)]
     [InlineData("""{"name":"no-docs"}""", "'documents' is required")]
     [InlineData("""{"name":"wrong-type","documents":[{"id":"a","content":"x"}],"batchSize":"five"}""", "'batchSize' has the wrong type")]
     [InlineData("""{"name":"out-of-range","documents":[{"id":"a","content":"x"}],"batchSize":500}""", "'batchSize' must be between 1 and 100 (got 500)")]
@@ -71,7 +71,7 @@ public sealed class CliTests(DevServerFixture server)
         Assert.DoesNotContain(history.Events, e => e.EventType is EventType.WorkflowTaskFailed or EventType.ActivityTaskScheduled);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task Cli_CancelWhilePublishing_ActivityObservesCancellationAndWorkflowEndsCanceled()
     {
         var cli = new TemporalCli(server.RequireCli(), server.TargetHost);

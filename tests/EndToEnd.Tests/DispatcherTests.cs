@@ -6,7 +6,7 @@ namespace Watchtower.EndToEnd.Tests;
 
 public sealed class DispatcherTests(DevServerFixture server)
 {
-    [Fact]
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task Dispatcher_RequestsSignalledFromCli_StartsChildrenAndContinuesAsNew()
     {
         var cli = new TemporalCli(server.RequireCli(), server.TargetHost);

@@ -9,7 +9,7 @@ namespace Watchtower.EndToEnd.Tests;
 
 public sealed class DocumentPipelineTests(DevServerFixture server)
 {
-    [Fact]
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task DocumentPipeline_ApprovedByReviewer_CompletesWithProgressDetailsAndChildBatches()
     {
         server.RequireCli();
@@ -51,7 +51,7 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
         Assert.Equal(PipelineStage.Completed, (await handle.QueryAsync(wf => wf.Progress)).Stage);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task DocumentPipeline_AddDocumentsUpdate_AcceptedWhileAnalyzingRejectedAfter()
     {
         server.RequireCli();
@@ -83,7 +83,7 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
         Assert.Single(history.Events, e => e.EventType == EventType.WorkflowExecutionUpdateAccepted);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task DocumentPipeline_TransientIndexOutage_PublishRetriedAndCompletes()
     {
         server.RequireCli();
@@ -98,7 +98,7 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
         Assert.Equal(5, index.Calls);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task DocumentPipeline_ReviewerRejects_FailsNonRetryableWithReason()
     {
         server.RequireCli();
@@ -116,7 +116,7 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
         Assert.True(failure.NonRetryable);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task Worker_ShutdownWithPublishInFlight_DrainsActivityBeforeStopping()
     {
         server.RequireCli();

@@ -17,7 +17,7 @@ public sealed class ReplayTests(DevServerFixture server)
 {
     private static readonly System.Text.Json.JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task Replay_FreshHistoriesOfEveryWorkflow_ReplayWithoutNondeterminism()
     {
         server.RequireCli();

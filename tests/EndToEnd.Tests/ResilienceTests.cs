@@ -26,7 +26,7 @@ public sealed class ResilienceTests : IDisposable
         }
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task Worker_ServerAbsentAtStartThenLostAndBack_RetriesAndKeepsCompletingWorkflows()
     {
         var cli = TestTools.Require(TestTools.TemporalCli, "Temporal CLI");
@@ -67,7 +67,7 @@ public sealed class ResilienceTests : IDisposable
         Assert.False(lifetime.ApplicationStopping.IsCancellationRequested);
     }
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task Worker_NoAddressConfigured_StartsLocalDevServerWithUiAndDatabaseAndStopsIt()
     {
         var cli = TestTools.Require(TestTools.TemporalCli, "Temporal CLI");

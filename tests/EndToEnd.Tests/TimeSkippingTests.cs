@@ -9,7 +9,7 @@ namespace Watchtower.EndToEnd.Tests;
 /// <summary>Timer-heavy cases on the official time-skipping test server.</summary>
 public sealed class TimeSkippingTests
 {
-    [Fact]
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task DocumentPipeline_WeekLongReviewWindowElapses_AutoApproves()
     {
         var testServer = TestTools.Require(TestTools.TemporalTestServer, "Temporal time-skipping test server");

@@ -14,7 +14,7 @@ public sealed class WebUiTests(DevServerFixture server)
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
     ];
 
-    [Fact]
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task WebUi_PipelineWorkflowPage_ShowsIdStatusAndCurrentDetails()
     {
         server.RequireCli();

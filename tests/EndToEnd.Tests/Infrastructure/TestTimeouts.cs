@@ -1,0 +1,8 @@
+namespace Watchtower.EndToEnd.Tests.Infrastructure;
+
+/// <summary>Upper bounds so that no end-to-end test can hang, e.g. on a result that never comes.</summary>
+internal static class TestTimeouts
+{
+    /// <summary>Per test: generous for a loaded 2-core CI machine; the slowest test takes about 30 s there.</summary>
+    public const int EndToEnd = 180_000;
+}
