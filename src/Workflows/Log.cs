@@ -23,8 +23,8 @@ internal static partial class Log
     [LoggerMessage(1005, LogLevel.Information, "Dispatcher skipped request {RequestId}: already dispatched", EventName = "DispatchDuplicate")]
     public static partial void DispatchDuplicate(ILogger logger, string requestId);
 
-    [LoggerMessage(1006, LogLevel.Information, "Dispatcher continuing as new after {HistoryLength} events with {Pending} pending", EventName = "DispatcherContinuingAsNew")]
-    public static partial void DispatcherContinuingAsNew(ILogger logger, int historyLength, int pending);
+    [LoggerMessage(1006, LogLevel.Information, "Dispatcher continuing as new after {HistoryLength} events", EventName = "DispatcherContinuingAsNew")]
+    public static partial void DispatcherContinuingAsNew(ILogger logger, int historyLength);
 
     [LoggerMessage(1007, LogLevel.Warning, "Review signal ignored: {Reason}", EventName = "ReviewIgnored")]
     public static partial void ReviewIgnored(ILogger logger, string reason);

@@ -60,7 +60,7 @@ public sealed class CliTests(DevServerFixture server)
         await cli.TextAsync("workflow", "start", "--type", "DocumentPipeline", "--task-queue", worker.TaskQueue, "--workflow-id", id, "--input", json);
 
         var handle = server.Client.GetWorkflowHandle(id);
-        var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => handle.GetResultAsync());
+        var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
         var failure = Assert.IsType<ApplicationFailureException>(failed.InnerException);
         Assert.Equal("Invalid DocumentPipeline input: " + expected, failure.Message);
         Assert.Equal(DocumentPipelineWorkflow.InvalidInputErrorType, failure.ErrorType);

@@ -39,7 +39,7 @@ public sealed class DispatcherTests(DevServerFixture server)
 
         for (var i = 1; i <= 5; i++)
         {
-            var result = await server.Client.GetWorkflowHandle($"{id}-req-{i}").GetResultAsync<DocumentPipelineResult>();
+            var result = await server.Client.GetWorkflowHandle($"{id}-req-{i}").GetResultAsync<DocumentPipelineResult>(rpcOptions: WorkerHarness.Rpc);
             Assert.Equal($"batch-{i}", result.Name);
         }
 

@@ -35,7 +35,7 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
         Assert.Contains("**Documents analysed:** 5 of 5", metadata.CurrentDetails, StringComparison.Ordinal);
 
         await handle.SignalAsync(wf => wf.ReviewAsync(new ReviewDecision(true, "alice")));
-        var result = await handle.GetResultAsync();
+        var result = await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
 
         Assert.Equal(input.Name, result.Name);
         Assert.Equal(5, result.DocumentsPublished);
@@ -74,7 +74,7 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
         Assert.Contains("only be added while the pipeline is analyzing", late.InnerException!.Message, StringComparison.Ordinal);
 
         await handle.SignalAsync(wf => wf.ReviewAsync(new ReviewDecision(true, "bob")));
-        var result = await handle.GetResultAsync();
+        var result = await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
         Assert.Equal(41, result.DocumentsPublished);
         Assert.Equal(41, result.Batches);
 
@@ -109,7 +109,7 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
 
         await handle.SignalAsync(wf => wf.ReviewAsync(new ReviewDecision(false, "carol", "totals do not match")));
 
-        var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => handle.GetResultAsync());
+        var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
         var failure = Assert.IsType<ApplicationFailureException>(failed.InnerException);
         Assert.Equal("Rejected by carol: totals do not match", failure.Message);
         Assert.Equal(DocumentPipelineWorkflow.RejectedErrorType, failure.ErrorType);
@@ -117,22 +117,47 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
     }
 
     [Fact(Timeout = TestTimeouts.EndToEnd)]
-    public async Task Worker_ShutdownWithPublishInFlight_DrainsActivityBeforeStopping()
+    public async Task Worker_ShutdownWithPublishInFlight_WaitsForActivityBeforeStopping()
     {
         server.RequireCli();
-        var index = new RecordingIndex();
+        var index = new GatedIndex();
         var worker = await WorkerHarness.StartAsync(server.TargetHost, s => s.AddSingleton<IDocumentIndex>(index));
         await using var _ = worker;
-        var input = Documents.Pipeline(documents: 8, publishDelayMs: 250);
+        var input = Documents.Pipeline(documents: 4);
         var handle = await server.Client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("pipeline-" + Guid.NewGuid()));
-        await Eventually.UntilAsync(() => Task.FromResult(index.Count(input.Name!)), n => n >= 1, "the publish activity to start");
+        await index.FirstWrite.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
 
-        await worker.StopAsync();
+        // Stop while the publish activity is blocked on its second document.
+        var stopping = worker.StopAsync();
+        var lifetime = worker.Host.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
+        await Eventually.UntilAsync(() => Task.FromResult(lifetime.ApplicationStopping.IsCancellationRequested), s => s, "the host to begin stopping");
+        Assert.False(stopping.IsCompleted, "stopping must wait for the in-flight activity (graceful timeout 20 s)");
+        Assert.Equal(1, index.Writes);
 
-        // Stopping waited for the in-flight activity (graceful timeout 20 s) instead of cancelling it.
-        Assert.Equal(8, index.Count(input.Name!));
+        index.Release();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+
+        Assert.Equal(4, index.Writes);
         var history = await handle.FetchHistoryAsync();
         Assert.Contains(history.Events, e => e.EventType == EventType.ActivityTaskCompleted);
-        Assert.DoesNotContain(history.Events, e => e.EventType == EventType.ActivityTaskCanceled);
+        Assert.DoesNotContain(history.Events, e => e.EventType is EventType.ActivityTaskCanceled or EventType.ActivityTaskTimedOut or EventType.ActivityTaskFailed);
+    }
+
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task DocumentPipeline_PublishPauseLongerThanHeartbeatTimeout_CompletesInOneAttempt()
+    {
+        server.RequireCli();
+        await using var worker = await WorkerHarness.StartAsync(server.TargetHost);
+
+        // 7 s between documents, against the publish activity's 5 s heartbeat timeout.
+        var input = Documents.Pipeline(documents: 2, publishDelayMs: 7000);
+        var handle = await server.Client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("pipeline-" + Guid.NewGuid()));
+        var result = await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
+
+        Assert.Equal(2, result.DocumentsPublished);
+        var history = await handle.FetchHistoryAsync();
+        Assert.DoesNotContain(history.Events, e => e.EventType == EventType.ActivityTaskTimedOut);
+        var publish = history.Events.Last(e => e.EventType == EventType.ActivityTaskStarted);
+        Assert.Equal(1, publish.ActivityTaskStartedEventAttributes.Attempt);
     }
 }

@@ -24,28 +24,43 @@ public sealed class ReplayTests(DevServerFixture server)
         await using var worker = await WorkerHarness.StartAsync(server.TargetHost);
         var histories = new List<(string Name, WorkflowHistory History)>();
 
+        // A pipeline that takes an update while analysing, a review signal, and heartbeats while publishing.
         var pipelineId = "replay-pipeline-" + Guid.NewGuid();
-        var input = Documents.Pipeline(documents: 3, batchSize: 2, reviewWindowSeconds: 600);
+        var input = Documents.Pipeline(documents: 12, batchSize: 1, reviewWindowSeconds: 600, publishDelayMs: 50);
         var pipeline = await server.Client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options(pipelineId));
-        await Eventually.UntilAsync(() => pipeline.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.AwaitingReview, "AwaitingReview stage");
+        await Eventually.UntilAsync(() => pipeline.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.Analyzing, "Analyzing stage");
+        await pipeline.ExecuteUpdateAsync(wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late", "Late", "Quarterly report summary") }));
+        await Eventually.UntilAsync(() => pipeline.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.AwaitingReview, "AwaitingReview stage", TimeSpan.FromSeconds(90));
         await pipeline.SignalAsync(wf => wf.ReviewAsync(new ReviewDecision(true, "replay")));
-        await pipeline.GetResultAsync();
+        await pipeline.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
         histories.Add(("DocumentPipeline", await pipeline.FetchHistoryAsync()));
         histories.Add(("DocumentBatch", await server.Client.GetWorkflowHandle($"{pipelineId}/batch-1").FetchHistoryAsync()));
 
         var badInput = new DocumentPipelineInput("bad", [], 0);
         var invalid = await server.Client.StartWorkflowAsync(
             (DocumentPipelineWorkflow wf) => wf.RunAsync(badInput), worker.Options("replay-invalid-" + Guid.NewGuid()));
-        await Assert.ThrowsAsync<WorkflowFailedException>(() => invalid.GetResultAsync());
+        await Assert.ThrowsAsync<WorkflowFailedException>(() => invalid.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
         histories.Add(("DocumentPipeline-invalid-input", await invalid.FetchHistoryAsync()));
 
+        // Cancelled while publishing: the run waits for the activity to confirm it stopped.
+        var slow = Documents.Pipeline(documents: 5, reviewWindowSeconds: 0, publishDelayMs: 3000);
+        var cancelled = await server.Client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(slow), worker.Options("replay-cancelled-" + Guid.NewGuid()));
+        await Eventually.UntilAsync(() => cancelled.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.Publishing, "Publishing stage");
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAsync<WorkflowFailedException>(() => cancelled.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
+        histories.Add(("DocumentPipeline-cancelled", await cancelled.FetchHistoryAsync()));
+
+        // A dispatcher run with a duplicate and an invalid request that ends in continue-as-new.
         var dispatcherId = "replay-dispatcher-" + Guid.NewGuid();
         var dispatcher = await server.Client.StartWorkflowAsync(
-            (DocumentDispatcherWorkflow wf) => wf.RunAsync(new DispatcherInput(MaxHistoryEvents: 20)), worker.Options(dispatcherId));
+            (DocumentDispatcherWorkflow wf) => wf.RunAsync(new DispatcherInput(MaxHistoryEvents: 40)), worker.Options(dispatcherId));
         var firstRun = dispatcher.ResultRunId;
-        for (var i = 1; i <= 3; i++)
+        string[] requestIds = ["r1", "r1", "bad id", "r2", "r3", "r4", "r5", "r6"];
+        foreach (var requestId in requestIds)
         {
-            await dispatcher.SignalAsync(wf => wf.SubmitAsync(new DispatchRequest($"r{i}", Documents.Pipeline(1))));
+            var request = new DispatchRequest(requestId, Documents.Pipeline(1));
+            await dispatcher.SignalAsync(wf => wf.SubmitAsync(request));
         }
 
         await Eventually.UntilAsync(

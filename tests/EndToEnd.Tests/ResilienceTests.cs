@@ -7,7 +7,11 @@ using Watchtower.Workflows.Documents;
 
 namespace Watchtower.EndToEnd.Tests;
 
-/// <summary>Servers of their own, started and stopped by the test, so the shared one is never disturbed.</summary>
+/// <summary>
+/// Servers of their own, started and stopped by the test, so the shared one is never disturbed. Run
+/// alone: they pick free ports and reuse them after a server stops, which parallel tests could take.
+/// </summary>
+[Collection(nameof(SerialTests))]
 public sealed class ResilienceTests : IDisposable
 {
     private readonly string directory = Path.Combine(Path.GetTempPath(), "watchtower-resilience-" + Guid.NewGuid().ToString("N"));
@@ -20,7 +24,7 @@ public sealed class ResilienceTests : IDisposable
         {
             Directory.Delete(directory, recursive: true);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Best effort; the temp cleaner takes the rest.
         }

@@ -59,7 +59,16 @@ public sealed class WebUiTests(DevServerFixture server)
         }
         finally
         {
-            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, $"webui-{id}.png"), FullPage = true });
+            try
+            {
+                // Kept next to the test binaries: what the page looked like when the test ended.
+                await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, $"webui-{id}.png"), FullPage = true });
+            }
+            catch (PlaywrightException)
+            {
+                // A crashed page must not hide the failure that crashed it.
+            }
+
             await handle.TerminateAsync("web UI test done");
         }
     }

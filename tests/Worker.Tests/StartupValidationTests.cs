@@ -9,23 +9,7 @@ public sealed class StartupValidationTests
     private const string ExpectedFailure = "Temporal:GracefulShutdownTimeout must be between 00:00:00 and 01:00:00 (got -00:00:01).";
 
     [Fact]
-    public async Task BuildAndStart_NegativeGracefulShutdownTimeout_StopsStartupNamingSetting()
-    {
-        var builder = CreateBuilder("-00:00:01");
-
-        // Build is inside the assertion on purpose: today validation already fires in Build (see
-        // StartAsync_InvalidSettings_BuildSucceedsAndStartThrows); either way start-up must stop.
-        var ex = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
-        {
-            using var host = builder.Build();
-            await host.StartAsync(TestContext.Current.CancellationToken);
-        });
-
-        Assert.Contains(ExpectedFailure, ex.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task StartAsync_InvalidSettings_BuildSucceedsAndStartThrows()
+    public async Task StartAsync_NegativeGracefulShutdownTimeout_StopsStartupNamingSetting()
     {
         using var host = CreateBuilder("-00:00:01").Build();
 

@@ -109,16 +109,19 @@ public sealed class DocumentActivitiesTests
 
         Assert.Equal(["d3", "d4", "d5"], index.UpsertedIds);
         Assert.Equal([3, 4], heartbeats);
-        Assert.Equal(3, published);
+
+        // All five documents of the request are in the index, two of them from the earlier attempt.
+        Assert.Equal(5, published);
     }
 
     // The timeout fails the test if the pause ran on the real clock instead of the fake one.
     [Fact(Timeout = 10_000)]
-    public async Task PublishAsync_Delay_WaitsOnTimeProviderBetweenDocuments()
+    public async Task PublishAsync_Delay_WaitsOnTimeProviderAndHeartbeatsWhileWaiting()
     {
         var index = new RecordingIndex();
         var time = new FakeTimeProvider();
-        var env = CreateEnvironment([]);
+        var heartbeats = new List<int>();
+        var env = CreateEnvironment(heartbeats);
         var activities = new DocumentActivities(index, time);
 
         var run = env.RunAsync(() => activities.PublishAsync(new PublishRequest(Pipeline, Analyses(2), DelayMs: 60_000)));
@@ -127,9 +130,26 @@ public sealed class DocumentActivitiesTests
         time.Advance(TimeSpan.FromMilliseconds(59_999));
         Assert.Equal(["d1"], index.UpsertedIds);
 
-        time.Advance(TimeSpan.FromMilliseconds(1));
+        // Move the fake clock on until the pause ends; no real time passes.
+        while (!run.IsCompleted)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Yield();
+        }
+
         Assert.Equal(2, await run);
         Assert.Equal(["d1", "d2"], index.UpsertedIds);
+
+        // One heartbeat after d1, then more during the minute-long pause, all reporting 1 done: a pause
+        // longer than the heartbeat timeout must not look like a dead worker.
+        int[] seen;
+        lock (heartbeats)
+        {
+            seen = [.. heartbeats];
+        }
+
+        Assert.True(seen.Length >= 2, $"expected heartbeats during the pause, got {seen.Length}");
+        Assert.All(seen, progress => Assert.Equal(1, progress));
     }
 
     // The fake clock never moves, so a pause after the last document would hit the timeout.

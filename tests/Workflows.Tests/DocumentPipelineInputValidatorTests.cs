@@ -135,6 +135,28 @@ public sealed class DocumentPipelineInputValidatorTests
     }
 
     [Fact]
+    public void Validate_TotalContentOverRunLimit_NamesTotalAndLimit()
+    {
+        // Each body is allowed on its own; together they would exceed the server's payload limit.
+        var documents = Enumerable.Range(0, 9)
+            .Select(i => new DocumentInput($"d{i}", null, new string('x', DocumentPipelineInputValidator.MaxContentLength)))
+            .ToList();
+
+        var error = DocumentPipelineInputValidator.Validate(new DocumentPipelineInput("run", documents));
+
+        Assert.Equal("documents hold 589824 characters of content in all; at most 524288 per run", error);
+    }
+
+    [Fact]
+    public void ValidateDocuments_AddedContentOverRunLimit_CountsWhatTheRunHolds()
+    {
+        var error = DocumentPipelineInputValidator.ValidateDocuments(
+            [new DocumentInput("d9", null, "xy")], existingIds: null, alreadyAccepted: 8, alreadyAcceptedContent: DocumentPipelineInputValidator.MaxTotalContentLength - 1);
+
+        Assert.Equal("documents hold 524289 characters of content in all; at most 524288 per run", error);
+    }
+
+    [Fact]
     public void Validate_DuplicateIdWithinList_NamesSecondOccurrence()
     {
         var error = DocumentPipelineInputValidator.Validate(

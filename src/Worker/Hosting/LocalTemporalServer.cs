@@ -19,6 +19,7 @@ internal sealed class LocalTemporalServer(
     ILogger<LocalTemporalServer> logger) : IAsyncDisposable
 {
     private WorkflowEnvironment? environment;
+    private bool announcedExisting;
 
     /// <summary>Gets the address the local server listens on.</summary>
     public string Address => string.Create(CultureInfo.InvariantCulture, $"localhost:{options.Value.DevServer.Port}");
@@ -26,20 +27,30 @@ internal sealed class LocalTemporalServer(
     /// <summary>Gets the Web UI address, when this process started the server.</summary>
     public string UiUrl => string.Create(CultureInfo.InvariantCulture, $"http://localhost:{options.Value.DevServer.UiPort}");
 
-    /// <summary>Makes sure a server listens on <see cref="Address"/>.</summary>
+    /// <summary>
+    /// Makes sure a server listens on <see cref="Address"/>: the one already there, else a dev server
+    /// of this process, started again if it stopped answering.
+    /// </summary>
     /// <param name="cancellationToken">Stops waiting.</param>
     /// <returns>The address to connect to.</returns>
     public async Task<string> EnsureStartedAsync(CancellationToken cancellationToken)
     {
         var devServer = options.Value.DevServer;
-        if (environment is not null || await IsListeningAsync(devServer.Port, cancellationToken).ConfigureAwait(false))
+        if (await IsListeningAsync(devServer.Port, cancellationToken).ConfigureAwait(false))
         {
-            if (environment is null)
+            if (environment is null && !announcedExisting)
             {
+                announcedExisting = true;
                 Log.UsingExistingLocalServer(logger, Address);
             }
 
             return Address;
+        }
+
+        if (environment is not null)
+        {
+            Log.DevServerRestarting(logger);
+            await DisposeAsync().ConfigureAwait(false);
         }
 
         if (!devServer.Enabled)
@@ -58,7 +69,7 @@ internal sealed class LocalTemporalServer(
         var database = devServer.DatabaseFile ?? DefaultDatabaseFile();
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(database))!);
         Log.StartingDevServer(logger, cli ?? "(download)", database);
-        environment = await WorkflowEnvironment.StartLocalAsync(new()
+        var starting = WorkflowEnvironment.StartLocalAsync(new()
         {
             TargetHost = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{devServer.Port}"),
             Namespace = settings.Namespace,
@@ -71,7 +82,22 @@ internal sealed class LocalTemporalServer(
                 DatabaseFilename = database,
                 LogLevel = "error",
             },
-        }).ConfigureAwait(false);
+        });
+        try
+        {
+            // Starting cannot be cancelled; on shutdown stop waiting, and stop the server once it is up.
+            environment = await starting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            _ = starting.ContinueWith(
+                started => started.Result.DisposeAsync().AsTask(),
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnRanToCompletion,
+                TaskScheduler.Default);
+            throw;
+        }
+
         Log.DevServerStarted(logger, Address, UiUrl);
         return Address;
     }

@@ -41,6 +41,12 @@ internal static partial class Log
     [LoggerMessage(2012, LogLevel.Information, "Temporal at {Address} is reachable again after {Seconds:0.#} s", EventName = "ConnectionRestored")]
     public static partial void ConnectionRestored(ILogger logger, string address, double seconds);
 
+    [LoggerMessage(2013, LogLevel.Warning, "Could not restart the local Temporal dev server: {Cause}", EventName = "DevServerRestartFailed")]
+    public static partial void DevServerRestartFailed(ILogger logger, string cause);
+
+    [LoggerMessage(2014, LogLevel.Warning, "The local Temporal dev server stopped answering; starting it again", EventName = "DevServerRestarting")]
+    public static partial void DevServerRestarting(ILogger logger);
+
     [LoggerMessage(2010, LogLevel.Information, "Stopping the local Temporal dev server", EventName = "StoppingDevServer")]
     public static partial void StoppingDevServer(ILogger logger);
 }

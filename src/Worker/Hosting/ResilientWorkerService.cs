@@ -9,67 +9,52 @@ namespace Watchtower.Worker.Hosting;
 
 /// <summary>
 /// Runs the Temporal worker for the host. Unlike the stock hosted worker it survives a server that
-/// is missing at start or fails later: it connects with backoff, and restarts the worker with
-/// backoff if the worker faults. On shutdown in-flight activities get the graceful timeout to finish.
+/// is missing at start or fails later: it connects with backoff, watches the server while polling,
+/// and restarts the worker with backoff if the worker faults. On shutdown in-flight activities get
+/// the graceful timeout to finish.
 /// </summary>
 internal sealed class ResilientWorkerService(
     TemporalConnection connection,
     ConnectionSettings settings,
+    LocalTemporalServer localServer,
     IOptionsMonitor<TemporalWorkerServiceOptions> workerOptions,
     IOptions<PipelineWorkerOptions> options,
     ILoggerFactory loggerFactory,
     TimeProvider timeProvider) : BackgroundService
 {
-    /// <summary>Name of the worker options configured through the hosting builder.</summary>
+    /// <summary>
+    /// Name under which the hosting builder registers the worker options. The SDK names options after
+    /// the task queue it is given; the real task queue is only known once configuration is resolved.
+    /// </summary>
     public const string OptionsName = "document-pipeline-worker";
+
+    /// <summary>A worker that polled this long before faulting starts its restart backoff afresh.</summary>
+    private static readonly TimeSpan StableRun = TimeSpan.FromMinutes(1);
 
     private readonly ILogger logger = loggerFactory.CreateLogger<ResilientWorkerService>();
     private bool hintShown;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
         {
+            var started = timeProvider.GetUtcNow();
             try
             {
-                var client = await connection.GetClientAsync(stoppingToken).ConfigureAwait(false);
-                var configured = workerOptions.Get(OptionsName);
-                var worker = (TemporalWorkerOptions)configured.Clone();
-                worker.TaskQueue = settings.TaskQueue;
-                worker.GracefulShutdownTimeout = options.Value.GracefulShutdownTimeout;
-                worker.LoggerFactory = loggerFactory;
-                using var temporalWorker = new TemporalWorker(client, worker);
-                Log.WorkerPolling(logger, settings.TaskQueue);
-                if (!hintShown)
-                {
-                    hintShown = true;
-                    Log.StartCommandHint(logger, StartCommand.For(settings.TaskQueue, connection.Address, settings.Namespace));
-                }
-
-                attempt = 0;
-                using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                var watch = WatchConnectionAsync(client, watchStop.Token);
-                try
-                {
-                    await temporalWorker.ExecuteAsync(stoppingToken).ConfigureAwait(false);
-                }
-                finally
-                {
-                    await watchStop.CancelAsync().ConfigureAwait(false);
-                    await watch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                }
-
-                Log.WorkerStopped(logger, settings.TaskQueue);
-                return;
+                await RunWorkerAsync(stoppingToken).ConfigureAwait(false);
+                break;
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
-                Log.WorkerStopped(logger, settings.TaskQueue);
-                return;
+                // Whatever a cancelled connect or poll threw on the way out is not a fault.
+                break;
             }
             catch (Exception e)
             {
-                var delay = Backoff.Delay(options.Value.ConnectRetry, Math.Max(attempt, 1));
+                // A permanent fault (wrong namespace, no permission) must not restart at the initial pace forever.
+                failures = timeProvider.GetUtcNow() - started >= StableRun ? 1 : failures + 1;
+                var delay = Backoff.Delay(options.Value.ConnectRetry, failures);
                 Log.WorkerFaulted(logger, settings.TaskQueue, TemporalConnection.Describe(e), delay.TotalSeconds);
                 try
                 {
@@ -77,15 +62,46 @@ internal sealed class ResilientWorkerService(
                 }
                 catch (OperationCanceledException)
                 {
-                    return;
+                    break;
                 }
             }
+        }
+
+        Log.WorkerStopped(logger, settings.TaskQueue);
+    }
+
+    private async Task RunWorkerAsync(CancellationToken stoppingToken)
+    {
+        var client = await connection.GetClientAsync(stoppingToken).ConfigureAwait(false);
+        var worker = (TemporalWorkerOptions)workerOptions.Get(OptionsName).Clone();
+        worker.TaskQueue = settings.TaskQueue;
+        worker.GracefulShutdownTimeout = options.Value.GracefulShutdownTimeout;
+        worker.LoggerFactory = loggerFactory;
+        using var temporalWorker = new TemporalWorker(client, worker);
+        Log.WorkerPolling(logger, settings.TaskQueue);
+        if (!hintShown)
+        {
+            hintShown = true;
+            Log.StartCommandHint(logger, StartCommand.For(settings.TaskQueue, connection.Address, settings.Namespace));
+        }
+
+        using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var watch = WatchConnectionAsync(client, watchStop.Token);
+        try
+        {
+            await temporalWorker.ExecuteAsync(stoppingToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await watchStop.CancelAsync().ConfigureAwait(false);
+            await watch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
     /// <summary>
     /// While the worker polls, checks the server's health: the pollers retry on their own, so this
-    /// is what tells the operator, once per check, that the server is gone and when it is back.
+    /// is what tells the operator, once per check, that the server is gone and when it is back. In
+    /// local mode it also restarts a dev server that went away.
     /// </summary>
     private async Task WatchConnectionAsync(ITemporalClient client, CancellationToken cancellationToken)
     {
@@ -112,7 +128,6 @@ internal sealed class ResilientWorkerService(
                 }
 
                 failures = 0;
-                connection.IsReachable = true;
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
@@ -121,9 +136,24 @@ internal sealed class ResilientWorkerService(
                     lostAt = timeProvider.GetUtcNow();
                 }
 
-                connection.IsReachable = false;
                 Log.ConnectionLost(logger, address, failures, TemporalConnection.Describe(e), Backoff.Delay(options.Value.ConnectRetry, failures).TotalSeconds);
+                if (settings.IsLocal)
+                {
+                    await RestartLocalServerAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
+        }
+    }
+
+    private async Task RestartLocalServerAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await localServer.EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            Log.DevServerRestartFailed(logger, TemporalConnection.Describe(e));
         }
     }
 }

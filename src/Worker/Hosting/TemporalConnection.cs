@@ -24,8 +24,6 @@ internal sealed class TemporalConnection(
     /// <summary>Gets the address in use, once known.</summary>
     public string? Address { get; private set; }
 
-    /// <summary>Gets or sets a value indicating whether the server answered the last connect or health check.</summary>
-    public bool IsReachable { get; set; }
 
     /// <summary>Returns the connected client, connecting (and retrying) on first use.</summary>
     /// <param name="cancellationToken">Stops retrying.</param>
@@ -66,9 +64,9 @@ internal sealed class TemporalConnection(
                 connectOptions.TargetHost = address;
                 connectOptions.LoggerFactory = loggerFactory;
                 connectOptions.Runtime = runtime;
-                var connected = await TemporalClient.ConnectAsync(connectOptions).ConfigureAwait(false);
+                // The SDK's connect cannot be cancelled; stop waiting for it on shutdown all the same.
+                var connected = await TemporalClient.ConnectAsync(connectOptions).WaitAsync(cancellationToken).ConfigureAwait(false);
                 Address = address;
-                IsReachable = true;
                 Log.Connected(logger, address, settings.Namespace);
                 return connected;
             }

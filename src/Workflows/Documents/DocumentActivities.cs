@@ -10,6 +10,9 @@ namespace Watchtower.Workflows.Documents;
 /// <param name="timeProvider">Clock for the publish pacing, replaceable in tests.</param>
 public sealed partial class DocumentActivities(IDocumentIndex index, TimeProvider timeProvider)
 {
+    /// <summary>Longest wait between heartbeats during a pause; well inside the workflow's 5 s heartbeat timeout.</summary>
+    private static readonly TimeSpan HeartbeatEvery = TimeSpan.FromSeconds(2);
+
     // Whole words only, so "vat" does not match "private" nor "report" match "reporter".
     private static readonly (string Category, Regex Keywords)[] Categories =
     [
@@ -38,10 +41,11 @@ public sealed partial class DocumentActivities(IDocumentIndex index, TimeProvide
 
     /// <summary>
     /// Publishes documents to the index, one at a time with a pause between them. Heartbeats its
-    /// progress so a retry resumes where the last attempt stopped, and stops promptly when cancelled.
+    /// progress, also during long pauses, so a retry resumes where the last attempt stopped and a
+    /// cancellation is noticed promptly.
     /// </summary>
     /// <param name="request">What to publish.</param>
-    /// <returns>How many documents the index holds for the pipeline afterwards.</returns>
+    /// <returns>How many documents of the request are in the index afterwards.</returns>
     [Activity("publishDocuments")]
     public async Task<int> PublishAsync(PublishRequest request)
     {
@@ -70,13 +74,24 @@ public sealed partial class DocumentActivities(IDocumentIndex index, TimeProvide
 
             // Progress is the number of documents already in the index: the resume point of a retry.
             context.Heartbeat(i + 1);
-            if (delay > TimeSpan.Zero)
-            {
-                await Task.Delay(delay, timeProvider, context.CancellationToken).ConfigureAwait(false);
-            }
+            await PauseAsync(delay, context, i + 1).ConfigureAwait(false);
         }
 
-        return index.Count(request.PipelineName);
+        return request.Documents.Count;
+    }
+
+    /// <summary>
+    /// Waits <paramref name="delay"/>, heartbeating at least every <see cref="HeartbeatEvery"/> so a
+    /// pause longer than the heartbeat timeout is not mistaken for a dead worker.
+    /// </summary>
+    private async Task PauseAsync(TimeSpan delay, ActivityExecutionContext context, int progress)
+    {
+        var until = timeProvider.GetUtcNow() + delay;
+        for (var left = delay; left > TimeSpan.Zero; left = until - timeProvider.GetUtcNow())
+        {
+            await Task.Delay(left < HeartbeatEvery ? left : HeartbeatEvery, timeProvider, context.CancellationToken).ConfigureAwait(false);
+            context.Heartbeat(progress);
+        }
     }
 
     /// <summary>Counts whitespace-separated words.</summary>

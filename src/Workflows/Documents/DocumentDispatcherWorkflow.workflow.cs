@@ -48,7 +48,7 @@ public sealed partial class DocumentDispatcherWorkflow
     [WorkflowQuery("status")]
     public DispatcherStatus Status => new(totals, pending.Count, Workflow.CurrentHistoryLength);
 
-    /// <summary>Runs until cancelled, continuing as new whenever history reaches the bound.</summary>
+    /// <summary>Runs until cancelled, continuing as new once history reaches the bound and the queue is empty.</summary>
     /// <param name="input">Settings, and state carried over from the previous run (already applied by the constructor).</param>
     /// <returns>Never completes normally; ends by continue-as-new or cancellation.</returns>
     [WorkflowRun]
@@ -64,13 +64,21 @@ public sealed partial class DocumentDispatcherWorkflow
         {
             UpdateDetails();
             await Workflow.WaitConditionAsync(() => pending.Count > 0 || ShouldContinueAsNew());
-            if (ShouldContinueAsNew())
+
+            // The queue is drained first: carrying a backlog of requests into the next run's input
+            // could exceed the server's payload limit, and a burst of signals could otherwise make
+            // every new run continue as new before dispatching anything.
+            if (pending.Count == 0)
             {
-                // Handlers that are still running would be cut off by continue-as-new.
+                // Handlers that are still running would be cut off by continue-as-new; a request that
+                // arrived meanwhile is dispatched first.
                 await Workflow.WaitConditionAsync(() => Workflow.AllHandlersFinished);
-                Log.DispatcherContinuingAsNew(Workflow.Logger, Workflow.CurrentHistoryLength, pending.Count);
-                var next = new DispatcherInput(maxHistoryEvents, [.. pending], totals);
-                throw Workflow.CreateContinueAsNewException((DocumentDispatcherWorkflow wf) => wf.RunAsync(next));
+                if (pending.Count == 0)
+                {
+                    Log.DispatcherContinuingAsNew(Workflow.Logger, Workflow.CurrentHistoryLength);
+                    var next = new DispatcherInput(maxHistoryEvents, Totals: totals);
+                    throw Workflow.CreateContinueAsNewException((DocumentDispatcherWorkflow wf) => wf.RunAsync(next));
+                }
             }
 
             await DispatchAsync(pending.Dequeue());

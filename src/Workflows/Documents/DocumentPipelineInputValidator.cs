@@ -14,6 +14,12 @@ public static class DocumentPipelineInputValidator
     /// <summary>Largest document body accepted, in characters; larger bodies belong in blob storage.</summary>
     public const int MaxContentLength = 64 * 1024;
 
+    /// <summary>
+    /// Largest total of document bodies per run, in characters. Keeps every payload (input, a batch)
+    /// under the server's 2 MB limit even at 3 UTF-8 bytes per character, and history far below 50 MB.
+    /// </summary>
+    public const int MaxTotalContentLength = 512 * 1024;
+
     /// <summary>Default documents per batch.</summary>
     public const int DefaultBatchSize = 5;
 
@@ -63,9 +69,10 @@ public static class DocumentPipelineInputValidator
     /// <param name="documents">Documents to check.</param>
     /// <param name="existingIds">Ids already in the run, which must not repeat.</param>
     /// <param name="alreadyAccepted">How many documents the run already has.</param>
+    /// <param name="alreadyAcceptedContent">Characters of content the run already has.</param>
     /// <returns>A message naming the field and the problem, or null.</returns>
     public static string? ValidateDocuments(
-        IReadOnlyList<DocumentInput>? documents, IReadOnlySet<string>? existingIds, int alreadyAccepted)
+        IReadOnlyList<DocumentInput>? documents, IReadOnlySet<string>? existingIds, int alreadyAccepted, long alreadyAcceptedContent = 0)
     {
         if (documents is null || documents.Count == 0)
         {
@@ -78,6 +85,7 @@ public static class DocumentPipelineInputValidator
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var totalContent = 0L;
         for (var i = 0; i < documents.Count; i++)
         {
             var doc = documents[i];
@@ -106,9 +114,13 @@ public static class DocumentPipelineInputValidator
             {
                 return $"{where}.id '{doc.Id}' is a duplicate";
             }
+
+            totalContent += doc.Content.Length;
         }
 
-        return null;
+        return alreadyAcceptedContent + totalContent > MaxTotalContentLength
+            ? string.Create(CultureInfo.InvariantCulture, $"documents hold {alreadyAcceptedContent + totalContent} characters of content in all; at most {MaxTotalContentLength} per run")
+            : null;
     }
 
     private static string? CheckRange(string field, int? value, int min, int max) =>

@@ -21,17 +21,20 @@ public sealed class DocumentPipelineWorkflow
     /// <summary>Failure type of a run a reviewer rejected.</summary>
     public const string RejectedErrorType = "Rejected";
 
+    // An index outage may last long, so attempts are not capped; a bad argument never heals.
     private static readonly RetryPolicy PublishRetry = new()
     {
         InitialInterval = TimeSpan.FromMilliseconds(500),
         BackoffCoefficient = 2,
         MaximumInterval = TimeSpan.FromSeconds(30),
+        NonRetryableErrorTypes = ["ArgumentException", "ArgumentNullException", "ArgumentOutOfRangeException"],
     };
 
     private readonly List<DocumentInput> documents = [];
     private readonly HashSet<string> documentIds = new(StringComparer.Ordinal);
     private string name = string.Empty;
     private PipelineStage stage = PipelineStage.Validating;
+    private long contentLength;
     private int analyzed;
     private int batchesCompleted;
     private int batchSize = DocumentPipelineInputValidator.DefaultBatchSize;
@@ -145,7 +148,7 @@ public sealed class DocumentPipelineWorkflow
                 $"Documents can only be added while the pipeline is analyzing; it is {stage}.", InvalidInputErrorType, nonRetryable: true);
         }
 
-        if (DocumentPipelineInputValidator.ValidateDocuments(added, documentIds, documents.Count) is { } error)
+        if (DocumentPipelineInputValidator.ValidateDocuments(added, documentIds, documents.Count, contentLength) is { } error)
         {
             throw new ApplicationFailureException("Invalid addDocuments request: " + error, InvalidInputErrorType, nonRetryable: true);
         }
@@ -211,6 +214,7 @@ public sealed class DocumentPipelineWorkflow
         {
             documents.Add(document);
             documentIds.Add(document.Id!);
+            contentLength += document.Content!.Length;
         }
     }
 

@@ -11,8 +11,4 @@ public interface IDocumentIndex
     /// <exception cref="DocumentIndexUnavailableException">The index is temporarily unavailable; retry later.</exception>
     Task UpsertAsync(string pipelineName, DocumentAnalysis document, CancellationToken cancellationToken);
 
-    /// <summary>How many documents of <paramref name="pipelineName"/> are stored.</summary>
-    /// <param name="pipelineName">Pipeline run name.</param>
-    /// <returns>The number of stored documents.</returns>
-    int Count(string pipelineName);
 }

@@ -19,7 +19,9 @@ public sealed class InMemoryDocumentIndex : IDocumentIndex
         return Task.CompletedTask;
     }
 
-    /// <inheritdoc />
+    /// <summary>How many documents of <paramref name="pipelineName"/> are stored.</summary>
+    /// <param name="pipelineName">Pipeline run name.</param>
+    /// <returns>The number of stored documents.</returns>
     public int Count(string pipelineName)
     {
         var count = 0;

@@ -53,7 +53,7 @@ public sealed class DevServerFixture : IAsyncLifetime
         {
             Directory.Delete(directory, recursive: true);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Best effort: the OS temp cleaner takes what a still-exiting server holds open.
         }

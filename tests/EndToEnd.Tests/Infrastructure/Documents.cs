@@ -39,3 +39,29 @@ internal sealed class RecordingIndex(int failFirst = 0) : IDocumentIndex
 
     public int Count(string pipelineName) => documents.Keys.Count(k => k.Item1 == pipelineName);
 }
+
+/// <summary>An index whose first write goes through and whose later writes wait for <see cref="Release"/>.</summary>
+internal sealed class GatedIndex : IDocumentIndex
+{
+    private readonly TaskCompletionSource gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource firstWrite = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int writes;
+
+    public int Writes => Volatile.Read(ref writes);
+
+    public Task FirstWrite => firstWrite.Task;
+
+    public void Release() => gate.TrySetResult();
+
+    public async Task UpsertAsync(string pipelineName, DocumentAnalysis document, CancellationToken cancellationToken)
+    {
+        if (Writes > 0)
+        {
+            // Deliberately not cancellable: the test proves shutdown waits for in-flight work.
+            await gate.Task;
+        }
+
+        Interlocked.Increment(ref writes);
+        firstWrite.TrySetResult();
+    }
+}

@@ -24,7 +24,7 @@ internal static class Eventually
                     return last;
                 }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (e is not OperationCanceledException and not Xunit.Sdk.IAssertionException)
             {
                 lastError = e;
             }

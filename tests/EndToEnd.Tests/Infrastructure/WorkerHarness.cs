@@ -59,15 +59,22 @@ internal sealed class WorkerHarness : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Information).AddFakeLogging();
         builder.AddDocumentPipelineWorker();
         configureServices?.Invoke(builder.Services);
-        var host = builder.Build();
-        await host.StartAsync(TestContext.Current.CancellationToken);
-        var harness = new WorkerHarness(host, taskQueue);
-        if (waitForPolling)
+        var harness = new WorkerHarness(builder.Build(), taskQueue);
+        try
         {
-            await harness.WaitForLogAsync("WorkerPolling", "the worker to start polling", TimeSpan.FromSeconds(60));
-        }
+            await harness.Host.StartAsync(TestContext.Current.CancellationToken);
+            if (waitForPolling)
+            {
+                await harness.WaitForLogAsync("WorkerPolling", "the worker to start polling", TimeSpan.FromSeconds(60));
+            }
 
-        return harness;
+            return harness;
+        }
+        catch
+        {
+            await harness.DisposeAsync();
+            throw;
+        }
     }
 
     public Task WaitForLogAsync(string eventName, string what, TimeSpan? timeout = null, Func<FakeLogRecord, bool>? match = null) =>
@@ -78,7 +85,11 @@ internal sealed class WorkerHarness : IAsyncDisposable
 
     public int Count(string eventName) => Logs.GetSnapshot().Count(r => r.Id.Name == eventName);
 
-    public WorkflowOptions Options(string id) => new(id, TaskQueue);
+    /// <summary>Start options on this worker's task queue; calls end with the test (timeout or cancel).</summary>
+    public WorkflowOptions Options(string id) => new(id, TaskQueue) { Rpc = Rpc };
+
+    /// <summary>RPC options bound to the test's cancellation, so no long poll outlives its test.</summary>
+    public static RpcOptions Rpc => new() { CancellationToken = TestContext.Current.CancellationToken };
 
     public async Task StopAsync()
     {
