@@ -24,7 +24,6 @@ internal sealed class TemporalConnection(
     /// <summary>Gets the address in use, once known.</summary>
     public string? Address { get; private set; }
 
-
     /// <summary>Returns the connected client, connecting (and retrying) on first use.</summary>
     /// <param name="cancellationToken">Stops retrying.</param>
     /// <returns>The client.</returns>
@@ -64,6 +63,7 @@ internal sealed class TemporalConnection(
                 connectOptions.TargetHost = address;
                 connectOptions.LoggerFactory = loggerFactory;
                 connectOptions.Runtime = runtime;
+
                 // The SDK's connect cannot be cancelled; stop waiting for it on shutdown all the same.
                 var connected = await TemporalClient.ConnectAsync(connectOptions).WaitAsync(cancellationToken).ConfigureAwait(false);
                 Address = address;

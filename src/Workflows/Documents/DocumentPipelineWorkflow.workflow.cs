@@ -88,12 +88,13 @@ public sealed class DocumentPipelineWorkflow
         await AwaitReviewAsync(input.ReviewWindowSeconds ?? DocumentPipelineInputValidator.DefaultReviewWindowSeconds);
 
         SetStage(PipelineStage.Publishing);
+        var delayMs = input.PublishDelayMs ?? DocumentPipelineInputValidator.DefaultPublishDelayMs;
         var published = await Workflow.ExecuteActivityAsync(
-            (DocumentActivities a) => a.PublishAsync(
-                new PublishRequest(name, analyses, input.PublishDelayMs ?? DocumentPipelineInputValidator.DefaultPublishDelayMs)),
+            (DocumentActivities a) => a.PublishAsync(new PublishRequest(name, analyses, delayMs)),
             new ActivityOptions
             {
-                StartToCloseTimeout = TimeSpan.FromMinutes(30),
+                // Room for every pause plus slack for the writes; the heartbeat timeout catches a dead worker sooner.
+                StartToCloseTimeout = TimeSpan.FromMilliseconds((long)delayMs * analyses.Count) + TimeSpan.FromMinutes(10),
                 HeartbeatTimeout = TimeSpan.FromSeconds(5),
                 RetryPolicy = PublishRetry,
 
