@@ -130,11 +130,9 @@ public sealed record DispatchRequest(string? RequestId, DocumentPipelineInput? P
 
 /// <summary>Input of <see cref="DocumentDispatcherWorkflow"/>; also carries state across continue-as-new.</summary>
 /// <param name="MaxHistoryEvents">Continue as new once history reaches this many events (20-50000, default 2000).</param>
-/// <param name="Pending">Requests to dispatch first. The dispatcher itself drains its queue before continuing as new.</param>
 /// <param name="Totals">Counters carried over by continue-as-new.</param>
 public sealed record DispatcherInput(
     int? MaxHistoryEvents = null,
-    IReadOnlyList<DispatchRequest>? Pending = null,
     DispatcherTotals? Totals = null) : IWorkflowInput
 {
     /// <inheritdoc />

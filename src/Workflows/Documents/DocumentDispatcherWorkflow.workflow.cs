@@ -25,7 +25,9 @@ public sealed partial class DocumentDispatcherWorkflow
     /// <summary>
     /// Initializes a new instance of the <see cref="DocumentDispatcherWorkflow"/> class. State is restored
     /// here rather than in <see cref="RunAsync"/> because signals buffered across continue-as-new are
-    /// delivered before the run method starts, and must find the carried-over counters and queue.
+    /// delivered before the run method starts, and must find the carried-over counters. Nothing else is
+    /// carried: the queue is always drained before continuing as new, and every request arrives by the
+    /// validating <c>submit</c> signal.
     /// </summary>
     /// <param name="input">Settings, and state carried over from the previous run.</param>
     [WorkflowInit]
@@ -38,10 +40,6 @@ public sealed partial class DocumentDispatcherWorkflow
                 : null);
         var carried = input?.Totals ?? new DispatcherTotals(0, 0, 0, 0);
         totals = carried with { Generation = carried.Generation + 1 };
-        foreach (var request in input?.Pending ?? [])
-        {
-            pending.Enqueue(request);
-        }
     }
 
     /// <summary>Gets the dispatcher's counters and queue length.</summary>
