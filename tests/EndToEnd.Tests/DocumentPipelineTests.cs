@@ -130,7 +130,7 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
         // Stop while the publish activity is blocked on its second document.
         var stopping = worker.StopAsync();
         var lifetime = worker.Host.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
-        await Eventually.UntilAsync(() => Task.FromResult(lifetime.ApplicationStopping.IsCancellationRequested), s => s, "the host to begin stopping");
+        await Eventually.WaitAsync(() => lifetime.ApplicationStopping.IsCancellationRequested, "the host to begin stopping");
         Assert.False(stopping.IsCompleted, "stopping must wait for the in-flight activity (graceful timeout 20 s)");
         Assert.Equal(1, index.Writes);
 

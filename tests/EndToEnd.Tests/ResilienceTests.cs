@@ -59,7 +59,7 @@ public sealed class ResilienceTests : IDisposable
         }
 
         // The server goes away under a polling worker, then comes back on the same port and database.
-        await Eventually.UntilAsync(() => Task.FromResult(IsListening(port)), listening => !listening, "the first server to stop listening");
+        await Eventually.WaitAsync(() => !IsListening(port), "the first server to stop listening");
         await worker.WaitForLogAsync(
             "ConnectionLost", "a warning that the server was lost", match: r => r.Message.Contains($"Lost Temporal at {address} (check 1)", StringComparison.Ordinal));
         Assert.False(lifetime.ApplicationStopping.IsCancellationRequested);
@@ -107,7 +107,7 @@ public sealed class ResilienceTests : IDisposable
             await worker.DisposeAsync();
         }
 
-        await Eventually.UntilAsync(() => Task.FromResult(IsListening(port)), listening => !listening, "the worker's dev server to stop with the host");
+        await Eventually.WaitAsync(() => !IsListening(port), "the worker's dev server to stop with the host");
     }
 
     private static async Task<DocumentPipelineResult> RunPipelineAsync(ITemporalClient client, WorkerHarness worker)

@@ -20,8 +20,6 @@ public sealed class DevServerFixture : IAsyncLifetime
 
     public string? CliPath { get; private set; }
 
-    public string DataDirectory => directory;
-
     public ITemporalClient Client => environment?.Client ?? throw new InvalidOperationException("Dev server not started");
 
     public string RequireCli() => TestTools.Require(CliPath, "Temporal CLI");

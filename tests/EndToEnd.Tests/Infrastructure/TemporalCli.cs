@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 
 namespace Watchtower.EndToEnd.Tests.Infrastructure;
@@ -61,6 +60,6 @@ internal sealed class TemporalCli(string path, string address)
     {
         var result = await RunAsync(args);
         Assert.True(result.ExitCode == 0, $"temporal {string.Join(' ', args)} failed: {result}");
-        return new StringBuilder(result.Output).ToString();
+        return result.Output;
     }
 }
