@@ -3,7 +3,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Temporalio.Client.Interceptors;
 using Temporalio.Extensions.Hosting;
+using Temporalio.Runtime;
+using Watchtower.Monitoring;
 using Watchtower.Worker.Hosting;
 using Watchtower.Workflows.Documents;
 
@@ -43,7 +46,9 @@ public static class WorkerHostBuilderExtensions
         services.TryAddSingleton<IDocumentIndex, InMemoryDocumentIndex>();
         services.AddSingleton(sp => ConnectionSettings.Resolve(
             sp.GetRequiredService<IOptions<PipelineWorkerOptions>>().Value, sp.GetRequiredService<IConfiguration>()));
-        services.AddSingleton(sp => CoreLogForwarder.CreateRuntime(sp.GetRequiredService<ILoggerFactory>()));
+        services.AddTemporalMonitoring(builder.Configuration);
+        services.AddSingleton<IClientInterceptor>(sp => sp.GetRequiredService<TemporalMonitoringInterceptor>());
+        services.AddSingleton(sp => CoreLogForwarder.CreateRuntime(sp.GetRequiredService<ILoggerFactory>(), sp.GetService<MetricsOptions>()));
         services.AddSingleton<LocalTemporalServer>();
         services.AddSingleton<TemporalConnection>();
         services.AddHostedService<ResilientWorkerService>();

@@ -51,10 +51,12 @@ internal sealed class CoreLogForwarder(ILogger inner) : ILogger
 
     /// <summary>Creates the process's Temporal runtime with Core logs forwarded to .NET logging.</summary>
     /// <param name="loggerFactory">The host's logger factory.</param>
+    /// <param name="metrics">Where the SDK's own metrics go, if anywhere.</param>
     /// <returns>The runtime, to share by every client and dev server of the host.</returns>
-    public static TemporalRuntime CreateRuntime(ILoggerFactory loggerFactory) =>
+    public static TemporalRuntime CreateRuntime(ILoggerFactory loggerFactory, MetricsOptions? metrics = null) =>
         new(new TemporalRuntimeOptions(new TelemetryOptions
         {
+            Metrics = metrics,
             Logging = new LoggingOptions
             {
                 Forwarding = new LogForwardingOptions(new CoreLogForwarder(loggerFactory.CreateLogger("Temporalio.Core"))),

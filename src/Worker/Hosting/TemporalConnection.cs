@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Temporalio.Client;
+using Temporalio.Client.Interceptors;
 using Temporalio.Runtime;
 
 namespace Watchtower.Worker.Hosting;
@@ -14,6 +15,7 @@ internal sealed class TemporalConnection(
     LocalTemporalServer localServer,
     IOptions<PipelineWorkerOptions> options,
     TemporalRuntime runtime,
+    IEnumerable<IClientInterceptor> interceptors,
     ILoggerFactory loggerFactory,
     TimeProvider timeProvider) : IDisposable
 {
@@ -63,6 +65,9 @@ internal sealed class TemporalConnection(
                 connectOptions.TargetHost = address;
                 connectOptions.LoggerFactory = loggerFactory;
                 connectOptions.Runtime = runtime;
+
+                // Workers take their client's interceptors too, so monitoring covers both.
+                connectOptions.Interceptors = [.. connectOptions.Interceptors ?? [], .. interceptors];
 
                 // The SDK's connect cannot be cancelled; stop waiting for it on shutdown all the same.
                 var connected = await TemporalClient.ConnectAsync(connectOptions).WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace Watchtower.Monitoring;
+
+/// <summary>The library's log messages. Event ids 3000-3099.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 3000, EventName = "MalformedTraceHeader", Level = LogLevel.Warning,
+        Message = "Ignored a malformed _tracer-data header on {Operation} (workflow type {WorkflowType}); the span starts a new trace")]
+    public static partial void MalformedTraceHeader(ILogger logger, string operation, string workflowType);
+
+    [LoggerMessage(EventId = 3001, EventName = "WorkflowSpansUnavailable", Level = LogLevel.Warning,
+        Message = "Workflow spans are off: this runtime does not let span ids be derived from the workflow run ({Reason}). Client and activity spans are unaffected")]
+    public static partial void WorkflowSpansUnavailable(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 3002, EventName = "ScrapeEndpointListening", Level = LogLevel.Information,
+        Message = "Prometheus metrics at {Url}")]
+    public static partial void ScrapeEndpointListening(ILogger logger, string url);
+
+    [LoggerMessage(EventId = 3003, EventName = "ScrapeEndpointFailed", Level = LogLevel.Warning,
+        Message = "Prometheus scrape endpoint {Url} could not start; metrics stay available over OTLP if configured, and the worker carries on: {Reason}")]
+    public static partial void ScrapeEndpointFailed(ILogger logger, string url, string reason);
+
+    [LoggerMessage(EventId = 3004, EventName = "OtlpExportEnabled", Level = LogLevel.Information,
+        Message = "Exporting traces and metrics over OTLP ({Protocol}) to {Endpoint} as service {ServiceName}")]
+    public static partial void OtlpExportEnabled(ILogger logger, string protocol, string endpoint, string serviceName);
+
+    [LoggerMessage(EventId = 3005, EventName = "SdkMetricFailed", Level = LogLevel.Warning,
+        Message = "Temporal SDK metric {Name} could not be bridged and is dropped: {Reason}")]
+    public static partial void SdkMetricFailed(ILogger logger, string name, string reason);
+}

@@ -1,0 +1,72 @@
+using System.Diagnostics.Metrics;
+
+namespace Watchtower.Monitoring.Metrics;
+
+/// <summary>
+/// The interceptors' instruments, created once on the library's Meter. Durations are in seconds and
+/// counters count things, so Prometheus sees <c>_seconds</c> histograms and <c>_total</c> counters.
+/// </summary>
+internal static class WorkerMetrics
+{
+    public const string Namespace = "namespace";
+    public const string TaskQueue = "task_queue";
+    public const string WorkflowType = "workflow_type";
+    public const string ActivityType = "activity_type";
+    public const string Outcome = "outcome";
+    public const string Local = "local";
+    public const string Operation = "operation";
+
+    public static readonly Counter<long> WorkflowsStarted = Telemetry.Meter.CreateCounter<long>(
+        "watchtower.workflows.started", "{workflow}", "Workflow runs started on this worker, counted once per run.");
+
+    public static readonly Counter<long> WorkflowsClosed = Telemetry.Meter.CreateCounter<long>(
+        "watchtower.workflows.closed", "{workflow}", "Workflow runs closed by this worker, by outcome: completed, failed, canceled, timed_out, continued_as_new.");
+
+    public static readonly Histogram<double> WorkflowDuration = Telemetry.Meter.CreateHistogram<double>(
+        "watchtower.workflow.duration", "s", "Workflow run duration from the server's start of the run to its close.");
+
+    public static readonly UpDownCounter<long> WorkflowsInFlight = Telemetry.Meter.CreateUpDownCounter<long>(
+        "watchtower.workflows.in_flight", "{workflow}", "Workflow runs started and not yet closed, as counted by this worker; sum over workers for the open runs.");
+
+    public static readonly Counter<long> Signals = Telemetry.Meter.CreateCounter<long>(
+        "watchtower.workflow.signals", "{signal}", "Signals handled, by outcome.");
+
+    public static readonly Counter<long> Queries = Telemetry.Meter.CreateCounter<long>(
+        "watchtower.workflow.queries", "{query}", "Queries answered, by outcome.");
+
+    public static readonly Counter<long> Updates = Telemetry.Meter.CreateCounter<long>(
+        "watchtower.workflow.updates", "{update}", "Updates handled, by outcome: completed, failed, rejected (by the validator).");
+
+    public static readonly Counter<long> ActivityExecutions = Telemetry.Meter.CreateCounter<long>(
+        "watchtower.activity.executions", "{execution}", "Activity attempts executed, by outcome.");
+
+    public static readonly Histogram<double> ActivityDuration = Telemetry.Meter.CreateHistogram<double>(
+        "watchtower.activity.duration", "s", "Activity attempt execution time on this worker.");
+
+    public static readonly Histogram<double> ActivityScheduleToStart = Telemetry.Meter.CreateHistogram<double>(
+        "watchtower.activity.schedule_to_start", "s", "Time an activity attempt waited in the task queue.");
+
+    public static readonly Histogram<long> ActivityAttempt = Telemetry.Meter.CreateHistogram<long>(
+        "watchtower.activity.attempt", "{attempt}", "Attempt number of each activity execution (1 is the first try).",
+        tags: null,
+        advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 3, 5, 10, 20, 50, 100] });
+
+    public static readonly UpDownCounter<long> ActivitiesInFlight = Telemetry.Meter.CreateUpDownCounter<long>(
+        "watchtower.activities.in_flight", "{execution}", "Activity attempts executing on this worker now.");
+
+    public static readonly Counter<long> ActivityHeartbeats = Telemetry.Meter.CreateCounter<long>(
+        "watchtower.activity.heartbeats", "{heartbeat}", "Heartbeats recorded by activities.");
+
+    public static readonly Counter<long> ClientRequests = Telemetry.Meter.CreateCounter<long>(
+        "watchtower.client.requests", "{request}", "Client calls (start, signal, query, update), by operation and outcome.");
+
+    public static readonly Histogram<double> ClientRequestDuration = Telemetry.Meter.CreateHistogram<double>(
+        "watchtower.client.request.duration", "s", "Client call latency, by operation and outcome.");
+
+    /// <summary>
+    /// Bucket boundaries for every seconds histogram, from a fast activity (5 ms) to a day-long workflow.
+    /// OpenTelemetry's defaults (0 to 10000) assume milliseconds.
+    /// </summary>
+    public static readonly double[] SecondsBuckets =
+        [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400];
+}

@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace Watchtower.Monitoring;
+
+/// <summary>
+/// Serves <c>/metrics</c> from a meter provider of its own. Built inside the host's provider, a port
+/// already taken would stop the host from starting; here it costs one warning and the worker goes on.
+/// </summary>
+internal sealed class PrometheusScrapeEndpoint(
+    IOptions<TemporalMonitoringOptions> options,
+    ResourceBuilder resource,
+    ILogger<PrometheusScrapeEndpoint> logger) : IHostedService, IDisposable
+{
+    private MeterProvider? provider;
+
+    /// <summary>Gets the URL it listens on, once started.</summary>
+    public Uri? Url { get; private set; }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        if (!settings.Enabled)
+        {
+            return Task.CompletedTask;
+        }
+
+        var prefixes = Prefixes(settings);
+        var display = prefixes[0].Replace("http://+:", "http://*:", StringComparison.Ordinal).TrimEnd('/');
+        try
+        {
+            provider = Sdk.CreateMeterProviderBuilder()
+                .SetResourceBuilder(resource)
+                .AddTemporalInstrumentation()
+                .AddRuntimeInstrumentationIf(settings.RuntimeMetrics)
+                .AddPrometheusHttpListener(o =>
+                {
+                    o.Host = "localhost";
+                    o.Port = settings.Port;
+                    o.ScrapeEndpointPath = settings.Path;
+
+                    // The exporter's own prefix answers only requests addressed to "localhost", so a
+                    // scrape of 127.0.0.1 would get 404; the prefixes are set from our settings instead.
+                    o.ConfigureHttpListener = (_, listener) =>
+                    {
+                        listener.Prefixes.Clear();
+                        foreach (var prefix in prefixes)
+                        {
+                            listener.Prefixes.Add(prefix);
+                        }
+                    };
+                })
+                .Build();
+            Url = new Uri(display);
+            Log.ScrapeEndpointListening(logger, display);
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.Net.HttpListenerException or UriFormatException or System.Net.Sockets.SocketException)
+        {
+            provider = null;
+            Log.ScrapeEndpointFailed(logger, display, e.InnerException?.Message ?? e.Message);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        provider?.Dispose();
+        provider = null;
+    }
+
+    internal static IReadOnlyList<string> Prefixes(TemporalMonitoringOptions settings)
+    {
+        var path = settings.Path.TrimEnd('/') + "/";
+        return settings.Host switch
+        {
+            "*" or "+" or "0.0.0.0" or "::" or "[::]" => [$"http://+:{settings.Port}{path}"],
+            "localhost" => [$"http://localhost:{settings.Port}{path}", $"http://127.0.0.1:{settings.Port}{path}"],
+            var host => [$"http://{host}:{settings.Port}{path}"],
+        };
+    }
+}

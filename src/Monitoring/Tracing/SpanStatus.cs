@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using Temporalio.Activities;
+using Temporalio.Exceptions;
+using Temporalio.Workflows;
+
+namespace Watchtower.Monitoring.Tracing;
+
+/// <summary>Marks a span's outcome from an exception, with the failure's type and message only.</summary>
+internal static class SpanStatus
+{
+    public static void Record(Activity? span, Exception exception, bool cancellationRequested)
+    {
+        if (span is null)
+        {
+            return;
+        }
+
+        if (exception is ContinueAsNewException)
+        {
+            span.SetTag(SpanTags.Outcome, "continued_as_new");
+            return;
+        }
+
+        if (cancellationRequested && IsCancellation(exception))
+        {
+            // Asked for by a user or a parent: the operation did what it was told.
+            span.SetTag(SpanTags.Outcome, "canceled");
+            return;
+        }
+
+        if (exception is CompleteAsyncException)
+        {
+            span.SetTag(SpanTags.Outcome, "async_completion");
+            return;
+        }
+
+        span.SetTag(SpanTags.ErrorType, FailureType(exception));
+        span.SetStatus(ActivityStatusCode.Error, exception.Message);
+    }
+
+    public static bool IsCancellation(Exception exception) =>
+        exception is OperationCanceledException or CanceledFailureException
+        || (exception is ActivityFailureException or ChildWorkflowFailureException && exception.InnerException is CanceledFailureException);
+
+    /// <summary>The application error type when there is one, else the exception's type name.</summary>
+    public static string FailureType(Exception exception) => exception switch
+    {
+        ApplicationFailureException { ErrorType: { Length: > 0 } type } => type,
+        _ => exception.GetType().Name,
+    };
+}

@@ -1,0 +1,236 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Google.Protobuf;
+using Temporalio.Api.Common.V1;
+
+namespace Watchtower.Monitoring.Tracing;
+
+/// <summary>
+/// The Temporal header that carries trace context between clients, workflows and activities, in the
+/// shape every Temporal SDK's OpenTelemetry interceptor writes: field <c>_tracer-data</c>, a
+/// <c>json/plain</c> payload holding a JSON object of the W3C propagation fields.
+/// </summary>
+internal static class TraceHeader
+{
+    public const string Key = "_tracer-data";
+
+    private static readonly ByteString JsonPlain = ByteString.CopyFromUtf8("json/plain");
+
+    // JSON.stringify and Go's encoder leave '+', '=' and ',' alone; the default encoder would escape them.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>Reads the context out of a header map.</summary>
+    /// <returns>
+    /// <see cref="TraceHeaderStatus.Absent"/> when there is no header, <see cref="TraceHeaderStatus.Valid"/>
+    /// with the context, or <see cref="TraceHeaderStatus.Malformed"/> when a header is there but unusable.
+    /// </returns>
+    public static TraceHeaderStatus TryRead(IReadOnlyDictionary<string, Payload>? headers, out RemoteContext context)
+    {
+        context = default;
+        if (headers is null || headers.Count == 0 || !headers.TryGetValue(Key, out var payload))
+        {
+            return TraceHeaderStatus.Absent;
+        }
+
+        return TryParse(payload, out context) ? TraceHeaderStatus.Valid : TraceHeaderStatus.Malformed;
+    }
+
+    /// <inheritdoc cref="TryRead(IReadOnlyDictionary{string, Payload}?, out RemoteContext)"/>
+    public static TraceHeaderStatus TryRead(IDictionary<string, Payload>? headers, out RemoteContext context)
+    {
+        context = default;
+        if (headers is null || headers.Count == 0 || !headers.TryGetValue(Key, out var payload))
+        {
+            return TraceHeaderStatus.Absent;
+        }
+
+        return TryParse(payload, out context) ? TraceHeaderStatus.Valid : TraceHeaderStatus.Malformed;
+    }
+
+    /// <summary>Parses one <c>_tracer-data</c> payload without allocating beyond the ids themselves.</summary>
+    public static bool TryParse(Payload payload, out RemoteContext context)
+    {
+        context = default;
+        if (!payload.Metadata.TryGetValue("encoding", out var encoding) || !encoding.Span.SequenceEqual(JsonPlain.Span))
+        {
+            return false;
+        }
+
+        ActivityTraceId traceId = default;
+        ActivitySpanId spanId = default;
+        var flags = ActivityTraceFlags.None;
+        string? traceState = null;
+        string? baggage = null;
+        try
+        {
+            var reader = new Utf8JsonReader(payload.Data.Span);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("traceparent"u8))
+                {
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped
+                        || !TryParseTraceParent(reader.ValueSpan, out traceId, out spanId, out flags))
+                    {
+                        return false;
+                    }
+                }
+                else if (reader.ValueTextEquals("tracestate"u8))
+                {
+                    if (!reader.Read())
+                    {
+                        return false;
+                    }
+
+                    traceState = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+                else if (reader.ValueTextEquals("baggage"u8))
+                {
+                    if (!reader.Read())
+                    {
+                        return false;
+                    }
+
+                    baggage = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+                else if (!reader.TrySkip())
+                {
+                    return false;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+
+        if (traceId == default)
+        {
+            return false;
+        }
+
+        context = new RemoteContext(new ActivityContext(traceId, spanId, flags, string.IsNullOrEmpty(traceState) ? null : traceState, isRemote: true), baggage);
+        return true;
+    }
+
+    /// <summary>
+    /// Parses a W3C <c>traceparent</c>: version, 32-hex trace id, 16-hex parent id and flags, all
+    /// lowercase hex, ids not all zero. Any flags byte is accepted; versions above 00 may append fields.
+    /// </summary>
+    public static bool TryParseTraceParent(ReadOnlySpan<byte> value, out ActivityTraceId traceId, out ActivitySpanId spanId, out ActivityTraceFlags flags)
+    {
+        traceId = default;
+        spanId = default;
+        flags = ActivityTraceFlags.None;
+        if (value.Length < 55 || value[2] != '-' || value[35] != '-' || value[52] != '-')
+        {
+            return false;
+        }
+
+        if (!IsLowerHex(value[..2]) || (value[0] == 'f' && value[1] == 'f'))
+        {
+            return false;
+        }
+
+        var isVersionZero = value[0] == '0' && value[1] == '0';
+        if ((isVersionZero && value.Length != 55) || (!isVersionZero && value.Length > 55 && value[55] != '-'))
+        {
+            return false;
+        }
+
+        var trace = value.Slice(3, 32);
+        var span = value.Slice(36, 16);
+        var flagBytes = value.Slice(53, 2);
+        if (!IsLowerHex(trace) || !IsLowerHex(span) || !IsLowerHex(flagBytes) || IsAllZero(trace) || IsAllZero(span))
+        {
+            return false;
+        }
+
+        traceId = ActivityTraceId.CreateFromUtf8String(trace);
+        spanId = ActivitySpanId.CreateFromUtf8String(span);
+        flags = (ActivityTraceFlags)((HexValue(flagBytes[0]) << 4) | HexValue(flagBytes[1]));
+        return true;
+    }
+
+    /// <summary>Creates the header payload for a context, fields in the order the other SDKs write them.</summary>
+    public static Payload Create(in ActivityContext context, string? baggage)
+    {
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            Span<char> traceParent = stackalloc char[55];
+            FormatTraceParent(context.TraceId, context.SpanId, context.TraceFlags, traceParent);
+            writer.WriteString("traceparent"u8, traceParent);
+            if (!string.IsNullOrEmpty(context.TraceState))
+            {
+                writer.WriteString("tracestate"u8, context.TraceState);
+            }
+
+            if (!string.IsNullOrEmpty(baggage))
+            {
+                writer.WriteString("baggage"u8, baggage);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return new Payload
+        {
+            Metadata = { ["encoding"] = JsonPlain },
+            Data = ByteString.CopyFrom(buffer.WrittenSpan),
+        };
+    }
+
+    /// <summary>Returns a copy of <paramref name="headers"/> with the trace header set.</summary>
+    public static Dictionary<string, Payload> With(IDictionary<string, Payload>? headers, in ActivityContext context, string? baggage)
+    {
+        var result = headers is null ? new Dictionary<string, Payload>(1) : new Dictionary<string, Payload>(headers);
+        result[Key] = Create(context, baggage);
+        return result;
+    }
+
+    public static void FormatTraceParent(ActivityTraceId traceId, ActivitySpanId spanId, ActivityTraceFlags flags, Span<char> destination)
+    {
+        "00-".CopyTo(destination);
+        traceId.ToHexString().CopyTo(destination.Slice(3, 32));
+        destination[35] = '-';
+        spanId.ToHexString().CopyTo(destination.Slice(36, 16));
+        destination[52] = '-';
+        ((byte)flags).TryFormat(destination.Slice(53, 2), out _, "x2", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static bool IsLowerHex(ReadOnlySpan<byte> value)
+    {
+        foreach (var b in value)
+        {
+            if (b is not ((>= (byte)'0' and <= (byte)'9') or (>= (byte)'a' and <= (byte)'f')))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsAllZero(ReadOnlySpan<byte> value) => value.IndexOfAnyExcept((byte)'0') < 0;
+
+    private static int HexValue(byte b) => b <= '9' ? b - '0' : b - 'a' + 10;
+}
+
+/// <summary>Outcome of reading the trace header.</summary>
+internal enum TraceHeaderStatus
+{
+    Absent,
+    Valid,
+    Malformed,
+}
+
+/// <summary>A context received from another process, with the W3C baggage that came with it.</summary>
+internal readonly record struct RemoteContext(ActivityContext Context, string? Baggage);

@@ -1,0 +1,272 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using Temporalio.Activities;
+using Temporalio.Api.Common.V1;
+using Temporalio.Client;
+using Temporalio.Client.Interceptors;
+using Temporalio.Worker.Interceptors;
+
+namespace Watchtower.Monitoring.Tracing;
+
+/// <summary>
+/// Spans for client calls, workflows and activities, wire-compatible with the other Temporal SDKs:
+/// same span names, same <c>_tracer-data</c> header, ids on every span.
+/// </summary>
+internal sealed partial class TracingInterceptor : IClientInterceptor, IWorkerInterceptor
+{
+    private readonly ConcurrentDictionary<string, string> runActivityNames = new(StringComparer.Ordinal);
+
+    public TracingInterceptor(ILogger<TracingInterceptor> logger)
+    {
+        Logger = logger;
+        if (ActivityIdOverride.Unsupported is { } reason)
+        {
+            Log.WorkflowSpansUnavailable(logger, reason.Message);
+        }
+    }
+
+    /// <summary>False when ids cannot be derived from the run, which turns workflow spans off.</summary>
+    public static bool WorkflowSpansSupported => ActivityIdOverride.Unsupported is null;
+
+    internal ILogger Logger { get; }
+
+    public ClientOutboundInterceptor InterceptClient(ClientOutboundInterceptor nextInterceptor) =>
+        new ClientOutbound(nextInterceptor);
+
+    public WorkflowInboundInterceptor InterceptWorkflow(WorkflowInboundInterceptor nextInterceptor) =>
+        WorkflowSpansSupported ? new WorkflowInbound(this, nextInterceptor) : nextInterceptor;
+
+    public ActivityInboundInterceptor InterceptActivity(ActivityInboundInterceptor nextInterceptor) =>
+        new ActivityInbound(this, nextInterceptor);
+
+    private string RunActivityName(string activityType) =>
+        runActivityNames.TryGetValue(activityType, out var name)
+            ? name
+            : runActivityNames.GetOrAdd(activityType, static type => "RunActivity:" + type);
+
+    /// <summary>The context to send onward: the span's own, else the ambient one.</summary>
+    private static ActivityContext Outgoing(Activity? span) =>
+        span?.Context ?? Activity.Current?.Context ?? default;
+
+    private static IDictionary<string, Payload>? Inject(IDictionary<string, Payload>? headers, Activity? span)
+    {
+        var context = Outgoing(span);
+        if (context == default)
+        {
+            return headers;
+        }
+
+        return TraceHeader.With(headers, context, CurrentBaggage());
+    }
+
+    private static string? CurrentBaggage()
+    {
+        var baggage = Baggage.Current;
+        if (baggage.Count == 0)
+        {
+            return null;
+        }
+
+        var carrier = new Dictionary<string, string>(1);
+        OpenTelemetry.Context.Propagation.Propagators.DefaultTextMapPropagator.Inject(
+            new OpenTelemetry.Context.Propagation.PropagationContext(default, baggage),
+            carrier,
+            static (c, key, value) => c[key] = value);
+        return carrier.TryGetValue("baggage", out var value) ? value : null;
+    }
+
+    private static void RestoreBaggage(string? baggage)
+    {
+        if (baggage is null)
+        {
+            return;
+        }
+
+        var carrier = new Dictionary<string, string>(1) { ["baggage"] = baggage };
+        var context = OpenTelemetry.Context.Propagation.Propagators.DefaultTextMapPropagator.Extract(
+            default,
+            carrier,
+            static (c, key) => c.TryGetValue(key, out var value) ? [value] : []);
+        Baggage.Current = context.Baggage;
+    }
+
+    /// <summary>Client spans; the header carries the span's context to the workflow.</summary>
+    private sealed class ClientOutbound(ClientOutboundInterceptor next) : ClientOutboundInterceptor(next)
+    {
+        public override async Task<WorkflowHandle<TWorkflow, TResult>> StartWorkflowAsync<TWorkflow, TResult>(StartWorkflowInput input)
+        {
+            var name = input.Options.StartSignal is null ? "StartWorkflow:" : "SignalWithStartWorkflow:";
+            using var span = Telemetry.Source.StartActivity(name + input.Workflow, ActivityKind.Client);
+            span?.SetTag(SpanTags.WorkflowId, input.Options.Id);
+            try
+            {
+                var handle = await base.StartWorkflowAsync<TWorkflow, TResult>(input with { Headers = Inject(input.Headers, span) }).ConfigureAwait(false);
+                span?.SetTag(SpanTags.RunId, handle.FirstExecutionRunId ?? handle.RunId);
+                return handle;
+            }
+            catch (Exception e)
+            {
+                SpanStatus.Record(span, e, cancellationRequested: false);
+                throw;
+            }
+        }
+
+        public override async Task SignalWorkflowAsync(SignalWorkflowInput input)
+        {
+            using var span = Telemetry.Source.StartActivity("SignalWorkflow:" + input.Signal, ActivityKind.Client);
+            TagExecution(span, input.Id, input.RunId);
+            try
+            {
+                await base.SignalWorkflowAsync(input with { Headers = Inject(input.Headers, span) }).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                SpanStatus.Record(span, e, cancellationRequested: false);
+                throw;
+            }
+        }
+
+        public override async Task<TResult> QueryWorkflowAsync<TResult>(QueryWorkflowInput input)
+        {
+            using var span = Telemetry.Source.StartActivity("QueryWorkflow:" + input.Query, ActivityKind.Client);
+            TagExecution(span, input.Id, input.RunId);
+            try
+            {
+                return await base.QueryWorkflowAsync<TResult>(input with { Headers = Inject(input.Headers, span) }).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                SpanStatus.Record(span, e, cancellationRequested: false);
+                throw;
+            }
+        }
+
+        public override async Task<WorkflowUpdateHandle<TResult>> StartWorkflowUpdateAsync<TResult>(StartWorkflowUpdateInput input)
+        {
+            using var span = Telemetry.Source.StartActivity("UpdateWorkflow:" + input.Update, ActivityKind.Client);
+            TagExecution(span, input.Id, input.RunId);
+            span?.SetTag(SpanTags.UpdateId, input.Options.Id);
+            try
+            {
+                var handle = await base.StartWorkflowUpdateAsync<TResult>(input with { Headers = Inject(input.Headers, span) }).ConfigureAwait(false);
+                span?.SetTag(SpanTags.UpdateId, handle.Id);
+                return handle;
+            }
+            catch (Exception e)
+            {
+                SpanStatus.Record(span, e, cancellationRequested: false);
+                throw;
+            }
+        }
+
+        public override async Task<WorkflowUpdateHandle<TUpdateResult>> StartUpdateWithStartWorkflowAsync<TUpdateResult>(StartUpdateWithStartWorkflowInput input)
+        {
+            using var span = Telemetry.Source.StartActivity("UpdateWithStartWorkflow:" + input.Update, ActivityKind.Client);
+            var startOperation = input.Options.StartWorkflowOperation;
+            span?.SetTag(SpanTags.WorkflowId, startOperation?.Options.Id);
+            span?.SetTag(SpanTags.UpdateId, input.Options.Id);
+            try
+            {
+                if (startOperation is not null)
+                {
+                    startOperation.Headers = Inject(startOperation.Headers, span);
+                }
+
+                var handle = await base.StartUpdateWithStartWorkflowAsync<TUpdateResult>(input with { Headers = Inject(input.Headers, span) }).ConfigureAwait(false);
+                span?.SetTag(SpanTags.UpdateId, handle.Id);
+                span?.SetTag(SpanTags.RunId, handle.WorkflowRunId);
+                return handle;
+            }
+            catch (Exception e)
+            {
+                SpanStatus.Record(span, e, cancellationRequested: false);
+                throw;
+            }
+        }
+
+        private static void TagExecution(Activity? span, string workflowId, string? runId)
+        {
+            if (span is null)
+            {
+                return;
+            }
+
+            span.SetTag(SpanTags.WorkflowId, workflowId);
+            if (runId is not null)
+            {
+                span.SetTag(SpanTags.RunId, runId);
+            }
+        }
+    }
+
+    /// <summary>RunActivity, a child of the StartActivity span whose context came in the header.</summary>
+    private sealed class ActivityInbound(TracingInterceptor root, ActivityInboundInterceptor next) : ActivityInboundInterceptor(next)
+    {
+        // A worker that shares a client carrying this interceptor gets it twice; the outer copy marks
+        // the chain while it initialises so the inner copy knows to step aside. Init is synchronous.
+        [ThreadStatic]
+        private static bool initializing;
+
+        private bool passThrough;
+
+        public override void Init(ActivityOutboundInterceptor outbound)
+        {
+            if (initializing)
+            {
+                passThrough = true;
+                base.Init(outbound);
+                return;
+            }
+
+            initializing = true;
+            try
+            {
+                base.Init(outbound);
+            }
+            finally
+            {
+                initializing = false;
+            }
+        }
+
+        public override async Task<object?> ExecuteActivityAsync(ExecuteActivityInput input)
+        {
+            if (passThrough)
+            {
+                return await Next.ExecuteActivityAsync(input).ConfigureAwait(false);
+            }
+
+            var context = ActivityExecutionContext.Current;
+            var info = context.Info;
+            var status = TraceHeader.TryRead(input.Headers, out var remote);
+            if (status == TraceHeaderStatus.Malformed)
+            {
+                Log.MalformedTraceHeader(root.Logger, "RunActivity", info.WorkflowType ?? info.ActivityType);
+            }
+
+            using var span = Telemetry.Source.StartActivity(root.RunActivityName(info.ActivityType), ActivityKind.Server, remote.Context);
+            if (span is { IsAllDataRequested: true })
+            {
+                span.SetTag(SpanTags.ActivityId, info.ActivityId);
+                if (info.WorkflowId is { } workflowId)
+                {
+                    span.SetTag(SpanTags.WorkflowId, workflowId);
+                    span.SetTag(SpanTags.RunId, info.WorkflowRunId);
+                }
+            }
+
+            RestoreBaggage(remote.Baggage);
+            try
+            {
+                return await Next.ExecuteActivityAsync(input).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                SpanStatus.Record(span, e, context.CancellationToken.IsCancellationRequested);
+                throw;
+            }
+        }
+    }
+}
