@@ -20,6 +20,7 @@ internal sealed partial class MetricsInterceptor
 
         private bool passThrough;
         private TagList? tags;
+        private long signalSequence;
 
         private TagList Tags => tags ??= new TagList
         {
@@ -59,7 +60,7 @@ internal sealed partial class MetricsInterceptor
             // finally: an evicted instance is dropped without its pending code ever running again. A run
             // that moves to another worker is thus up on one and down on the other; the sum over the
             // workers is the number of open runs.
-            if (!Workflow.Unsafe.IsReplayingHistoryEvents)
+            if (!Workflow.Unsafe.IsReplayingHistoryEvents && Once("started"))
             {
                 WorkerMetrics.WorkflowsStarted.Add(1, Tags);
                 WorkerMetrics.WorkflowsInFlight.Add(1, Tags);
@@ -87,6 +88,7 @@ internal sealed partial class MetricsInterceptor
             }
 
             var outcome = "failed";
+            var sequence = ++signalSequence;
             try
             {
                 await Next.HandleSignalAsync(input);
@@ -94,7 +96,7 @@ internal sealed partial class MetricsInterceptor
             }
             finally
             {
-                if (!Workflow.Unsafe.IsReplayingHistoryEvents)
+                if (!Workflow.Unsafe.IsReplayingHistoryEvents && Once("signal", sequence))
                 {
                     Count(WorkerMetrics.Signals, outcome);
                 }
@@ -156,7 +158,7 @@ internal sealed partial class MetricsInterceptor
             }
             finally
             {
-                if (!Workflow.Unsafe.IsReplayingHistoryEvents)
+                if (!Workflow.Unsafe.IsReplayingHistoryEvents && Once("update:" + input.Id))
                 {
                     Count(WorkerMetrics.Updates, outcome);
                 }
@@ -191,7 +193,7 @@ internal sealed partial class MetricsInterceptor
 
         private void Close(string outcome)
         {
-            if (Workflow.Unsafe.IsReplayingHistoryEvents)
+            if (Workflow.Unsafe.IsReplayingHistoryEvents || !Once("closed"))
             {
                 return;
             }
@@ -205,6 +207,10 @@ internal sealed partial class MetricsInterceptor
             // workflow task's own processing belongs in the figure.
             WorkerMetrics.WorkflowDuration.Record(Math.Max(0, (DateTime.UtcNow - Workflow.Info.WorkflowStartTime).TotalSeconds), closed);
         }
+
+        /// <summary>See <see cref="Tracing.EmittedOnce"/>: a run's start and close are counted once per process.</summary>
+        private static bool Once(string what, long sequence = 0) =>
+            Tracing.EmittedOnce.TryClaim(Tracing.EmittedOnce.Key(Tracing.SpanIds.ForSpan(Workflow.Info.RunId, "metrics:" + what, sequence)));
 
         private void Count(System.Diagnostics.Metrics.Counter<long> counter, string outcome)
         {

@@ -83,7 +83,8 @@ internal sealed partial class TracingInterceptor
 
         public void End(Exception? exception)
         {
-            if (!Context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) || Workflow.Unsafe.IsReplayingHistoryEvents)
+            if (!Context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) || Workflow.Unsafe.IsReplayingHistoryEvents
+                || !EmittedOnce.TryClaim(EmittedOnce.Key(Context.SpanId)))
             {
                 return;
             }

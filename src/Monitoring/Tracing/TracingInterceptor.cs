@@ -152,6 +152,7 @@ internal sealed partial class TracingInterceptor : IClientInterceptor, IWorkerIn
             {
                 var handle = await base.StartWorkflowUpdateAsync<TResult>(input with { Headers = Inject(input.Headers, span) }).ConfigureAwait(false);
                 span?.SetTag(SpanTags.UpdateId, handle.Id);
+                await RecordKnownFailureAsync(span, handle, input.Options.WaitForStage).ConfigureAwait(false);
                 return handle;
             }
             catch (Exception e)
@@ -177,12 +178,35 @@ internal sealed partial class TracingInterceptor : IClientInterceptor, IWorkerIn
                 var handle = await base.StartUpdateWithStartWorkflowAsync<TUpdateResult>(input with { Headers = Inject(input.Headers, span) }).ConfigureAwait(false);
                 span?.SetTag(SpanTags.UpdateId, handle.Id);
                 span?.SetTag(SpanTags.RunId, handle.WorkflowRunId);
+                await RecordKnownFailureAsync(span, handle, input.Options.WaitForStage).ConfigureAwait(false);
                 return handle;
             }
             catch (Exception e)
             {
                 SpanStatus.Record(span, e, cancellationRequested: false);
                 throw;
+            }
+        }
+
+        /// <summary>
+        /// An update the validator rejected (or whose handler failed) comes back as a handle holding
+        /// the failure when the call waited for completion; the exception is only thrown later, from
+        /// the handle, outside this span. Reading the outcome here costs no call to the server.
+        /// </summary>
+        private static async Task RecordKnownFailureAsync<TResult>(Activity? span, WorkflowUpdateHandle<TResult> handle, WorkflowUpdateStage stage)
+        {
+            if (span is null || stage != WorkflowUpdateStage.Completed)
+            {
+                return;
+            }
+
+            try
+            {
+                await handle.GetResultAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is Temporalio.Exceptions.WorkflowUpdateFailedException or Temporalio.Exceptions.FailureException)
+            {
+                SpanStatus.Record(span, e.InnerException ?? e, cancellationRequested: false);
             }
         }
 

@@ -47,6 +47,9 @@ internal sealed class WorkerHarness : IAsyncDisposable
             ["Temporal:ConnectRetry:MaxDelay"] = "00:00:01",
             ["Temporal:HealthCheckInterval"] = "00:00:00.500",
 
+            // Tests that scrape choose a free port; the rest must not fight over 9464.
+            ["Monitoring:Enabled"] = "false",
+
             // Keeps the SDK from reading a developer's own temporal.toml.
             ["TEMPORAL_CONFIG_FILE"] = Path.Combine(Path.GetTempPath(), "watchtower-no-such-config.toml"),
         };

@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Trace;
+using Temporalio.Client;
+using Temporalio.Extensions.Hosting;
+using Watchtower.Monitoring;
+using Watchtower.Worker.Hosting;
+using Watchtower.Workflows;
+
+namespace Watchtower.EndToEnd.Tests.Infrastructure;
+
+/// <summary>
+/// Spans a worker host exported, through the OpenTelemetry in-memory exporter. The library's
+/// ActivitySource is process-wide, so a recorder also sees other tests' spans: assertions select
+/// by trace id or workflow id.
+/// </summary>
+internal sealed class SpanRecorder
+{
+    private readonly List<Activity> spans = [];
+
+    /// <summary>The test's own source: a client-side root span, as the other SDKs' vectors have ("client-root").</summary>
+    public static readonly ActivitySource TestSource = new("Watchtower.EndToEnd.Tests");
+
+    public static SpanRecorder Attach(IServiceCollection services)
+    {
+        var recorder = new SpanRecorder();
+        services.ConfigureOpenTelemetryTracerProvider(b => b.AddSource(TestSource.Name).AddInMemoryExporter(recorder.spans));
+        return recorder;
+    }
+
+    public IReadOnlyList<Activity> Snapshot()
+    {
+        lock (spans)
+        {
+            return [.. spans];
+        }
+    }
+
+    /// <summary>Starts the client-side root span; client calls made under it share its trace.</summary>
+    public static Activity ClientRoot() => TestSource.StartActivity("client-root", ActivityKind.Internal)
+        ?? throw new InvalidOperationException("No listener for the test's ActivitySource: attach a SpanRecorder first");
+
+    public IReadOnlyList<Activity> InTrace(ActivityTraceId traceId) => [.. Snapshot().Where(s => s.TraceId == traceId)];
+
+    public Task<IReadOnlyList<Activity>> WaitForAsync(ActivityTraceId traceId, Func<IReadOnlyList<Activity>, bool> done, string what, TimeSpan? timeout = null) =>
+        Eventually.UntilAsync(() => Task.FromResult(InTrace(traceId)), done, what, timeout);
+}
+
+/// <summary>Helpers to set up monitored workers and clients.</summary>
+internal static class Monitored
+{
+    /// <summary>A client whose calls go through the worker host's monitoring interceptor.</summary>
+    public static Task<TemporalClient> ClientAsync(WorkerHarness worker, string address) =>
+        TemporalClient.ConnectAsync(new(address)
+        {
+            DataConverter = PipelineDataConverter.Instance,
+            Interceptors = [worker.Host.Services.GetRequiredService<TemporalMonitoringInterceptor>()],
+        });
+
+    /// <summary>Registers extra workflows on the harness's worker.</summary>
+    public static TemporalWorkerServiceOptionsBuilder Workflows(IServiceCollection services) =>
+        new(ResilientWorkerService.OptionsName, services);
+
+    /// <summary>Turns the worker's workflow cache off, so that every workflow task replays the run from the start.</summary>
+    public static void DisableCache(IServiceCollection services) =>
+        services.Configure<TemporalWorkerServiceOptions>(ResilientWorkerService.OptionsName, o => o.MaxCachedWorkflows = 0);
+
+    public static ActivityTraceId TraceOf(Activity span) => span.TraceId;
+
+    public static Activity Single(IEnumerable<Activity> spans, string name) =>
+        Assert.Single(spans, s => s.DisplayName == name);
+
+    public static string Describe(IEnumerable<Activity> spans) =>
+        string.Join(Environment.NewLine, spans.OrderBy(s => s.StartTimeUtc).Select(s => $"{s.DisplayName} {s.SpanId} <- {s.ParentSpanId}"));
+}
+
+/// <summary>Records, for every log line, the trace and span ids current when it was written.</summary>
+internal sealed class TraceIdLogProvider : ILoggerProvider
+{
+    public ConcurrentQueue<(string Category, string Message, string? TraceId, string? SpanId)> Entries { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(TraceIdLogProvider owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            owner.Entries.Enqueue((category, formatter(state, exception), Activity.Current?.TraceId.ToHexString(), Activity.Current?.SpanId.ToHexString()));
+    }
+}
