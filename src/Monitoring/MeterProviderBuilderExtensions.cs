@@ -24,6 +24,15 @@ public static class MeterProviderBuilderExtensions
                     : null);
     }
 
+    /// <summary>
+    /// Adds the runtime's metrics. Three of them are gauges whose names end in <c>.count</c>, which
+    /// Prometheus reserves for histograms and summaries (promtool rejects them), so they are renamed.
+    /// </summary>
     internal static MeterProviderBuilder AddRuntimeInstrumentationIf(this MeterProviderBuilder builder, bool enabled) =>
-        enabled ? builder.AddRuntimeInstrumentation() : builder;
+        enabled
+            ? builder.AddRuntimeInstrumentation()
+                .AddView("dotnet.assembly.count", new MetricStreamConfiguration { Name = "dotnet.assemblies.loaded" })
+                .AddView("dotnet.process.cpu.count", new MetricStreamConfiguration { Name = "dotnet.process.cpus" })
+                .AddView("dotnet.timer.count", new MetricStreamConfiguration { Name = "dotnet.timers.active" })
+            : builder;
 }

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Watchtower.EndToEnd.Tests.Infrastructure;
+
+/// <summary>Runs a tool to completion, or keeps a server process for the length of a test.</summary>
+internal sealed class ExternalProcess : IAsyncDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder output = new();
+    private bool disposed;
+
+    private ExternalProcess(Process process)
+    {
+        this.process = process;
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
+    }
+
+    public bool HasExited => process.HasExited;
+
+    /// <summary>Runs a command to completion with optional standard input; never waits past a minute.</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(string path, IEnumerable<string> args, string? input = null)
+    {
+        using var process = Process.Start(Info(path, args, redirectInput: input is not null)) ?? throw new InvalidOperationException("could not start " + path);
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input);
+            process.StandardInput.Close();
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{path} did not finish within 60 s");
+        }
+
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    /// <summary>Starts a long-running process; disposing kills it.</summary>
+    public static ExternalProcess Start(string path, IEnumerable<string> args)
+    {
+        var process = new Process { StartInfo = Info(path, args, redirectInput: false) };
+        var started = new ExternalProcess(process);
+        process.OutputDataReceived += (_, e) => started.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => started.Append(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return started;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await process.WaitForExitAsync(timeout.Token);
+        }
+
+        process.Dispose();
+    }
+
+    private static ProcessStartInfo Info(string path, IEnumerable<string> args, bool redirectInput)
+    {
+        var info = new ProcessStartInfo(path)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = redirectInput,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return info;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (output)
+        {
+            output.AppendLine(line);
+        }
+    }
+}
