@@ -329,6 +329,34 @@ public sealed partial class TracingTests(DevServerFixture server)
         Assert.Equal(updateSpan, Monitored.Single(trace, "ValidateUpdate:rename").ParentSpanId.ToHexString());
     }
 
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task Tracing_UnsampledCaller_NoSpansDownstreamButContextStillCarriedAndWorkflowCompletes()
+    {
+        server.RequireCli();
+        SpanRecorder? spans = null;
+        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s => spans = SpanRecorder.Attach(s));
+        var client = await Monitored.ClientAsync(worker, server.TargetHost);
+        var unsampled = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None, isRemote: true);
+
+        WorkflowHandle<DocumentPipelineWorkflow, DocumentPipelineResult> handle;
+        using (var caller = SpanRecorder.TestSource.StartActivity("unsampled-caller", ActivityKind.Internal, unsampled))
+        {
+            Assert.NotNull(caller);
+            Assert.False(caller.Recorded);
+            handle = await client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)), worker.Options("unsampled-" + Guid.NewGuid()));
+        }
+
+        var result = await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
+        Assert.Equal(2, result.DocumentsPublished);
+        Assert.Empty(spans!.InTrace(unsampled.TraceId));
+
+        // The decision travels with the context: every header is in the caller's trace, flagged unsampled.
+        var history = await handle.FetchHistoryAsync();
+        var scheduled = history.Events.Where(e => e.EventType == EventType.ActivityTaskScheduled).Select(e => e.ActivityTaskScheduledEventAttributes.Header.Fields["_tracer-data"].Data.ToStringUtf8()).ToList();
+        Assert.NotEmpty(scheduled);
+        Assert.All(scheduled, h => Assert.Matches($"^\\{{\"traceparent\":\"00-{unsampled.TraceId}-[0-9a-f]{{16}}-00\"\\}}$", h));
+    }
+
     private static readonly string[] UpdateSpanNames = ["UpdateWorkflow:rename", "StartWorkflowUpdate:rename"];
 
     private async Task<(IReadOnlyList<Activity> Trace, ActivitySpanId Root)> RunSmallPipelineAsync(bool disableCache)

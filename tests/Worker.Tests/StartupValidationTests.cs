@@ -18,13 +18,24 @@ public sealed class StartupValidationTests
         Assert.Contains(ExpectedFailure, ex.Message, StringComparison.Ordinal);
     }
 
-    private static HostApplicationBuilder CreateBuilder(string gracefulShutdownTimeout)
+    [Fact]
+    public async Task StartAsync_MonitoringPortOutOfRange_StopsStartupNamingSetting()
+    {
+        using var host = CreateBuilder("00:00:30", ("MONITORING_PORT", "65536")).Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains("Monitoring:Port (MONITORING_PORT) must be between 1 and 65535; got 65536.", ex.Message, StringComparison.Ordinal);
+    }
+
+    private static HostApplicationBuilder CreateBuilder(string gracefulShutdownTimeout, params (string Key, string Value)[] more)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Temporal:GracefulShutdownTimeout"] = gracefulShutdownTimeout,
         });
+        builder.Configuration.AddInMemoryCollection(more.Select(p => new KeyValuePair<string, string?>(p.Key, p.Value)));
         builder.AddDocumentPipelineWorker();
         return builder;
     }

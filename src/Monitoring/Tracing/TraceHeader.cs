@@ -37,18 +37,6 @@ internal static class TraceHeader
         return TryParse(payload, out context) ? TraceHeaderStatus.Valid : TraceHeaderStatus.Malformed;
     }
 
-    /// <inheritdoc cref="TryRead(IReadOnlyDictionary{string, Payload}?, out RemoteContext)"/>
-    public static TraceHeaderStatus TryRead(IDictionary<string, Payload>? headers, out RemoteContext context)
-    {
-        context = default;
-        if (headers is null || headers.Count == 0 || !headers.TryGetValue(Key, out var payload))
-        {
-            return TraceHeaderStatus.Absent;
-        }
-
-        return TryParse(payload, out context) ? TraceHeaderStatus.Valid : TraceHeaderStatus.Malformed;
-    }
-
     /// <summary>Parses one <c>_tracer-data</c> payload without allocating beyond the ids themselves.</summary>
     public static bool TryParse(Payload payload, out RemoteContext context)
     {

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Temporalio.Runtime;
+using Watchtower.Monitoring.Metrics;
+
+namespace Watchtower.Monitoring.Tests;
+
+public sealed class TemporalSdkMetricMeterTests
+{
+    [Fact]
+    public void TemporalSdkMetricMeter_TagsAppended_MergedWithLaterValuesWinning()
+    {
+        var meter = new TemporalSdkMetricMeter();
+
+        var baseTags = meter.CreateTags(null, [new("namespace", "default"), new("task_queue", "a")]);
+        var extended = meter.CreateTags(baseTags, [new("task_queue", "b"), new("workflow_type", "W")]);
+
+        Assert.Equal(
+            [new("namespace", "default"), new("task_queue", "b"), new("workflow_type", "W")],
+            Assert.IsType<KeyValuePair<string, object?>[]>(extended));
+        Assert.Equal(2, Assert.IsType<KeyValuePair<string, object?>[]>(baseTags).Length);
+    }
+
+    [Fact]
+    public void TemporalSdkMetricMeter_CoreInstruments_RecordedOnTheLibraryMeterWithTheirTags()
+    {
+        var meter = new TemporalSdkMetricMeter();
+        var name = "temporal_test_" + Guid.NewGuid().ToString("N");
+        var counter = meter.CreateCounter<long>(name, null, "test counter");
+        var again = meter.CreateCounter<long>(name, null, "test counter");
+        var latency = meter.CreateHistogram<double>(name + "_latency", "s", "test latency");
+        var slots = meter.CreateGauge<long>(name + "_slots", null, "test gauge");
+        using var counted = new MetricCollector<long>(Telemetry.Meter, name);
+        using var timed = new MetricCollector<double>(Telemetry.Meter, name + "_latency");
+        using var gauged = new MetricCollector<long>(Telemetry.Meter, name + "_slots");
+        var tags = meter.CreateTags(null, [new("task_queue", "q")]);
+
+        counter.Add(2, tags);
+        again.Add(3, tags);
+        latency.Record(0.25, tags);
+        slots.Set(7, tags);
+
+        Assert.Same(counter, again);
+        Assert.Equal([2L, 3L], counted.GetMeasurementSnapshot().Select(m => m.Value));
+        Assert.All(counted.GetMeasurementSnapshot(), m => Assert.Equal("q", m.Tags["task_queue"]));
+        Assert.Equal(0.25, Assert.Single(timed.GetMeasurementSnapshot()).Value);
+        Assert.Equal("s", timed.Instrument!.Unit);
+        Assert.Equal(7, gauged.LastMeasurement!.Value);
+    }
+
+    [Fact]
+    public void TemporalSdkMetricMeter_RuntimeOptions_DurationsAsSecondsWithoutCoresServiceLabel()
+    {
+        var options = new TemporalSdkMetricMeter().RuntimeOptions;
+
+        Assert.NotNull(options.CustomMetricMeter);
+        Assert.Equal(CustomMetricMeterOptions.DurationFormat.FloatSeconds, options.CustomMetricMeterOptions!.HistogramDurationFormat);
+        Assert.False(options.AttachServiceName);
+    }
+}
