@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using BenchmarkDotNet.Attributes;
+using Microsoft.Extensions.Logging.Abstractions;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using Temporalio.Activities;
+using Temporalio.Api.Common.V1;
+using Temporalio.Testing;
+using Temporalio.Worker.Interceptors;
+using Watchtower.Monitoring;
+using Watchtower.Monitoring.Tracing;
+
+namespace Watchtower.Benchmarks;
+
+/// <summary>
+/// What monitoring adds to one activity execution: the interceptor chain built as the SDK builds it
+/// per execution, the header read, the RunActivity span, and the metrics, around an activity that
+/// does nothing. Providers are built as a worker builds them (batch span export, metric aggregation).
+/// </summary>
+[MemoryDiagnoser]
+public class ActivityInterceptorBenchmarks
+{
+    private const int Executions = 1000;
+
+    private readonly ActivityEnvironment environment = new()
+    {
+        Info = ActivityEnvironment.DefaultInfo with
+        {
+            ActivityType = "analyzeDocument",
+            ActivityId = "5",
+            TaskQueue = "bench",
+            WorkflowId = "bench-workflow",
+            WorkflowRunId = "01a21b30-e34e-73aa-b4a8-c299997d4e63",
+            WorkflowType = "DocumentBatch",
+        },
+    };
+
+    private TemporalMonitoringInterceptor? interceptor;
+    private TracerProvider? tracerProvider;
+    private MeterProvider? meterProvider;
+    private ExecuteActivityInput input = null!;
+
+    [Params(Monitoring.None, Monitoring.Metrics, Monitoring.TracingSampled, Monitoring.TracingUnsampled, Monitoring.All)]
+    public Monitoring Mode { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var tracing = Mode is Monitoring.TracingSampled or Monitoring.TracingUnsampled or Monitoring.All;
+        var metrics = Mode is Monitoring.Metrics or Monitoring.All;
+        interceptor = Mode == Monitoring.None ? null : new TemporalMonitoringInterceptor(NullLoggerFactory.Instance, tracing, metrics);
+        if (tracing)
+        {
+            tracerProvider = Sdk.CreateTracerProviderBuilder()
+                .AddTemporalInstrumentation()
+                .AddProcessor(new BatchActivityExportProcessor(new DiscardingExporter()))
+                .Build();
+        }
+
+        if (metrics)
+        {
+            meterProvider = Sdk.CreateMeterProviderBuilder()
+                .AddTemporalInstrumentation()
+                .AddReader(new PeriodicExportingMetricReader(new DiscardingMetricExporter(), exportIntervalMilliseconds: 60_000))
+                .Build();
+        }
+
+        // The caller's StartActivity span, sampled or not, as every traced workflow sends it.
+        var flags = Mode == Monitoring.TracingUnsampled ? ActivityTraceFlags.None : ActivityTraceFlags.Recorded;
+        var caller = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), flags);
+        var definition = ActivityDefinition.Create("analyzeDocument", typeof(object), [], 0, _ => null);
+        input = new ExecuteActivityInput(definition, [], new Dictionary<string, Payload> { [TraceHeader.Key] = TraceHeader.Create(caller, null) });
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        tracerProvider?.Dispose();
+        meterProvider?.Dispose();
+    }
+
+    [Benchmark(OperationsPerInvoke = Executions)]
+    public Task ExecuteActivity() => environment.RunAsync(async () =>
+    {
+        for (var i = 0; i < Executions; i++)
+        {
+            ActivityInboundInterceptor inbound = new Terminal();
+            if (interceptor is not null)
+            {
+                inbound = interceptor.InterceptActivity(inbound);
+            }
+
+            inbound.Init(new TerminalOutbound());
+            await inbound.ExecuteActivityAsync(input).ConfigureAwait(false);
+        }
+    });
+
+    /// <summary>The SDK's end of the chain: the activity itself, which completes at once.</summary>
+    // The SDK's own terminal interceptors are internal; these stand in, never calling a next.
+    private sealed class Terminal() : ActivityInboundInterceptor(null!)
+    {
+        public override void Init(ActivityOutboundInterceptor outbound)
+        {
+        }
+
+        public override Task<object?> ExecuteActivityAsync(ExecuteActivityInput input) => Task.FromResult<object?>(null);
+    }
+
+    private sealed class TerminalOutbound() : ActivityOutboundInterceptor(null!)
+    {
+        public override void Heartbeat(HeartbeatInput input)
+        {
+        }
+    }
+
+    private sealed class DiscardingExporter : BaseExporter<Activity>
+    {
+        public override ExportResult Export(in Batch<Activity> batch) => ExportResult.Success;
+    }
+
+    private sealed class DiscardingMetricExporter : BaseExporter<Metric>
+    {
+        public override ExportResult Export(in Batch<Metric> batch) => ExportResult.Success;
+    }
+}
