@@ -44,9 +44,6 @@ public sealed class TemporalMonitoringInterceptor : IClientInterceptor, IWorkerI
     }
 
     /// <inheritdoc/>
-    public ActivityInboundInterceptor InterceptActivity(ActivityInboundInterceptor nextInterceptor)
-    {
-        var next = metrics?.InterceptActivity(nextInterceptor) ?? nextInterceptor;
-        return tracing?.InterceptActivity(next) ?? next;
-    }
+    public ActivityInboundInterceptor InterceptActivity(ActivityInboundInterceptor nextInterceptor) =>
+        tracing is null && metrics is null ? nextInterceptor : new MonitoredActivityInbound(tracing, metrics, nextInterceptor);
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Temporalio.Client;
 using Temporalio.Exceptions;
 using Watchtower.EndToEnd.Tests.Infrastructure;
@@ -21,6 +22,8 @@ public sealed class MetricsTests(DevServerFixture server)
         server.RequireCli();
         await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s =>
         {
+            // The index is down for the first two publish attempts: two failed executions, two retries.
+            s.AddSingleton<IDocumentIndex>(new RecordingIndex(failFirst: 2));
             if (disableCache)
             {
                 Monitored.DisableCache(s);
@@ -92,6 +95,10 @@ public sealed class MetricsTests(DevServerFixture server)
 
         Assert.Equal(13, metrics.Activities("analyzeDocument", "completed"));
         Assert.Equal(7, metrics.Activities("publishDocuments", "completed"));
+        Assert.Equal(2, metrics.Activities("publishDocuments", "failed"));
+        Assert.Equal(2, metrics.Retries("publishDocuments"));
+        Assert.Equal(0, metrics.Retries("analyzeDocument"));
+        Assert.True(metrics.Heartbeats("publishDocuments") > 0, "publishDocuments heartbeats between documents");
         Assert.Equal(0, metrics.Activities("analyzeDocument", "failed"));
 
         Assert.Equal(1, metrics.Signals("DocumentPipeline", "completed"));

@@ -17,9 +17,9 @@ internal sealed partial class MetricsInterceptor : IClientInterceptor, IWorkerIn
         new WorkflowInbound(nextInterceptor);
 
     public ActivityInboundInterceptor InterceptActivity(ActivityInboundInterceptor nextInterceptor) =>
-        new ActivityInbound(nextInterceptor);
+        new MonitoredActivityInbound(null, this, nextInterceptor);
 
-    private static string ActivityOutcome(Exception exception, bool cancellationRequested) => exception switch
+    internal static string ActivityOutcome(Exception exception, bool cancellationRequested) => exception switch
     {
         CompleteAsyncException => "async_completion",
         _ when cancellationRequested && SpanStatus.IsCancellation(exception) => "canceled",
@@ -117,97 +117,6 @@ internal sealed partial class MetricsInterceptor : IClientInterceptor, IWorkerIn
             };
             WorkerMetrics.ClientRequests.Add(1, tags);
             WorkerMetrics.ClientRequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
-        }
-    }
-
-    private sealed class ActivityInbound(ActivityInboundInterceptor next) : ActivityInboundInterceptor(next)
-    {
-        // See TracingInterceptor: the outer of two copies marks the chain while it initialises.
-        [ThreadStatic]
-        private static bool initializing;
-
-        private bool passThrough;
-        private TagList tags;
-
-        public override void Init(ActivityOutboundInterceptor outbound)
-        {
-            if (initializing)
-            {
-                passThrough = true;
-                base.Init(outbound);
-                return;
-            }
-
-            initializing = true;
-            try
-            {
-                base.Init(new ActivityOutbound(this, outbound));
-            }
-            finally
-            {
-                initializing = false;
-            }
-        }
-
-        public override async Task<object?> ExecuteActivityAsync(ExecuteActivityInput input)
-        {
-            if (passThrough)
-            {
-                return await Next.ExecuteActivityAsync(input).ConfigureAwait(false);
-            }
-
-            var context = ActivityExecutionContext.Current;
-            var info = context.Info;
-            tags = new TagList
-            {
-                { WorkerMetrics.Namespace, info.Namespace },
-                { WorkerMetrics.TaskQueue, info.TaskQueue },
-                { WorkerMetrics.ActivityType, info.ActivityType },
-                { WorkerMetrics.Local, info.IsLocal ? BoxedTrue : BoxedFalse },
-            };
-            var started = Stopwatch.GetTimestamp();
-            WorkerMetrics.ActivitiesInFlight.Add(1, tags);
-            WorkerMetrics.ActivityAttempt.Record(info.Attempt, tags);
-            var waited = info.StartedTime - info.CurrentAttemptScheduledTime;
-            if (waited >= TimeSpan.Zero)
-            {
-                WorkerMetrics.ActivityScheduleToStart.Record(waited.TotalSeconds, tags);
-            }
-
-            var outcome = "failed";
-            try
-            {
-                var result = await Next.ExecuteActivityAsync(input).ConfigureAwait(false);
-                outcome = "completed";
-                return result;
-            }
-            catch (Exception e)
-            {
-                outcome = ActivityOutcome(e, context.CancellationToken.IsCancellationRequested);
-                throw;
-            }
-            finally
-            {
-                WorkerMetrics.ActivitiesInFlight.Add(-1, tags);
-                var done = tags;
-                done.Add(WorkerMetrics.Outcome, outcome);
-                WorkerMetrics.ActivityExecutions.Add(1, done);
-                WorkerMetrics.ActivityDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, done);
-            }
-        }
-
-        public void Heartbeat() => WorkerMetrics.ActivityHeartbeats.Add(1, tags);
-
-        private static readonly object BoxedTrue = "true";
-        private static readonly object BoxedFalse = "false";
-    }
-
-    private sealed class ActivityOutbound(ActivityInbound owner, ActivityOutboundInterceptor next) : ActivityOutboundInterceptor(next)
-    {
-        public override void Heartbeat(HeartbeatInput input)
-        {
-            owner.Heartbeat();
-            base.Heartbeat(input);
         }
     }
 }

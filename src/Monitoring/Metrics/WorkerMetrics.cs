@@ -46,13 +46,8 @@ internal static class WorkerMetrics
     public static readonly Histogram<double> ActivityScheduleToStart = Telemetry.Meter.CreateHistogram<double>(
         "watchtower.activity.schedule_to_start", "s", "Time an activity attempt waited in the task queue.");
 
-    public static readonly Histogram<long> ActivityAttempt = Telemetry.Meter.CreateHistogram<long>(
-        "watchtower.activity.attempt", "{attempt}", "Attempt number of each activity execution (1 is the first try).",
-        tags: null,
-        advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 2, 3, 5, 10, 20, 50, 100] });
-
-    public static readonly UpDownCounter<long> ActivitiesInFlight = Telemetry.Meter.CreateUpDownCounter<long>(
-        "watchtower.activities.in_flight", "{execution}", "Activity attempts executing on this worker now.");
+    public static readonly Counter<long> ActivityRetries = Telemetry.Meter.CreateCounter<long>(
+        "watchtower.activity.retries", "{execution}", "Activity attempts after the first (attempt number above 1): retries after a failure or timeout.");
 
     public static readonly Counter<long> ActivityHeartbeats = Telemetry.Meter.CreateCounter<long>(
         "watchtower.activity.heartbeats", "{heartbeat}", "Heartbeats recorded by activities.");

@@ -39,7 +39,7 @@ internal sealed partial class TracingInterceptor : IClientInterceptor, IWorkerIn
         WorkflowSpansSupported ? new WorkflowInbound(this, nextInterceptor) : nextInterceptor;
 
     public ActivityInboundInterceptor InterceptActivity(ActivityInboundInterceptor nextInterceptor) =>
-        new ActivityInbound(this, nextInterceptor);
+        new MonitoredActivityInbound(this, null, nextInterceptor);
 
     private string RunActivityName(string activityType) =>
         runActivityNames.TryGetValue(activityType, out var name)
@@ -225,72 +225,27 @@ internal sealed partial class TracingInterceptor : IClientInterceptor, IWorkerIn
         }
     }
 
-    /// <summary>RunActivity, a child of the StartActivity span whose context came in the header.</summary>
-    private sealed class ActivityInbound(TracingInterceptor root, ActivityInboundInterceptor next) : ActivityInboundInterceptor(next)
+    /// <summary>Starts RunActivity, a child of the StartActivity span whose context came in the header.</summary>
+    internal Activity? StartActivitySpan(ActivityInfo info, IReadOnlyDictionary<string, Payload>? headers)
     {
-        // A worker that shares a client carrying this interceptor gets it twice; the outer copy marks
-        // the chain while it initialises so the inner copy knows to step aside. Init is synchronous.
-        [ThreadStatic]
-        private static bool initializing;
-
-        private bool passThrough;
-
-        public override void Init(ActivityOutboundInterceptor outbound)
+        var status = TraceHeader.TryRead(headers, out var remote);
+        if (status == TraceHeaderStatus.Malformed)
         {
-            if (initializing)
-            {
-                passThrough = true;
-                base.Init(outbound);
-                return;
-            }
+            Log.MalformedTraceHeader(Logger, "RunActivity", info.WorkflowType ?? info.ActivityType);
+        }
 
-            initializing = true;
-            try
+        var span = Telemetry.Source.StartActivity(RunActivityName(info.ActivityType), ActivityKind.Server, remote.Context);
+        if (span is { IsAllDataRequested: true })
+        {
+            span.SetTag(SpanTags.ActivityId, info.ActivityId);
+            if (info.WorkflowId is { } workflowId)
             {
-                base.Init(outbound);
-            }
-            finally
-            {
-                initializing = false;
+                span.SetTag(SpanTags.WorkflowId, workflowId);
+                span.SetTag(SpanTags.RunId, info.WorkflowRunId);
             }
         }
 
-        public override async Task<object?> ExecuteActivityAsync(ExecuteActivityInput input)
-        {
-            if (passThrough)
-            {
-                return await Next.ExecuteActivityAsync(input).ConfigureAwait(false);
-            }
-
-            var context = ActivityExecutionContext.Current;
-            var info = context.Info;
-            var status = TraceHeader.TryRead(input.Headers, out var remote);
-            if (status == TraceHeaderStatus.Malformed)
-            {
-                Log.MalformedTraceHeader(root.Logger, "RunActivity", info.WorkflowType ?? info.ActivityType);
-            }
-
-            using var span = Telemetry.Source.StartActivity(root.RunActivityName(info.ActivityType), ActivityKind.Server, remote.Context);
-            if (span is { IsAllDataRequested: true })
-            {
-                span.SetTag(SpanTags.ActivityId, info.ActivityId);
-                if (info.WorkflowId is { } workflowId)
-                {
-                    span.SetTag(SpanTags.WorkflowId, workflowId);
-                    span.SetTag(SpanTags.RunId, info.WorkflowRunId);
-                }
-            }
-
-            RestoreBaggage(remote.Baggage);
-            try
-            {
-                return await Next.ExecuteActivityAsync(input).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                SpanStatus.Record(span, e, context.CancellationToken.IsCancellationRequested);
-                throw;
-            }
-        }
+        RestoreBaggage(remote.Baggage);
+        return span;
     }
 }

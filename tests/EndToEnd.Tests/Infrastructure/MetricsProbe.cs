@@ -17,6 +17,8 @@ internal sealed class MetricsProbe(string taskQueue) : IDisposable
     private readonly MetricCollector<long> signals = new(WorkerMetrics.Signals);
     private readonly MetricCollector<long> queries = new(WorkerMetrics.Queries);
     private readonly MetricCollector<long> updates = new(WorkerMetrics.Updates);
+    private readonly MetricCollector<long> retries = new(WorkerMetrics.ActivityRetries);
+    private readonly MetricCollector<long> heartbeats = new(WorkerMetrics.ActivityHeartbeats);
 
     public long Started(string workflowType) => Sum(started, ("workflow_type", workflowType));
 
@@ -31,6 +33,10 @@ internal sealed class MetricsProbe(string taskQueue) : IDisposable
     public long Activities(string activityType, string outcome) => Sum(activities, ("activity_type", activityType), ("outcome", outcome));
 
     public long Signals(string workflowType, string outcome) => Sum(signals, ("workflow_type", workflowType), ("outcome", outcome));
+
+    public long Retries(string activityType) => Sum(retries, ("activity_type", activityType));
+
+    public long Heartbeats(string activityType) => Sum(heartbeats, ("activity_type", activityType));
 
     public long Queries(string workflowType) => Sum(queries, ("workflow_type", workflowType));
 
@@ -51,6 +57,8 @@ internal sealed class MetricsProbe(string taskQueue) : IDisposable
         signals.Dispose();
         queries.Dispose();
         updates.Dispose();
+        retries.Dispose();
+        heartbeats.Dispose();
     }
 
     private long Sum(MetricCollector<long> collector, params (string Key, string Value)[] tags) =>
