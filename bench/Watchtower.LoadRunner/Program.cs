@@ -1,0 +1,3 @@
+using Watchtower.LoadRunner;
+
+return await LoadRun.MainAsync(args);
