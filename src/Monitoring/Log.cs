@@ -26,6 +26,10 @@ internal static partial class Log
     public static partial void OtlpExportEnabled(ILogger logger, string protocol, string endpoint, string serviceName);
 
     [LoggerMessage(EventId = 3005, EventName = "SdkMetricFailed", Level = LogLevel.Warning,
-        Message = "Temporal SDK metric {Name} could not be bridged and is dropped: {Reason}")]
+        Message = "Temporal SDK metric {Name} could not be recorded and is dropped from now on: {Reason}")]
     public static partial void SdkMetricFailed(ILogger logger, string name, string reason);
+
+    [LoggerMessage(EventId = 3006, EventName = "TelemetryFailed", Level = LogLevel.Warning,
+        Message = "A span or measurement could not be recorded ({ExceptionType}: {Reason}) and was dropped; this is said once, the worker carries on")]
+    public static partial void TelemetryFailed(ILogger logger, string exceptionType, string reason);
 }

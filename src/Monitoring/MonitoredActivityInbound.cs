@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using OpenTelemetry;
 using Temporalio.Activities;
 using Temporalio.Worker.Interceptors;
 using Watchtower.Monitoring.Metrics;
@@ -9,6 +10,7 @@ namespace Watchtower.Monitoring;
 /// <summary>
 /// One activity execution's span and measurements, in a single link of the interceptor chain: the
 /// hot path of the library. An activity that completes synchronously costs no async state machine.
+/// Telemetry that throws is dropped, never passed to the activity or the SDK.
 /// </summary>
 internal sealed class MonitoredActivityInbound(TracingInterceptor? tracing, MetricsInterceptor? metrics, ActivityInboundInterceptor next)
     : ActivityInboundInterceptor(next)
@@ -43,7 +45,7 @@ internal sealed class MonitoredActivityInbound(TracingInterceptor? tracing, Metr
         outerMeasures |= metrics is not null;
         try
         {
-            base.Init(metrics is null ? outbound : new HeartbeatCounter(outbound));
+            base.Init(metrics is null ? outbound : new HeartbeatCounter(metrics, outbound));
         }
         finally
         {
@@ -59,12 +61,26 @@ internal sealed class MonitoredActivityInbound(TracingInterceptor? tracing, Metr
         }
 
         var context = ActivityExecutionContext.Current;
-        var info = context.Info;
         var previous = Activity.Current;
-        var span = tracing?.StartActivitySpan(info, input.Headers);
-        if (metrics is not null)
+        var previousBaggage = default(Baggage);
+        var baggageSet = false;
+        Activity? span = null;
+        try
         {
-            measurement = ActivityMeters.Begin(info);
+            if (tracing is not null)
+            {
+                previousBaggage = Baggage.Current;
+                span = tracing.StartActivitySpan(context.Info, input.Headers, out baggageSet);
+            }
+
+            if (metrics is not null)
+            {
+                measurement = ActivityMeters.Begin(context.Info);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Report(e);
         }
 
         Task<object?> task;
@@ -81,13 +97,21 @@ internal sealed class MonitoredActivityInbound(TracingInterceptor? tracing, Metr
         if (task.IsCompleted)
         {
             End(span, task.IsCompletedSuccessfully ? null : Unwrap(task), context);
-            return task;
+        }
+        else
+        {
+            // The span stays current for the activity's own code, which captured it already; the
+            // caller goes on with what was current before.
+            Activity.Current = previous;
+            task = AwaitAsync(task, span, context);
         }
 
-        // The span stays current for the activity's own code, which captured it already; the
-        // caller goes on with what was current before.
-        Activity.Current = previous;
-        return AwaitAsync(task, span, context);
+        if (baggageSet)
+        {
+            Baggage.Current = previousBaggage;
+        }
+
+        return task;
     }
 
     private static Exception Unwrap(Task task) =>
@@ -95,45 +119,67 @@ internal sealed class MonitoredActivityInbound(TracingInterceptor? tracing, Metr
 
     private async Task<object?> AwaitAsync(Task<object?> task, Activity? span, ActivityExecutionContext context)
     {
+        object? result;
         try
         {
-            var result = await task.ConfigureAwait(false);
-            End(span, null, context);
-            return result;
+            result = await task.ConfigureAwait(false);
         }
         catch (Exception e)
         {
             End(span, e, context);
             throw;
         }
+
+        End(span, null, context);
+        return result;
     }
 
+    /// <summary>Ends the span and the measurement; never throws.</summary>
     private void End(Activity? span, Exception? exception, ActivityExecutionContext context)
     {
-        var cancellationRequested = exception is not null && context.CancellationToken.IsCancellationRequested;
-        if (span is not null)
+        try
         {
-            if (exception is not null)
+            var cancellationRequested = exception is not null && context.CancellationToken.IsCancellationRequested;
+            if (span is not null)
             {
-                SpanStatus.Record(span, exception, cancellationRequested);
+                if (exception is not null)
+                {
+                    SpanStatus.Record(span, exception, cancellationRequested);
+                }
+
+                span.Dispose();
             }
 
-            span.Dispose();
+            if (metrics is not null && measurement.InFlight is not null)
+            {
+                ActivityMeters.End(measurement, context.Info, exception is null ? "completed" : MetricsInterceptor.ActivityOutcome(exception, cancellationRequested));
+            }
         }
-
-        if (metrics is not null)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            ActivityMeters.End(measurement, context.Info, exception is null ? "completed" : MetricsInterceptor.ActivityOutcome(exception, cancellationRequested));
+            Report(e);
         }
     }
 
-    private static void Heartbeat() => ActivityMeters.Heartbeat(ActivityExecutionContext.Current.Info);
+    private void Report(Exception exception)
+    {
+        tracing?.ReportFailure(exception);
+        metrics?.ReportFailure(exception);
+    }
 
-    private sealed class HeartbeatCounter(ActivityOutboundInterceptor next) : ActivityOutboundInterceptor(next)
+    private sealed class HeartbeatCounter(MetricsInterceptor metrics, ActivityOutboundInterceptor next) : ActivityOutboundInterceptor(next)
     {
         public override void Heartbeat(HeartbeatInput input)
         {
-            MonitoredActivityInbound.Heartbeat();
+            try
+            {
+                ActivityMeters.Heartbeat(ActivityExecutionContext.Current.Info);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                metrics.ReportFailure(e);
+            }
+
             base.Heartbeat(input);
         }
     }

@@ -58,8 +58,10 @@ internal sealed class PrometheusScrapeEndpoint(
             Url = new Uri(display);
             Log.ScrapeEndpointListening(logger, display);
         }
-        catch (Exception e) when (e is InvalidOperationException or System.Net.HttpListenerException or UriFormatException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Whatever the listener throws (port taken, address not ours, a prefix it refuses), the
+            // scrape endpoint is the only casualty.
             provider = null;
             Log.ScrapeEndpointFailed(logger, display, e.InnerException?.Message ?? e.Message);
         }
@@ -86,6 +88,7 @@ internal sealed class PrometheusScrapeEndpoint(
         {
             "*" or "+" or "0.0.0.0" or "::" or "[::]" => [$"http://+:{settings.Port}{path}"],
             "localhost" => [$"http://localhost:{settings.Port}{path}", $"http://127.0.0.1:{settings.Port}{path}"],
+            var host when host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') => [$"http://[{host}]:{settings.Port}{path}"],
             var host => [$"http://{host}:{settings.Port}{path}"],
         };
     }

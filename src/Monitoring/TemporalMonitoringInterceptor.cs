@@ -24,8 +24,9 @@ public sealed class TemporalMonitoringInterceptor : IClientInterceptor, IWorkerI
     public TemporalMonitoringInterceptor(ILoggerFactory? loggerFactory = null, bool tracing = true, bool metrics = true)
     {
         loggerFactory ??= NullLoggerFactory.Instance;
-        this.tracing = tracing ? new TracingInterceptor(loggerFactory.CreateLogger<TracingInterceptor>()) : null;
-        this.metrics = metrics ? new MetricsInterceptor() : null;
+        var emitted = new EmittedOnce();
+        this.tracing = tracing ? new TracingInterceptor(loggerFactory.CreateLogger<TracingInterceptor>(), emitted) : null;
+        this.metrics = metrics ? new MetricsInterceptor(loggerFactory.CreateLogger<MetricsInterceptor>(), emitted) : null;
     }
 
     /// <inheritdoc/>

@@ -33,4 +33,7 @@ public sealed class TemporalMonitoringOptions
 
     /// <summary>Gets or sets a value indicating whether .NET runtime metrics (GC, thread pool, exceptions) are exported.</summary>
     public bool RuntimeMetrics { get; set; } = true;
+
+    /// <summary>Gets variables that could not be read, reported by validation at start-up.</summary>
+    internal List<string> SettingErrors { get; } = [];
 }

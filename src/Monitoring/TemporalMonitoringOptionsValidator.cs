@@ -7,7 +7,7 @@ internal sealed class TemporalMonitoringOptionsValidator : IValidateOptions<Temp
 {
     public ValidateOptionsResult Validate(string? name, TemporalMonitoringOptions options)
     {
-        var failures = new List<string>();
+        var failures = new List<string>(options.SettingErrors);
         const string Section = TemporalMonitoringOptions.SectionName;
         if (options.Port is < 1 or > 65535)
         {

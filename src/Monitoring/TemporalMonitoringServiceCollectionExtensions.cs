@@ -42,8 +42,11 @@ public static class TemporalMonitoringServiceCollectionExtensions
         // Decisions that shape the providers are taken now, from the same sources the options bind from.
         var snapshot = new TemporalMonitoringOptions();
         Bind(snapshot, configuration, configure);
+        // One service name and one instance id for every provider, so the scrape and OTLP agree.
+        var serviceName = configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } configured ? configured : snapshot.ServiceName;
+        var instanceId = Guid.NewGuid().ToString();
         var resource = ResourceBuilder.CreateDefault()
-            .AddService(snapshot.ServiceName, serviceVersion: Telemetry.Version)
+            .AddService(serviceName, serviceVersion: Telemetry.Version, serviceInstanceId: instanceId)
             .AddEnvironmentVariableDetector();
         var otlpEndpoint = configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
 
@@ -63,7 +66,7 @@ public static class TemporalMonitoringServiceCollectionExtensions
             sp.GetRequiredService<ILogger<PrometheusScrapeEndpoint>>()));
 
         var otel = services.AddOpenTelemetry().ConfigureResource(r => r
-            .AddService(snapshot.ServiceName, serviceVersion: Telemetry.Version)
+            .AddService(serviceName, serviceVersion: Telemetry.Version, serviceInstanceId: instanceId)
             .AddEnvironmentVariableDetector());
         if (snapshot.Tracing)
         {
@@ -90,8 +93,8 @@ public static class TemporalMonitoringServiceCollectionExtensions
             services.AddHostedService(sp => new OtlpExportAnnouncement(
                 sp.GetRequiredService<ILogger<OtlpExportAnnouncement>>(),
                 configuration["OTEL_EXPORTER_OTLP_PROTOCOL"] ?? "grpc",
-                otlpEndpoint,
-                configuration["OTEL_SERVICE_NAME"] ?? snapshot.ServiceName));
+                Displayable(otlpEndpoint),
+                serviceName));
         }
 
         return services;
@@ -99,12 +102,27 @@ public static class TemporalMonitoringServiceCollectionExtensions
 
     private static void Bind(TemporalMonitoringOptions options, IConfiguration configuration, Action<TemporalMonitoringOptions>? configure)
     {
-        configuration.GetSection(TemporalMonitoringOptions.SectionName).Bind(options);
+        try
+        {
+            configuration.GetSection(TemporalMonitoringOptions.SectionName).Bind(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            // "Failed to convert configuration value 'x' at 'Monitoring:Port' ...": reported at start-up.
+            options.SettingErrors.Add(e.Message);
+        }
 
         // The documented variables win over the section, as TEMPORAL_* do for the connection.
         if (configuration["MONITORING_ENABLED"] is { } enabled)
         {
-            options.Enabled = ParseBool(enabled, "MONITORING_ENABLED");
+            if (ParseBool(enabled) is { } value)
+            {
+                options.Enabled = value;
+            }
+            else
+            {
+                options.SettingErrors.Add($"MONITORING_ENABLED must be true or false; got '{enabled}'.");
+            }
         }
 
         if (configuration["MONITORING_HOST"] is { Length: > 0 } host)
@@ -114,9 +132,14 @@ public static class TemporalMonitoringServiceCollectionExtensions
 
         if (configuration["MONITORING_PORT"] is { Length: > 0 } port)
         {
-            options.Port = int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value)
-                ? value
-                : throw new OptionsValidationException(TemporalMonitoringOptions.SectionName, typeof(TemporalMonitoringOptions), [$"MONITORING_PORT must be a port number; got '{port}'."]);
+            if (int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value))
+            {
+                options.Port = value;
+            }
+            else
+            {
+                options.SettingErrors.Add($"MONITORING_PORT must be a port number; got '{port}'.");
+            }
         }
 
         if (configuration["MONITORING_PATH"] is { Length: > 0 } path)
@@ -127,11 +150,15 @@ public static class TemporalMonitoringServiceCollectionExtensions
         configure?.Invoke(options);
     }
 
-    private static bool ParseBool(string value, string name) =>
+    private static bool? ParseBool(string value) =>
         value.Trim().ToUpperInvariant() switch
         {
             "TRUE" or "1" or "YES" or "ON" => true,
             "FALSE" or "0" or "NO" or "OFF" => false,
-            _ => throw new OptionsValidationException(TemporalMonitoringOptions.SectionName, typeof(TemporalMonitoringOptions), [$"{name} must be true or false; got '{value}'."]),
+            _ => null,
         };
+
+    /// <summary>Scheme, host and port only: an endpoint may carry credentials in its user info or query.</summary>
+    private static string Displayable(string endpoint) =>
+        Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) ? $"{uri.Scheme}://{uri.Host}:{uri.Port}" : "(an endpoint that is not a URL)";
 }

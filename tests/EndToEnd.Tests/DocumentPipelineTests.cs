@@ -111,7 +111,8 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
 
         var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
         var failure = Assert.IsType<ApplicationFailureException>(failed.InnerException);
-        Assert.Equal("Rejected by carol: totals do not match", failure.Message);
+        Assert.Equal("Rejected in review", failure.Message);
+        Assert.Equal(new ReviewDecision(false, "carol", "totals do not match"), failure.Details.ElementAt<ReviewDecision>(0));
         Assert.Equal(DocumentPipelineWorkflow.RejectedErrorType, failure.ErrorType);
         Assert.True(failure.NonRetryable);
     }

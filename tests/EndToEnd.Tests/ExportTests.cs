@@ -107,6 +107,10 @@ public sealed class ExportTests(DevServerFixture server)
                     ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
                     ["OTEL_SERVICE_NAME"] = serviceName,
                     ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+
+                    // A small queue, so that with the receiver gone it fills and spans are dropped, not kept.
+                    ["OTEL_BSP_MAX_QUEUE_SIZE"] = "64",
+                    ["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"] = "32",
                     ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
                 });
             Assert.Contains(worker.Logs.GetSnapshot(), r => r.Id.Name == "OtlpExportEnabled");

@@ -227,7 +227,7 @@ public sealed partial class TracingTests(DevServerFixture server)
         {
             spans = SpanRecorder.Attach(s);
             s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs);
-            Monitored.Workflows(s).AddWorkflow<TraceProbeWorkflow>();
+            Monitored.Probe(s);
         });
         var client = await Monitored.ClientAsync(worker, server.TargetHost);
         using var root = SpanRecorder.ClientRoot();
@@ -260,7 +260,7 @@ public sealed partial class TracingTests(DevServerFixture server)
         await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s =>
         {
             spans = SpanRecorder.Attach(s);
-            Monitored.Workflows(s).AddWorkflow<TraceProbeWorkflow>();
+            Monitored.Probe(s);
         });
         var garbage = new Temporalio.Api.Common.V1.Payload
         {
@@ -300,7 +300,7 @@ public sealed partial class TracingTests(DevServerFixture server)
         await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s =>
         {
             spans = SpanRecorder.Attach(s);
-            Monitored.Workflows(s).AddWorkflow<TraceProbeWorkflow>();
+            Monitored.Probe(s);
         });
         var client = await TemporalClient.ConnectAsync(new(server.TargetHost)
         {
@@ -355,6 +355,73 @@ public sealed partial class TracingTests(DevServerFixture server)
         var scheduled = history.Events.Where(e => e.EventType == EventType.ActivityTaskScheduled).Select(e => e.ActivityTaskScheduledEventAttributes.Header.Fields["_tracer-data"].Data.ToStringUtf8()).ToList();
         Assert.NotEmpty(scheduled);
         Assert.All(scheduled, h => Assert.Matches($"^\\{{\"traceparent\":\"00-{unsampled.TraceId}-[0-9a-f]{{16}}-00\"\\}}$", h));
+    }
+
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task Tracing_CallFromHandlerSentUnderAnotherTrace_ParentedToTheHandlerInTheSendersTrace()
+    {
+        server.RequireCli();
+        SpanRecorder? spans = null;
+        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s =>
+        {
+            spans = SpanRecorder.Attach(s);
+            Monitored.Probe(s);
+        });
+        var client = await Monitored.ClientAsync(worker, server.TargetHost);
+        WorkflowHandle<TraceProbeWorkflow, string> handle;
+        ActivityTraceId startTrace;
+        using (var starter = SpanRecorder.ClientRoot())
+        {
+            startTrace = starter.TraceId;
+            handle = await client.StartWorkflowAsync((TraceProbeWorkflow wf) => wf.RunAsync(), worker.Options("handler-call-" + Guid.NewGuid()));
+        }
+
+        ActivityTraceId signalTrace;
+        using (var sender = SpanRecorder.ClientRoot())
+        {
+            signalTrace = sender.TraceId;
+            await handle.SignalAsync(wf => wf.PingAsync());
+        }
+
+        var trace = await spans!.WaitForAsync(signalTrace, t => t.Any(s => s.DisplayName == "RunActivity:probeEcho"), "the activity the ping handler ran");
+        var handler = Monitored.Single(trace, "HandleSignal:ping");
+        var call = Monitored.Single(trace, "StartActivity:probeEcho");
+        Assert.Equal(Monitored.Single(trace, "SignalWorkflow:ping").SpanId, handler.ParentSpanId);
+        Assert.Equal(handler.SpanId, call.ParentSpanId);
+        Assert.Equal(call.SpanId, Monitored.Single(trace, "RunActivity:probeEcho").ParentSpanId);
+        Assert.DoesNotContain(spans.InTrace(startTrace), s => s.DisplayName.Contains("probeEcho", StringComparison.Ordinal));
+
+        await handle.SignalAsync(wf => wf.FinishAsync());
+        await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
+    }
+
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task Tracing_SignalHandlerFailsTheRun_RunWorkflowEndsWithTheFailure()
+    {
+        server.RequireCli();
+        SpanRecorder? spans = null;
+        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s =>
+        {
+            spans = SpanRecorder.Attach(s);
+            Monitored.Probe(s);
+        });
+        using var metrics = new MetricsProbe(worker.TaskQueue);
+        var client = await Monitored.ClientAsync(worker, server.TargetHost);
+        using var root = SpanRecorder.ClientRoot();
+
+        var handle = await client.StartWorkflowAsync((TraceProbeWorkflow wf) => wf.RunAsync(), worker.Options("handler-fails-" + Guid.NewGuid()));
+        await handle.SignalAsync(wf => wf.FailAsync());
+        var failed = await Assert.ThrowsAsync<Temporalio.Exceptions.WorkflowFailedException>(() => handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
+        Assert.Equal("probe failed on request", failed.InnerException!.Message);
+
+        var trace = await spans!.WaitForAsync(root.TraceId, t => t.Any(s => s.DisplayName == "RunWorkflow:TraceProbe"), "RunWorkflow to be emitted when the handler failed the run");
+        var run = Monitored.Single(trace, "RunWorkflow:TraceProbe");
+        Assert.Equal(ActivityStatusCode.Error, run.Status);
+        Assert.Equal("probe failed on request", run.StatusDescription);
+        Assert.Equal("ProbeFailure", run.GetTagItem("error.type"));
+        Assert.Equal(ActivityStatusCode.Error, Monitored.Single(trace, "HandleSignal:fail").Status);
+        Assert.Equal(1, metrics.Closed("TraceProbe", "failed"));
+        Assert.Equal(0, metrics.InFlight("TraceProbe"));
     }
 
     private static readonly string[] UpdateSpanNames = ["UpdateWorkflow:rename", "StartWorkflowUpdate:rename"];

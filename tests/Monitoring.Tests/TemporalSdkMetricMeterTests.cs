@@ -1,4 +1,7 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Temporalio.Runtime;
 using Watchtower.Monitoring.Metrics;
 
@@ -9,7 +12,7 @@ public sealed class TemporalSdkMetricMeterTests
     [Fact]
     public void TemporalSdkMetricMeter_TagsAppended_MergedWithLaterValuesWinning()
     {
-        var meter = new TemporalSdkMetricMeter();
+        var meter = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance);
 
         var baseTags = meter.CreateTags(null, [new("namespace", "default"), new("task_queue", "a")]);
         var extended = meter.CreateTags(baseTags, [new("task_queue", "b"), new("workflow_type", "W")]);
@@ -23,7 +26,7 @@ public sealed class TemporalSdkMetricMeterTests
     [Fact]
     public void TemporalSdkMetricMeter_CoreInstruments_RecordedOnTheLibraryMeterWithTheirTags()
     {
-        var meter = new TemporalSdkMetricMeter();
+        var meter = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance);
         var name = "temporal_test_" + Guid.NewGuid().ToString("N");
         var counter = meter.CreateCounter<long>(name, null, "test counter");
         var again = meter.CreateCounter<long>(name, null, "test counter");
@@ -50,10 +53,39 @@ public sealed class TemporalSdkMetricMeterTests
     [Fact]
     public void TemporalSdkMetricMeter_RuntimeOptions_DurationsAsSecondsWithoutCoresServiceLabel()
     {
-        var options = new TemporalSdkMetricMeter().RuntimeOptions;
+        var options = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance).RuntimeOptions;
 
         Assert.NotNull(options.CustomMetricMeter);
         Assert.Equal(CustomMetricMeterOptions.DurationFormat.FloatSeconds, options.CustomMetricMeterOptions!.HistogramDurationFormat);
         Assert.False(options.AttachServiceName);
+    }
+
+    [Fact]
+    public void TemporalSdkMetricMeter_ListenerThrows_NothingReachesCoreAndOneWarning()
+    {
+        var logger = new FakeLogger<TemporalSdkMetricMeter>();
+        var meter = new TemporalSdkMetricMeter(logger);
+        var name = "temporal_throwing_" + Guid.NewGuid().ToString("N");
+        var counter = meter.CreateCounter<long>(name, null, null);
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == name)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, _, _) => throw new InvalidOperationException("exporter bug"));
+        listener.Start();
+        var tags = meter.CreateTags(null, []);
+
+        counter.Add(1, tags);
+        counter.Add(1, tags);
+
+        var warning = Assert.Single(logger.Collector.GetSnapshot());
+        Assert.Equal("SdkMetricFailed", warning.Id.Name);
+        Assert.Contains(name, warning.Message, StringComparison.Ordinal);
     }
 }

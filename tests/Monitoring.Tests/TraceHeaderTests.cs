@@ -89,11 +89,24 @@ public sealed class TraceHeaderTests
     [InlineData("""{"tracestate":"a=b"}""")]
     [InlineData("""["00-4db0b151cd02017588934c100ef88896-696ee1deb8e3a1be-01"]""")]
     [InlineData("""{"traceparent":"00-4db0b151cd02017588934c100ef88896-696ee1deb8e3a1be-01" """)]
+    [InlineData("""{"traceparent":"00-4db0b151cd02017588934c100ef88896-696ee1deb8e3a1be-01","tracestate":"\ud800"}""")]
+    [InlineData("""{"traceparent":"00-4db0b151cd02017588934c100ef88896-696ee1deb8e3a1be-01","baggage":"\udc00x"}""")]
     [InlineData("not json at all")]
     [InlineData("")]
     public void TraceHeader_MalformedPayload_Rejected(string json)
     {
         Assert.False(TraceHeader.TryParse(Json(json), out _));
+    }
+
+    [Fact]
+    public void TraceHeader_InvalidUtf8InAField_Rejected()
+    {
+        var payload = Json("{}");
+        var bytes = "{\"traceparent\":\"00-4db0b151cd02017588934c100ef88896-696ee1deb8e3a1be-01\",\"tracestate\":\"a="u8.ToArray()
+            .Concat(new byte[] { 0xC3, 0x28 }).Concat("\"}"u8.ToArray()).ToArray();
+        payload.Data = ByteString.CopyFrom(bytes);
+
+        Assert.False(TraceHeader.TryParse(payload, out _));
     }
 
     [Fact]

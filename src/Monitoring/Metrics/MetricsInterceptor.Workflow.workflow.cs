@@ -1,18 +1,18 @@
 using System.Diagnostics;
-using Temporalio.Exceptions;
 using Temporalio.Worker.Interceptors;
 using Temporalio.Workflows;
+using Watchtower.Monitoring.Tracing;
 
 namespace Watchtower.Monitoring.Metrics;
 
 /// <summary>
 /// Workflow counts. A run is counted as started by the task that starts it and as closed by the
 /// task that closes it; neither happens while replaying, so a run resumed after a cache eviction or on
-/// another worker is still counted exactly once each way.
+/// another worker is still counted once each way.
 /// </summary>
 internal sealed partial class MetricsInterceptor
 {
-    private sealed class WorkflowInbound(WorkflowInboundInterceptor next) : WorkflowInboundInterceptor(next)
+    private sealed class WorkflowInbound(MetricsInterceptor root, WorkflowInboundInterceptor next) : WorkflowInboundInterceptor(next)
     {
         // See TracingInterceptor: the outer of two copies marks the chain while it initialises.
         [ThreadStatic]
@@ -57,26 +57,26 @@ internal sealed partial class MetricsInterceptor
             }
 
             // In flight goes up with the count of starts and down with the count of closes, never in a
-            // finally: an evicted instance is dropped without its pending code ever running again. A run
-            // that moves to another worker is thus up on one and down on the other; the sum over the
-            // workers is the number of open runs.
+            // finally: an evicted instance is dropped without its pending code ever running again.
             if (!Workflow.Unsafe.IsReplayingHistoryEvents && Once("started"))
             {
                 WorkerMetrics.WorkflowsStarted.Add(1, Tags);
                 WorkerMetrics.WorkflowsInFlight.Add(1, Tags);
             }
 
+            object? result;
             try
             {
-                var result = await Next.ExecuteWorkflowAsync(input);
-                Close("completed");
-                return result;
+                result = await Next.ExecuteWorkflowAsync(input);
             }
-            catch (Exception e) when (Outcome(e) is { } outcome)
+            catch (Exception e) when (RunOutcome.Of(e) is { } outcome)
             {
                 Close(outcome);
                 throw;
             }
+
+            Close(RunOutcome.Completed);
+            return result;
         }
 
         public override async Task HandleSignalAsync(HandleSignalInput input)
@@ -87,20 +87,20 @@ internal sealed partial class MetricsInterceptor
                 return;
             }
 
-            var outcome = "failed";
             var sequence = ++signalSequence;
             try
             {
                 await Next.HandleSignalAsync(input);
-                outcome = "completed";
             }
-            finally
+            catch (Exception e) when (RunOutcome.Of(e) is { } outcome)
             {
-                if (!Workflow.Unsafe.IsReplayingHistoryEvents && Once("signal", sequence))
-                {
-                    Count(WorkerMetrics.Signals, outcome);
-                }
+                // Thrown from a signal handler, a failure (or continue-as-new) ends the whole run.
+                Handled(WorkerMetrics.Signals, "failed", "signal", sequence);
+                Close(outcome);
+                throw;
             }
+
+            Handled(WorkerMetrics.Signals, RunOutcome.Completed, "signal", sequence);
         }
 
         public override object? HandleQuery(HandleQueryInput input)
@@ -110,17 +110,19 @@ internal sealed partial class MetricsInterceptor
                 return Next.HandleQuery(input);
             }
 
-            var outcome = "failed";
+            object? result;
             try
             {
-                var result = Next.HandleQuery(input);
-                outcome = "completed";
-                return result;
+                result = Next.HandleQuery(input);
             }
-            finally
+            catch (Exception)
             {
-                Count(WorkerMetrics.Queries, outcome);
+                Count(WorkerMetrics.Queries, "failed");
+                throw;
             }
+
+            Count(WorkerMetrics.Queries, RunOutcome.Completed);
+            return result;
         }
 
         public override void ValidateUpdate(HandleUpdateInput input)
@@ -149,46 +151,20 @@ internal sealed partial class MetricsInterceptor
                 return await Next.HandleUpdateAsync(input);
             }
 
-            var outcome = "failed";
+            object? result;
             try
             {
-                var result = await Next.HandleUpdateAsync(input);
-                outcome = "completed";
-                return result;
+                result = await Next.HandleUpdateAsync(input);
             }
-            finally
+            catch (Exception e) when (RunOutcome.Of(e) is not null)
             {
-                if (!Workflow.Unsafe.IsReplayingHistoryEvents && Once("update:" + input.Id))
-                {
-                    Count(WorkerMetrics.Updates, outcome);
-                }
-            }
-        }
-
-        /// <summary>
-        /// The run's outcome, or null when the exception fails only the workflow task (the server
-        /// retries it and the run goes on).
-        /// </summary>
-        private static string? Outcome(Exception exception) => exception switch
-        {
-            ContinueAsNewException => "continued_as_new",
-            _ when Workflow.CancellationToken.IsCancellationRequested && Tracing.SpanStatus.IsCancellation(exception) => "canceled",
-            FailureException when IsTimeout(exception) => "timed_out",
-            FailureException => "failed",
-            _ => null,
-        };
-
-        private static bool IsTimeout(Exception exception)
-        {
-            for (var e = exception; e is not null; e = e.InnerException)
-            {
-                if (e is TimeoutFailureException)
-                {
-                    return true;
-                }
+                // The update failed; any other exception fails the workflow task and is retried.
+                Handled(WorkerMetrics.Updates, "failed", "update:" + input.Id, 0);
+                throw;
             }
 
-            return false;
+            Handled(WorkerMetrics.Updates, RunOutcome.Completed, "update:" + input.Id, 0);
+            return result;
         }
 
         private void Close(string outcome)
@@ -198,25 +174,48 @@ internal sealed partial class MetricsInterceptor
                 return;
             }
 
-            WorkerMetrics.WorkflowsInFlight.Add(-1, Tags);
-            var closed = Tags;
-            closed.Add(WorkerMetrics.Outcome, outcome);
-            WorkerMetrics.WorkflowsClosed.Add(1, closed);
+            try
+            {
+                WorkerMetrics.WorkflowsInFlight.Add(-1, Tags);
+                var closed = Tags;
+                closed.Add(WorkerMetrics.Outcome, outcome);
+                WorkerMetrics.WorkflowsClosed.Add(1, closed);
 
-            // Wall clock, not Workflow.UtcNow: the close is happening now, outside replay, and the
-            // workflow task's own processing belongs in the figure.
-            WorkerMetrics.WorkflowDuration.Record(Math.Max(0, (DateTime.UtcNow - Workflow.Info.WorkflowStartTime).TotalSeconds), closed);
+                // Wall clock, not Workflow.UtcNow: the close is happening now, outside replay, and the
+                // workflow task's own processing belongs in the figure.
+                WorkerMetrics.WorkflowDuration.Record(Math.Max(0, (DateTime.UtcNow - Workflow.Info.WorkflowStartTime).TotalSeconds), closed);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                root.ReportFailure(e);
+            }
         }
 
-        /// <summary>See <see cref="Tracing.EmittedOnce"/>: a run's start and close are counted once per process.</summary>
-        private static bool Once(string what, long sequence = 0) =>
-            Tracing.EmittedOnce.TryClaim(Tracing.EmittedOnce.Key(Tracing.SpanIds.ForSpan(Workflow.Info.RunId, "metrics:" + what, sequence)));
+        /// <summary>Counts a handled signal or update once, never on replay.</summary>
+        private void Handled(System.Diagnostics.Metrics.Counter<long> counter, string outcome, string what, long sequence)
+        {
+            if (!Workflow.Unsafe.IsReplayingHistoryEvents && Once(what, sequence))
+            {
+                Count(counter, outcome);
+            }
+        }
+
+        /// <summary>See <see cref="EmittedOnce"/>: a run's start, close and handlers are counted once per worker.</summary>
+        private bool Once(string what, long sequence = 0) =>
+            root.Emitted.TryClaim(SpanIds.ForSpan(Workflow.Info.RunId, "metrics:" + what, sequence));
 
         private void Count(System.Diagnostics.Metrics.Counter<long> counter, string outcome)
         {
-            var counted = Tags;
-            counted.Add(WorkerMetrics.Outcome, outcome);
-            counter.Add(1, counted);
+            try
+            {
+                var counted = Tags;
+                counted.Add(WorkerMetrics.Outcome, outcome);
+                counter.Add(1, counted);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                root.ReportFailure(e);
+            }
         }
     }
 }

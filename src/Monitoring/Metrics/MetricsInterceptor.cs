@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Temporalio.Activities;
 using Temporalio.Client;
 using Temporalio.Client.Interceptors;
@@ -8,16 +9,29 @@ using Watchtower.Monitoring.Tracing;
 namespace Watchtower.Monitoring.Metrics;
 
 /// <summary>Counts and times client calls, workflows and activities on the library's Meter.</summary>
-internal sealed partial class MetricsInterceptor : IClientInterceptor, IWorkerInterceptor
+internal sealed partial class MetricsInterceptor(ILogger<MetricsInterceptor> logger, EmittedOnce emitted) : IClientInterceptor, IWorkerInterceptor
 {
+    private int failureReported;
+
+    internal EmittedOnce Emitted => emitted;
+
     public ClientOutboundInterceptor InterceptClient(ClientOutboundInterceptor nextInterceptor) =>
         new ClientOutbound(nextInterceptor);
 
     public WorkflowInboundInterceptor InterceptWorkflow(WorkflowInboundInterceptor nextInterceptor) =>
-        new WorkflowInbound(nextInterceptor);
+        new WorkflowInbound(this, nextInterceptor);
 
     public ActivityInboundInterceptor InterceptActivity(ActivityInboundInterceptor nextInterceptor) =>
         new MonitoredActivityInbound(null, this, nextInterceptor);
+
+    /// <summary>A measurement that failed (a listener threw) is dropped; said once, the worker goes on.</summary>
+    internal void ReportFailure(Exception exception)
+    {
+        if (Interlocked.Exchange(ref failureReported, 1) == 0)
+        {
+            Log.TelemetryFailed(logger, exception.GetType().Name, exception.Message);
+        }
+    }
 
     internal static string ActivityOutcome(Exception exception, bool cancellationRequested) => exception switch
     {

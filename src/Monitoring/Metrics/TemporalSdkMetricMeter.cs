@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
 using Temporalio.Runtime;
 
 namespace Watchtower.Monitoring.Metrics;
@@ -10,8 +11,10 @@ namespace Watchtower.Monitoring.Metrics;
 /// they share the scrape and the OTLP export. Durations arrive as seconds (the runtime is set to
 /// <see cref="CustomMetricMeterOptions.DurationFormat.FloatSeconds"/>).
 /// </summary>
-internal sealed class TemporalSdkMetricMeter : ICustomMetricMeter
+internal sealed class TemporalSdkMetricMeter(ILogger<TemporalSdkMetricMeter> logger) : ICustomMetricMeter
 {
+    private ILogger Logger => logger;
+
     // Core asks for an instrument once per worker; one Meter instrument per name keeps one series set.
     private readonly ConcurrentDictionary<(string Name, Type Kind), object> instruments = new();
 
@@ -31,38 +34,38 @@ internal sealed class TemporalSdkMetricMeter : ICustomMetricMeter
     public ICustomMetricCounter<T> CreateCounter<T>(string name, string? unit, string? description)
         where T : struct =>
         (ICustomMetricCounter<T>)instruments.GetOrAdd((name, typeof(Counter<T>)), static (key, state) =>
-            new SdkCounter<T>(Telemetry.Meter.CreateCounter<T>(key.Name, Unit(state.unit), state.description)), (unit, description));
+            new SdkCounter<T>(Telemetry.Meter.CreateCounter<T>(key.Name, Unit(state.unit), state.description), state.owner), (unit, description, owner: this));
 
     public ICustomMetricHistogram<T> CreateHistogram<T>(string name, string? unit, string? description)
         where T : struct =>
         (ICustomMetricHistogram<T>)instruments.GetOrAdd((name, typeof(Histogram<T>)), static (key, state) =>
-            new SdkHistogram<T>(Telemetry.Meter.CreateHistogram<T>(key.Name, Unit(state.unit), state.description)), (unit, description));
+            new SdkHistogram<T>(Telemetry.Meter.CreateHistogram<T>(key.Name, Unit(state.unit), state.description), state.owner), (unit, description, owner: this));
 
     public ICustomMetricGauge<T> CreateGauge<T>(string name, string? unit, string? description)
         where T : struct =>
         (ICustomMetricGauge<T>)instruments.GetOrAdd((name, typeof(Gauge<T>)), static (key, state) =>
-            new SdkGauge<T>(Telemetry.Meter.CreateGauge<T>(key.Name, Unit(state.unit), state.description)), (unit, description));
+            new SdkGauge<T>(Telemetry.Meter.CreateGauge<T>(key.Name, Unit(state.unit), state.description), state.owner), (unit, description, owner: this));
 
     /// <summary>Tag sets are immutable arrays; Core hands back the object to extend or to record with.</summary>
     public object CreateTags(object? appendFrom, IReadOnlyCollection<KeyValuePair<string, object>> tags)
     {
         var existing = appendFrom as KeyValuePair<string, object?>[] ?? [];
-        var merged = new List<KeyValuePair<string, object?>>(existing.Length + tags.Count);
-        merged.AddRange(existing);
+        var merged = new KeyValuePair<string, object?>[existing.Length + tags.Count];
+        existing.CopyTo(merged, 0);
+        var count = existing.Length;
         foreach (var (key, value) in tags)
         {
-            var index = merged.FindIndex(t => t.Key == key);
-            if (index >= 0)
+            var index = 0;
+            while (index < count && merged[index].Key != key)
             {
-                merged[index] = new(key, value);
+                index++;
             }
-            else
-            {
-                merged.Add(new(key, value));
-            }
+
+            merged[index] = new(key, value);
+            count = Math.Max(count, index + 1);
         }
 
-        return merged.ToArray();
+        return count == merged.Length ? merged : merged[..count];
     }
 
     /// <summary>UCUM units: Core's "duration" is seconds here; "ms" stays as Core reports it.</summary>
@@ -76,21 +79,85 @@ internal sealed class TemporalSdkMetricMeter : ICustomMetricMeter
     private static ReadOnlySpan<KeyValuePair<string, object?>> Tags(object tags) =>
         tags as KeyValuePair<string, object?>[] ?? [];
 
-    private sealed class SdkCounter<T>(Counter<T> counter) : ICustomMetricCounter<T>
-        where T : struct
+    /// <summary>
+    /// Core calls these from its own threads through native code: nothing may be thrown back. An
+    /// instrument that fails once is said once and dropped.
+    /// </summary>
+    private abstract class SdkInstrument(string name, TemporalSdkMetricMeter owner)
     {
-        public void Add(T value, object tags) => counter.Add(value, Tags(tags));
+        private int failed;
+
+        protected bool Failed => Volatile.Read(ref failed) != 0;
+
+        protected void Fail(Exception exception)
+        {
+            if (Interlocked.Exchange(ref failed, 1) == 0)
+            {
+                Log.SdkMetricFailed(owner.Logger, name, exception.Message);
+            }
+        }
     }
 
-    private sealed class SdkHistogram<T>(Histogram<T> histogram) : ICustomMetricHistogram<T>
+    private sealed class SdkCounter<T>(Counter<T> counter, TemporalSdkMetricMeter owner) : SdkInstrument(counter.Name, owner), ICustomMetricCounter<T>
         where T : struct
     {
-        public void Record(T value, object tags) => histogram.Record(value, Tags(tags));
+        public void Add(T value, object tags)
+        {
+            if (Failed)
+            {
+                return;
+            }
+
+            try
+            {
+                counter.Add(value, Tags(tags));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Fail(e);
+            }
+        }
     }
 
-    private sealed class SdkGauge<T>(Gauge<T> gauge) : ICustomMetricGauge<T>
+    private sealed class SdkHistogram<T>(Histogram<T> histogram, TemporalSdkMetricMeter owner) : SdkInstrument(histogram.Name, owner), ICustomMetricHistogram<T>
         where T : struct
     {
-        public void Set(T value, object tags) => gauge.Record(value, Tags(tags));
+        public void Record(T value, object tags)
+        {
+            if (Failed)
+            {
+                return;
+            }
+
+            try
+            {
+                histogram.Record(value, Tags(tags));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Fail(e);
+            }
+        }
+    }
+
+    private sealed class SdkGauge<T>(Gauge<T> gauge, TemporalSdkMetricMeter owner) : SdkInstrument(gauge.Name, owner), ICustomMetricGauge<T>
+        where T : struct
+    {
+        public void Set(T value, object tags)
+        {
+            if (Failed)
+            {
+                return;
+            }
+
+            try
+            {
+                gauge.Record(value, Tags(tags));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Fail(e);
+            }
+        }
     }
 }

@@ -38,6 +38,20 @@ internal static class SpanStatus
         span.SetStatus(ActivityStatusCode.Error, exception.Message);
     }
 
+    /// <summary>Marks a workflow span with the run outcome an exception caused.</summary>
+    public static void RecordRunOutcome(Activity span, Exception exception, string outcome)
+    {
+        if (RunOutcome.IsBenign(outcome))
+        {
+            span.SetTag(SpanTags.Outcome, outcome);
+            return;
+        }
+
+        span.SetTag(SpanTags.Outcome, outcome);
+        span.SetTag(SpanTags.ErrorType, FailureType(exception));
+        span.SetStatus(ActivityStatusCode.Error, exception.Message);
+    }
+
     public static bool IsCancellation(Exception exception) =>
         exception is OperationCanceledException or CanceledFailureException
         || (exception is ActivityFailureException or ChildWorkflowFailureException && exception.InnerException is CanceledFailureException);

@@ -111,8 +111,10 @@ internal static class TraceHeader
                 }
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a string that is valid JSON but not valid text (a lone
+            // escaped surrogate, bad UTF-8). Whatever arrives in a header must never fail a workflow.
             return false;
         }
 
@@ -235,14 +237,3 @@ internal static class TraceHeader
     }
 
 }
-
-/// <summary>Outcome of reading the trace header.</summary>
-internal enum TraceHeaderStatus
-{
-    Absent,
-    Valid,
-    Malformed,
-}
-
-/// <summary>A context received from another process, with the W3C baggage that came with it.</summary>
-internal readonly record struct RemoteContext(ActivityContext Context, string? Baggage);

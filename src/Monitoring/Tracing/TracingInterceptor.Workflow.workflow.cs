@@ -8,10 +8,14 @@ namespace Watchtower.Monitoring.Tracing;
 /// Workflow spans. Each span is emitted once, by the workflow task that ends it, and never while
 /// replaying; its id is derived from the run, so calls made earlier (perhaps on another worker,
 /// before a cache eviction) already carry it as their parent. RunWorkflow and handler spans thus get
-/// their real start and end times instead of zero-length markers.
+/// their real start and end times instead of zero-length markers. Nothing here may fail a workflow
+/// task: every step that touches telemetry is guarded.
 /// </summary>
 internal sealed partial class TracingInterceptor
 {
+    /// <summary>Marks the carriers a run put in <see cref="Activity.Current"/>, with the run they belong to.</summary>
+    private const string CarrierProperty = "Watchtower.Monitoring.Run";
+
     /// <summary>Wall clock outside replay; the workflow task's time when an earlier task is replayed.</summary>
     private static DateTime Now() =>
         Workflow.Unsafe.IsReplayingHistoryEvents ? Workflow.UtcNow : DateTime.UtcNow;
@@ -22,24 +26,32 @@ internal sealed partial class TracingInterceptor
             : Telemetry.Source.CreateActivity(name, kind, parent);
 
     /// <summary>Asks the configured sampler, the same way for every replay, whether a span is recorded.</summary>
-    private static ActivityTraceFlags Decide(string name, ActivityKind kind, in ActivityContext parent, ActivityTraceId rootTraceId)
+    private static ActivityTraceFlags Decide(string name, ActivityKind kind, ActivityContext parent, ActivityTraceId rootTraceId)
     {
         if (!Telemetry.Source.HasListeners())
         {
             return parent.TraceFlags;
         }
 
-        var previous = Activity.Current;
-        Activity.Current = null;
-        try
+        return Workflow.Unsafe.WithTracingEventListenerDisabled(() =>
         {
-            var probe = CreateSpan(name, kind, parent, rootTraceId);
-            return probe is { Recorded: true } ? ActivityTraceFlags.Recorded : ActivityTraceFlags.None;
-        }
-        finally
-        {
-            Activity.Current = previous;
-        }
+            var previous = Activity.Current;
+            Activity.Current = null;
+            try
+            {
+                var probe = CreateSpan(name, kind, parent, rootTraceId);
+                return probe is { Recorded: true } ? ActivityTraceFlags.Recorded : ActivityTraceFlags.None;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A sampler that throws records nothing; the run goes on.
+                return ActivityTraceFlags.None;
+            }
+            finally
+            {
+                Activity.Current = previous;
+            }
+        });
     }
 
     /// <summary>
@@ -71,6 +83,7 @@ internal sealed partial class TracingInterceptor
                 Carrier.TraceStateString = state;
             }
 
+            Carrier.SetCustomProperty(CarrierProperty, run);
             ActivityIdOverride.Set(Carrier, spanId, traceId);
         }
 
@@ -81,56 +94,72 @@ internal sealed partial class TracingInterceptor
 
         public string? UpdateId { get; init; }
 
-        public void End(Exception? exception)
+        /// <summary>
+        /// Emits the span unless replaying or already emitted. <paramref name="outcome"/> is a run
+        /// outcome (benign ones are tagged, others are errors); null with an exception means the call
+        /// itself failed.
+        /// </summary>
+        public void End(Exception? exception, string? outcome = null)
         {
-            if (!Context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) || Workflow.Unsafe.IsReplayingHistoryEvents
-                || !EmittedOnce.TryClaim(EmittedOnce.Key(Context.SpanId)))
+            try
             {
-                return;
+                if (!Context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) || Workflow.Unsafe.IsReplayingHistoryEvents
+                    || !run.Root.Emitted.TryClaim(Context.SpanId))
+                {
+                    return;
+                }
+
+                var cancellationRequested = Workflow.CancellationToken.IsCancellationRequested;
+                Workflow.Unsafe.WithTracingEventListenerDisabled(() => Emit(exception, outcome, cancellationRequested));
             }
-
-            var context = Context;
-            var parentContext = parent;
-            var cancellationRequested = Workflow.CancellationToken.IsCancellationRequested;
-            Workflow.Unsafe.WithTracingEventListenerDisabled(() =>
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                var previous = Activity.Current;
-                Activity.Current = null;
-                try
+                run.Root.ReportFailure(e);
+            }
+        }
+
+        private void Emit(Exception? exception, string? outcome, bool cancellationRequested)
+        {
+            var previous = Activity.Current;
+            Activity.Current = null;
+            try
+            {
+                var span = CreateSpan(name, kind, parent, Context.TraceId);
+                if (span is null)
                 {
-                    var span = CreateSpan(name, kind, parentContext, context.TraceId);
-                    if (span is null)
+                    return;
+                }
+
+                span.SetStartTime(start);
+                span.Start();
+                ActivityIdOverride.Set(span, Context.SpanId, Context.TraceId);
+                if (span.IsAllDataRequested)
+                {
+                    span.SetTag(SpanTags.WorkflowId, run.WorkflowId);
+                    span.SetTag(SpanTags.RunId, run.RunId);
+                    if (UpdateId is not null)
                     {
-                        return;
+                        span.SetTag(SpanTags.UpdateId, UpdateId);
                     }
 
-                    span.SetStartTime(start);
-                    span.Start();
-                    ActivityIdOverride.Set(span, context.SpanId, context.TraceId);
-                    if (span.IsAllDataRequested)
+                    if (outcome is not null && exception is not null)
                     {
-                        span.SetTag(SpanTags.WorkflowId, run.WorkflowId);
-                        span.SetTag(SpanTags.RunId, run.RunId);
-                        if (UpdateId is not null)
-                        {
-                            span.SetTag(SpanTags.UpdateId, UpdateId);
-                        }
-
-                        if (exception is not null)
-                        {
-                            SpanStatus.Record(span, exception, cancellationRequested);
-                        }
+                        SpanStatus.RecordRunOutcome(span, exception, outcome);
                     }
+                    else if (exception is not null)
+                    {
+                        SpanStatus.Record(span, exception, cancellationRequested);
+                    }
+                }
 
-                    var end = DateTime.UtcNow;
-                    span.SetEndTime(end < start ? start : end);
-                    span.Stop();
-                }
-                finally
-                {
-                    Activity.Current = previous;
-                }
-            });
+                var end = DateTime.UtcNow;
+                span.SetEndTime(end < start ? start : end);
+                span.Stop();
+            }
+            finally
+            {
+                Activity.Current = previous;
+            }
         }
     }
 
@@ -140,23 +169,27 @@ internal sealed partial class TracingInterceptor
         private long outboundSequence;
         private long signalSequence;
 
-        private RunTrace(TracingInterceptor root)
+        public RunTrace(TracingInterceptor root)
         {
+            Root = root;
             var info = Workflow.Info;
             WorkflowId = info.WorkflowId;
             RunId = info.RunId;
             RootTraceId = SpanIds.ForRootTrace(info.RunId);
             var status = TraceHeader.TryRead(info.Headers, out var remote);
-            if (status == TraceHeaderStatus.Malformed && !Workflow.Unsafe.IsReplayingHistoryEvents)
+            if (status == TraceHeaderStatus.Malformed)
             {
-                Log.MalformedTraceHeader(root.Logger, "RunWorkflow", info.WorkflowType);
+                // Workflow.Logger: written once, not again on replay.
+                Log.MalformedTraceHeader(Workflow.Logger, "RunWorkflow", info.WorkflowType);
             }
 
             Baggage = remote.Baggage;
             var name = "RunWorkflow:" + info.WorkflowType;
-            var flags = Workflow.Unsafe.WithTracingEventListenerDisabled(() => Decide(name, ActivityKind.Server, remote.Context, RootTraceId));
+            var flags = Decide(name, ActivityKind.Server, remote.Context, RootTraceId);
             Span = new WorkflowSpan(this, name, ActivityKind.Server, remote.Context, SpanIds.ForSpan(info.RunId, "RunWorkflow", 0), flags);
         }
+
+        public TracingInterceptor Root { get; }
 
         public string WorkflowId { get; }
 
@@ -168,13 +201,22 @@ internal sealed partial class TracingInterceptor
 
         public WorkflowSpan Span { get; }
 
-        public static RunTrace Create(TracingInterceptor root) => new(root);
-
-        /// <summary>The parent for a call made now: the handler or run span whose code is making it.</summary>
+        /// <summary>
+        /// The parent for a call made now: the span current in the calling code if it belongs to this
+        /// run (a handler's, the run's, or one the workflow started itself under them), else the run's.
+        /// </summary>
         public ActivityContext Current()
         {
             var current = Activity.Current;
-            return current is not null && current.TraceId == Span.Context.TraceId ? current.Context : Span.Context;
+            for (var activity = current; activity is not null; activity = activity.Parent)
+            {
+                if (ReferenceEquals(activity.GetCustomProperty(CarrierProperty), this))
+                {
+                    return current!.Context;
+                }
+            }
+
+            return Span.Context;
         }
 
         public ActivitySpanId NextOutboundSpanId() => SpanIds.ForSpan(RunId, "Outbound", ++outboundSequence);
@@ -184,16 +226,15 @@ internal sealed partial class TracingInterceptor
 
     private sealed class WorkflowInbound(TracingInterceptor root, WorkflowInboundInterceptor next) : WorkflowInboundInterceptor(next)
     {
-        // See ActivityInbound: the outer of two copies of this interceptor marks the chain during Init.
+        // A worker that shares a client carrying this interceptor gets it twice; the outer copy marks
+        // the chain while it initialises (synchronously) so the inner copy steps aside.
         [ThreadStatic]
         private static bool initializing;
 
         private bool passThrough;
         private RunTrace? run;
 
-        public TracingInterceptor Root => root;
-
-        public RunTrace Run => run ??= RunTrace.Create(root);
+        public RunTrace Run => run ??= new RunTrace(root);
 
         public override void Init(WorkflowOutboundInterceptor outbound)
         {
@@ -229,9 +270,9 @@ internal sealed partial class TracingInterceptor
             {
                 result = await Next.ExecuteWorkflowAsync(input);
             }
-            catch (Exception e) when (IsRunEnding(e))
+            catch (Exception e) when (RunOutcome.Of(e) is { } outcome)
             {
-                span.End(e);
+                span.End(e, outcome);
                 throw;
             }
 
@@ -253,9 +294,11 @@ internal sealed partial class TracingInterceptor
             {
                 await Next.HandleSignalAsync(input);
             }
-            catch (Exception e)
+            catch (Exception e) when (RunOutcome.Of(e) is { } outcome)
             {
-                span.End(e);
+                // A failure (or continue-as-new) thrown by a signal handler ends the whole run.
+                span.End(e, outcome);
+                Run.Span.End(e, outcome);
                 throw;
             }
 
@@ -270,14 +313,16 @@ internal sealed partial class TracingInterceptor
             }
 
             // Queries are not in history and never replay: an ordinary span with its own random id.
-            using var span = StartImmediate("HandleQuery:" + input.Query, input.Headers, updateId: null);
+            var span = StartImmediate("HandleQuery:" + input.Query, input.Headers, updateId: null);
             try
             {
-                return Next.HandleQuery(input);
+                var result = Next.HandleQuery(input);
+                StopImmediate(span, null);
+                return result;
             }
             catch (Exception e)
             {
-                SpanStatus.Record(span, e, cancellationRequested: false);
+                StopImmediate(span, e);
                 throw;
             }
         }
@@ -291,14 +336,15 @@ internal sealed partial class TracingInterceptor
             }
 
             // Validators run when the update arrives and are skipped on replay.
-            using var span = StartImmediate("ValidateUpdate:" + input.Update, input.Headers, input.Id);
+            var span = StartImmediate("ValidateUpdate:" + input.Update, input.Headers, input.Id);
             try
             {
                 Next.ValidateUpdate(input);
+                StopImmediate(span, null);
             }
             catch (Exception e)
             {
-                SpanStatus.Record(span, e, cancellationRequested: false);
+                StopImmediate(span, e);
                 throw;
             }
         }
@@ -317,6 +363,114 @@ internal sealed partial class TracingInterceptor
             {
                 result = await Next.HandleUpdateAsync(input);
             }
+            catch (Exception e) when (RunOutcome.Of(e) is not null)
+            {
+                // The update failed (its caller gets the failure); other exceptions fail the task and retry.
+                span.End(e);
+                throw;
+            }
+
+            span.End(null);
+            return result;
+        }
+
+        private WorkflowSpan StartHandler(string name, IReadOnlyDictionary<string, Temporalio.Api.Common.V1.Payload>? headers, ActivitySpanId spanId, string? updateId)
+        {
+            var trace = Run;
+            var parent = HandlerParent(name, headers, trace);
+            var flags = Decide(name, ActivityKind.Server, parent, trace.RootTraceId);
+            return new WorkflowSpan(trace, name, ActivityKind.Server, parent, spanId, flags) { UpdateId = updateId };
+        }
+
+        private Activity? StartImmediate(string name, IReadOnlyDictionary<string, Temporalio.Api.Common.V1.Payload>? headers, string? updateId)
+        {
+            try
+            {
+                var trace = Run;
+                var parent = HandlerParent(name, headers, trace);
+                if (!Telemetry.Source.HasListeners())
+                {
+                    return null;
+                }
+
+                return Workflow.Unsafe.WithTracingEventListenerDisabled(() =>
+                {
+                    var span = Telemetry.Source.StartActivity(name, ActivityKind.Server, parent);
+                    if (span is { IsAllDataRequested: true })
+                    {
+                        span.SetTag(SpanTags.WorkflowId, trace.WorkflowId);
+                        span.SetTag(SpanTags.RunId, trace.RunId);
+                        if (updateId is not null)
+                        {
+                            span.SetTag(SpanTags.UpdateId, updateId);
+                        }
+                    }
+
+                    return span;
+                });
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                root.ReportFailure(e);
+                return null;
+            }
+        }
+
+        /// <summary>Stops a query or validator span inside the listener guard, where exporters may do as they like.</summary>
+        private void StopImmediate(Activity? span, Exception? exception)
+        {
+            if (span is null)
+            {
+                return;
+            }
+
+            try
+            {
+                Workflow.Unsafe.WithTracingEventListenerDisabled(() =>
+                {
+                    if (exception is not null)
+                    {
+                        SpanStatus.Record(span, exception, cancellationRequested: false);
+                    }
+
+                    span.Stop();
+                });
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                root.ReportFailure(e);
+            }
+        }
+
+        /// <summary>The sender's span when it sent one; otherwise the run's, so the handler stays in the run's trace.</summary>
+        private static ActivityContext HandlerParent(string operation, IReadOnlyDictionary<string, Temporalio.Api.Common.V1.Payload>? headers, RunTrace trace)
+        {
+            var status = TraceHeader.TryRead(headers, out var remote);
+            if (status == TraceHeaderStatus.Valid)
+            {
+                return remote.Context;
+            }
+
+            if (status == TraceHeaderStatus.Malformed)
+            {
+                Log.MalformedTraceHeader(Workflow.Logger, operation, Workflow.Info.WorkflowType);
+            }
+
+            return trace.Span.Context;
+        }
+    }
+
+    /// <summary>StartActivity, StartChildWorkflow, signals and continue-as-new, under the span making the call.</summary>
+    private sealed class WorkflowOutbound(WorkflowInbound owner, WorkflowOutboundInterceptor next) : WorkflowOutboundInterceptor(next)
+    {
+        public override async Task<TResult> ScheduleActivityAsync<TResult>(ScheduleActivityInput input)
+        {
+            var span = Begin("StartActivity:" + input.Activity);
+            TResult result;
+            try
+            {
+                result = await base.ScheduleActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) });
+            }
             catch (Exception e)
             {
                 span.End(e);
@@ -327,107 +481,40 @@ internal sealed partial class TracingInterceptor
             return result;
         }
 
-        /// <summary>
-        /// Workflow failures end the run; any other exception fails only the workflow task, which the
-        /// server retries, so the run and its span go on.
-        /// </summary>
-        private static bool IsRunEnding(Exception exception) =>
-            exception is Temporalio.Exceptions.FailureException or ContinueAsNewException or OperationCanceledException;
-
-        private WorkflowSpan StartHandler(string name, IReadOnlyDictionary<string, Temporalio.Api.Common.V1.Payload>? headers, ActivitySpanId spanId, string? updateId)
-        {
-            var run = Run;
-            var parent = HandlerParent(name, headers, run);
-            var flags = Workflow.Unsafe.WithTracingEventListenerDisabled(() => Decide(name, ActivityKind.Server, parent, run.RootTraceId));
-            return new WorkflowSpan(run, name, ActivityKind.Server, parent, spanId, flags) { UpdateId = updateId };
-        }
-
-        private Activity? StartImmediate(string name, IReadOnlyDictionary<string, Temporalio.Api.Common.V1.Payload>? headers, string? updateId)
-        {
-            var run = Run;
-            var parent = HandlerParent(name, headers, run);
-            var span = Workflow.Unsafe.WithTracingEventListenerDisabled(() =>
-                parent == default ? null : Telemetry.Source.StartActivity(name, ActivityKind.Server, parent));
-            if (span is { IsAllDataRequested: true })
-            {
-                span.SetTag(SpanTags.WorkflowId, run.WorkflowId);
-                span.SetTag(SpanTags.RunId, run.RunId);
-                if (updateId is not null)
-                {
-                    span.SetTag(SpanTags.UpdateId, updateId);
-                }
-            }
-
-            return span;
-        }
-
-        /// <summary>The sender's span when it sent one; otherwise the run's, so the handler stays in the run's trace.</summary>
-        private ActivityContext HandlerParent(string operation, IReadOnlyDictionary<string, Temporalio.Api.Common.V1.Payload>? headers, RunTrace run)
-        {
-            var status = TraceHeader.TryRead(headers, out var remote);
-            if (status == TraceHeaderStatus.Valid)
-            {
-                return remote.Context;
-            }
-
-            if (status == TraceHeaderStatus.Malformed && !Workflow.Unsafe.IsReplayingHistoryEvents)
-            {
-                Log.MalformedTraceHeader(root.Logger, operation, Workflow.Info.WorkflowType);
-            }
-
-            return run.Span.Context;
-        }
-    }
-
-    /// <summary>StartActivity, StartChildWorkflow, signals and continue-as-new, under the span making the call.</summary>
-    private sealed class WorkflowOutbound(WorkflowInbound owner, WorkflowOutboundInterceptor next) : WorkflowOutboundInterceptor(next)
-    {
-        public override async Task<TResult> ScheduleActivityAsync<TResult>(ScheduleActivityInput input)
-        {
-            var span = Begin("StartActivity:" + input.Activity);
-            try
-            {
-                var result = await base.ScheduleActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) });
-                span.End(null);
-                return result;
-            }
-            catch (Exception e)
-            {
-                span.End(e);
-                throw;
-            }
-        }
-
         public override async Task<TResult> ScheduleLocalActivityAsync<TResult>(ScheduleLocalActivityInput input)
         {
             var span = Begin("StartActivity:" + input.Activity);
+            TResult result;
             try
             {
-                var result = await base.ScheduleLocalActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) });
-                span.End(null);
-                return result;
+                result = await base.ScheduleLocalActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) });
             }
             catch (Exception e)
             {
                 span.End(e);
                 throw;
             }
+
+            span.End(null);
+            return result;
         }
 
         public override async Task<ChildWorkflowHandle<TWorkflow, TResult>> StartChildWorkflowAsync<TWorkflow, TResult>(StartChildWorkflowInput input)
         {
             var span = Begin("StartChildWorkflow:" + input.Workflow);
+            ChildWorkflowHandle<TWorkflow, TResult> handle;
             try
             {
-                var handle = await base.StartChildWorkflowAsync<TWorkflow, TResult>(input with { Headers = Inject(input.Headers, span) });
-                span.End(null);
-                return handle;
+                handle = await base.StartChildWorkflowAsync<TWorkflow, TResult>(input with { Headers = Inject(input.Headers, span) });
             }
             catch (Exception e)
             {
                 span.End(e);
                 throw;
             }
+
+            span.End(null);
+            return handle;
         }
 
         public override async Task SignalChildWorkflowAsync(SignalChildWorkflowInput input)
@@ -436,13 +523,14 @@ internal sealed partial class TracingInterceptor
             try
             {
                 await base.SignalChildWorkflowAsync(input with { Headers = Inject(input.Headers, span) });
-                span.End(null);
             }
             catch (Exception e)
             {
                 span.End(e);
                 throw;
             }
+
+            span.End(null);
         }
 
         public override async Task SignalExternalWorkflowAsync(SignalExternalWorkflowInput input)
@@ -451,13 +539,14 @@ internal sealed partial class TracingInterceptor
             try
             {
                 await base.SignalExternalWorkflowAsync(input with { Headers = Inject(input.Headers, span) });
-                span.End(null);
             }
             catch (Exception e)
             {
                 span.End(e);
                 throw;
             }
+
+            span.End(null);
         }
 
         public override ContinueAsNewException CreateContinueAsNewException(CreateContinueAsNewExceptionInput input)
@@ -470,9 +559,9 @@ internal sealed partial class TracingInterceptor
 
         private WorkflowSpan Begin(string name)
         {
-            var run = owner.Run;
-            var parent = run.Current();
-            return new WorkflowSpan(run, name, ActivityKind.Client, parent, run.NextOutboundSpanId(), parent.TraceFlags);
+            var trace = owner.Run;
+            var parent = trace.Current();
+            return new WorkflowSpan(trace, name, ActivityKind.Client, parent, trace.NextOutboundSpanId(), parent.TraceFlags);
         }
 
         private Dictionary<string, Temporalio.Api.Common.V1.Payload> Inject(IDictionary<string, Temporalio.Api.Common.V1.Payload>? headers, WorkflowSpan span) =>

@@ -17,10 +17,12 @@ namespace Watchtower.Monitoring.Tracing;
 internal sealed partial class TracingInterceptor : IClientInterceptor, IWorkerInterceptor
 {
     private readonly ConcurrentDictionary<string, string> runActivityNames = new(StringComparer.Ordinal);
+    private int failureReported;
 
-    public TracingInterceptor(ILogger<TracingInterceptor> logger)
+    public TracingInterceptor(ILogger<TracingInterceptor> logger, EmittedOnce emitted)
     {
         Logger = logger;
+        Emitted = emitted;
         if (ActivityIdOverride.Unsupported is { } reason)
         {
             Log.WorkflowSpansUnavailable(logger, reason.Message);
@@ -31,6 +33,17 @@ internal sealed partial class TracingInterceptor : IClientInterceptor, IWorkerIn
     public static bool WorkflowSpansSupported => ActivityIdOverride.Unsupported is null;
 
     internal ILogger Logger { get; }
+
+    internal EmittedOnce Emitted { get; }
+
+    /// <summary>Telemetry that failed (an exporter or listener threw) is dropped; said once, the worker goes on.</summary>
+    internal void ReportFailure(Exception exception)
+    {
+        if (Interlocked.Exchange(ref failureReported, 1) == 0)
+        {
+            Log.TelemetryFailed(Logger, exception.GetType().Name, exception.Message);
+        }
+    }
 
     public ClientOutboundInterceptor InterceptClient(ClientOutboundInterceptor nextInterceptor) =>
         new ClientOutbound(nextInterceptor);
@@ -204,9 +217,14 @@ internal sealed partial class TracingInterceptor : IClientInterceptor, IWorkerIn
             {
                 await handle.GetResultAsync().ConfigureAwait(false);
             }
-            catch (Exception e) when (e is Temporalio.Exceptions.WorkflowUpdateFailedException or Temporalio.Exceptions.FailureException)
+            catch (Temporalio.Exceptions.WorkflowUpdateFailedException e)
             {
                 SpanStatus.Record(span, e.InnerException ?? e, cancellationRequested: false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Reading the outcome is for the span only: whatever goes wrong here is the caller's to
+                // meet when it reads the result, not this span's to throw.
             }
         }
 
@@ -226,7 +244,8 @@ internal sealed partial class TracingInterceptor : IClientInterceptor, IWorkerIn
     }
 
     /// <summary>Starts RunActivity, a child of the StartActivity span whose context came in the header.</summary>
-    internal Activity? StartActivitySpan(ActivityInfo info, IReadOnlyDictionary<string, Payload>? headers)
+    /// <returns>The span (null when not sampled or nobody listens), and whether baggage was set.</returns>
+    internal Activity? StartActivitySpan(ActivityInfo info, IReadOnlyDictionary<string, Payload>? headers, out bool baggageSet)
     {
         var status = TraceHeader.TryRead(headers, out var remote);
         if (status == TraceHeaderStatus.Malformed)
@@ -245,6 +264,7 @@ internal sealed partial class TracingInterceptor : IClientInterceptor, IWorkerIn
             }
         }
 
+        baggageSet = remote.Baggage is not null;
         RestoreBaggage(remote.Baggage);
         return span;
     }

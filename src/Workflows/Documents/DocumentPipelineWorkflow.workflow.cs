@@ -200,10 +200,13 @@ public sealed class DocumentPipelineWorkflow
         {
             SetStage(PipelineStage.Rejected);
             Log.PipelineRejected(Workflow.Logger);
+            // Who rejected it and why are the reviewer's words: they go in the failure's details (a
+            // payload, shown in the UI and to the caller), not in its message, which monitoring records.
             throw new ApplicationFailureException(
-                $"Rejected by {rejected.Reviewer ?? "an anonymous reviewer"}: {rejected.Comment ?? "no reason given"}",
+                "Rejected in review",
                 RejectedErrorType,
-                nonRetryable: true);
+                nonRetryable: true,
+                details: [new ReviewDecision(false, rejected.Reviewer, rejected.Comment)]);
         }
 
         approvedBy = decision is null ? "auto-approved" : decision.Reviewer ?? "anonymous";

@@ -63,6 +63,10 @@ internal static class Monitored
     public static TemporalWorkerServiceOptionsBuilder Workflows(IServiceCollection services) =>
         new(ResilientWorkerService.OptionsName, services);
 
+    /// <summary>Registers the trace probe workflow and its activity.</summary>
+    public static void Probe(IServiceCollection services) =>
+        Workflows(services).AddWorkflow<Tests.Workflows.TraceProbeWorkflow>().AddStaticActivities(typeof(Tests.Workflows.TraceProbeActivities));
+
     /// <summary>Turns the worker's workflow cache off, so that every workflow task replays the run from the start.</summary>
     public static void DisableCache(IServiceCollection services) =>
         services.Configure<TemporalWorkerServiceOptions>(ResilientWorkerService.OptionsName, o => o.MaxCachedWorkflows = 0);
