@@ -41,14 +41,14 @@ public class ActivityInterceptorBenchmarks
     private MeterProvider? meterProvider;
     private ExecuteActivityInput input = null!;
 
-    [Params(Monitoring.None, Monitoring.Metrics, Monitoring.TracingSampled, Monitoring.TracingUnsampled, Monitoring.All)]
+    [Params(Monitoring.None, Monitoring.Metrics, Monitoring.Traces, Monitoring.Traces | Monitoring.Unsampled, Monitoring.All)]
     public Monitoring Mode { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
-        var tracing = Mode is Monitoring.TracingSampled or Monitoring.TracingUnsampled or Monitoring.All;
-        var metrics = Mode is Monitoring.Metrics or Monitoring.All;
+        var tracing = Mode.HasFlag(Monitoring.Traces);
+        var metrics = Mode.HasFlag(Monitoring.Metrics);
         interceptor = Mode == Monitoring.None ? null : new TemporalMonitoringInterceptor(NullLoggerFactory.Instance, tracing, metrics);
         if (tracing)
         {
@@ -67,7 +67,7 @@ public class ActivityInterceptorBenchmarks
         }
 
         // The caller's StartActivity span, sampled or not, as every traced workflow sends it.
-        var flags = Mode == Monitoring.TracingUnsampled ? ActivityTraceFlags.None : ActivityTraceFlags.Recorded;
+        var flags = Mode.HasFlag(Monitoring.Unsampled) ? ActivityTraceFlags.None : ActivityTraceFlags.Recorded;
         var caller = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), flags);
         var definition = ActivityDefinition.Create("analyzeDocument", typeof(object), [], 0, _ => null);
         input = new ExecuteActivityInput(definition, [], new Dictionary<string, Payload> { [TraceHeader.Key] = TraceHeader.Create(caller, null) });

@@ -30,6 +30,9 @@ internal static class LoadRun
         var documents = settings.GetValue("documents", 3);
         var rounds = settings.GetValue("rounds", 3);
         var concurrency = settings.GetValue("concurrency", 20);
+        var tracing = settings.GetValue("tracing", true);
+        var metrics = settings.GetValue("metrics", true);
+        var profile = settings.GetValue("profile", false);
         var cli = settings["cli"] ?? Environment.GetEnvironmentVariable("TEMPORAL_CLI_PATH") ?? FindCli();
         if (cli is null || !File.Exists(cli))
         {
@@ -47,13 +50,22 @@ internal static class LoadRun
         });
 
         var results = new List<Result>();
-        await RunAsync(server.Client.Connection.Options.TargetHost!, monitored: false, workflows: concurrency, documents, concurrency); // warm-up
-        await RunAsync(server.Client.Connection.Options.TargetHost!, monitored: true, workflows: concurrency, documents, concurrency);
+        await RunAsync(server.Client.Connection.Options.TargetHost!, monitored: false, tracing, metrics, workflows: concurrency, documents, concurrency); // warm-up
+        await RunAsync(server.Client.Connection.Options.TargetHost!, monitored: true, tracing, metrics, workflows: concurrency, documents, concurrency);
         for (var round = 1; round <= rounds; round++)
         {
             foreach (var monitored in new[] { false, true })
             {
-                var result = await RunAsync(server.Client.Connection.Options.TargetHost!, monitored, workflows, documents, concurrency);
+                using var sampler = profile ? new AllocationSampler() : null;
+                var result = await RunAsync(server.Client.Connection.Options.TargetHost!, monitored, tracing, metrics, workflows, documents, concurrency);
+                if (sampler is not null)
+                {
+                    foreach (var (type, bytes) in sampler.Top(15))
+                    {
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {bytes / 1024.0 / workflows,8:F1} KB/workflow  {type}"));
+                    }
+                }
+
                 results.Add(result);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round} {(monitored ? "monitoring on " : "monitoring off")}: {result.PerSecond,7:F1} workflows/s, {result.CpuMsPerWorkflow,6:F2} ms CPU/workflow, {result.KbPerWorkflow,7:F1} KB allocated/workflow"));
             }
@@ -70,7 +82,7 @@ internal static class LoadRun
         return 0;
     }
 
-    private static async Task<Result> RunAsync(string address, bool monitored, int workflows, int documents, int concurrency)
+    private static async Task<Result> RunAsync(string address, bool monitored, bool tracing, bool metrics, int workflows, int documents, int concurrency)
     {
         var taskQueue = "load-" + Guid.NewGuid().ToString("N");
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -78,16 +90,16 @@ internal static class LoadRun
         {
             ["Temporal:Address"] = address,
             ["Temporal:TaskQueue"] = taskQueue,
-            ["Monitoring:Tracing"] = monitored ? "true" : "false",
-            ["Monitoring:Metrics"] = monitored ? "true" : "false",
-            ["Monitoring:RuntimeMetrics"] = monitored ? "true" : "false",
-            ["Monitoring:Enabled"] = monitored ? "true" : "false",
+            ["Monitoring:Tracing"] = monitored && tracing ? "true" : "false",
+            ["Monitoring:Metrics"] = monitored && metrics ? "true" : "false",
+            ["Monitoring:RuntimeMetrics"] = monitored && metrics ? "true" : "false",
+            ["Monitoring:Enabled"] = monitored && metrics ? "true" : "false",
             ["Monitoring:Port"] = FreePort().ToString(CultureInfo.InvariantCulture),
             ["TEMPORAL_CONFIG_FILE"] = Path.Combine(Path.GetTempPath(), "watchtower-no-such-config.toml"),
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning).AddConsole();
         builder.AddDocumentPipelineWorker();
-        if (monitored)
+        if (monitored && tracing)
         {
             // Spans are batched and handed to an exporter, as with OTLP, minus the network.
             builder.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddProcessor(new BatchActivityExportProcessor(new DiscardingExporter())));
@@ -101,11 +113,26 @@ internal static class LoadRun
             Interceptors = monitored ? [host.Services.GetRequiredService<TemporalMonitoringInterceptor>()] : null,
         });
 
+        // A first batch on this host is not measured: the meter provider sizes each metric's storage on
+        // its first measurement, and JIT and caches warm up; what is left is the steady state.
+        await ExecuteAsync(client, taskQueue, "warm", concurrency, documents, concurrency);
+
         GC.Collect();
         var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var clock = Stopwatch.StartNew();
+        await ExecuteAsync(client, taskQueue, "run", workflows, documents, concurrency);
+        clock.Stop();
+        process.Refresh();
+        var cpu = process.TotalProcessorTime - cpuBefore;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        await host.StopAsync();
+        return new Result(monitored, workflows / clock.Elapsed.TotalSeconds, cpu.TotalMilliseconds / workflows, allocated / 1024.0 / workflows);
+    }
+
+    private static async Task ExecuteAsync(TemporalClient client, string taskQueue, string prefix, int workflows, int documents, int concurrency)
+    {
         using var gate = new SemaphoreSlim(concurrency);
         await Task.WhenAll(Enumerable.Range(0, workflows).Select(async i =>
         {
@@ -113,19 +140,13 @@ internal static class LoadRun
             try
             {
                 var input = new DocumentPipelineInput($"load-{i}", [.. Enumerable.Range(1, documents).Select(d => new DocumentInput($"doc-{d}", $"Invoice {d}", $"Invoice {d}. Amount due: {d * 10} EUR"))], BatchSize: 1, ReviewWindowSeconds: 0, PublishDelayMs: 0);
-                await client.ExecuteWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), new WorkflowOptions($"{taskQueue}-{i}", taskQueue));
+                await client.ExecuteWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), new WorkflowOptions($"{taskQueue}-{prefix}-{i}", taskQueue));
             }
             finally
             {
                 gate.Release();
             }
         }));
-        clock.Stop();
-        process.Refresh();
-        var cpu = process.TotalProcessorTime - cpuBefore;
-        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-        await host.StopAsync();
-        return new Result(monitored, workflows / clock.Elapsed.TotalSeconds, cpu.TotalMilliseconds / workflows, allocated / 1024.0 / workflows);
     }
 
     private static Result Median(IEnumerable<Result> results)

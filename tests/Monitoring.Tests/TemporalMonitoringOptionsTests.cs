@@ -2,6 +2,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Temporalio.Client;
+using Temporalio.Runtime;
 
 namespace Watchtower.Monitoring.Tests;
 
@@ -71,6 +73,26 @@ public sealed class TemporalMonitoringOptionsTests
     public void PrometheusScrapeEndpoint_Settings_ListenerPrefixes(string host, int port, string path, string[] expected)
     {
         Assert.Equal(expected, PrometheusScrapeEndpoint.Prefixes(new TemporalMonitoringOptions { Host = host, Port = port, Path = path }));
+    }
+
+    [Fact]
+    public void AddTemporalMonitoring_OwnHostAsTheReadmeShows_ClientCarriesTheInterceptorAndSdkMetrics()
+    {
+        var services = new ServiceCollection().AddLogging(b => b.ClearProviders());
+        services.AddTemporalMonitoring(new ConfigurationBuilder().Build());
+        services.AddTemporalClient("localhost:7233", "default")
+            .Configure<IServiceProvider>((o, sp) =>
+            {
+                o.Interceptors = [sp.GetRequiredService<TemporalMonitoringInterceptor>()];
+                o.Runtime = new TemporalRuntime(new(new TelemetryOptions { Metrics = sp.GetRequiredService<MetricsOptions>() }));
+            });
+        using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptions<TemporalClientConnectOptions>>().Value;
+
+        Assert.Same(provider.GetRequiredService<TemporalMonitoringInterceptor>(), Assert.Single(options.Interceptors!));
+        Assert.NotNull(options.Runtime);
+        Assert.NotNull(provider.GetRequiredService<MetricsOptions>().CustomMetricMeter);
     }
 
     private static TemporalMonitoringOptions Resolve(Dictionary<string, string?> settings)

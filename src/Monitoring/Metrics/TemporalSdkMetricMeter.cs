@@ -15,8 +15,13 @@ internal sealed class TemporalSdkMetricMeter(ILogger<TemporalSdkMetricMeter> log
 {
     private ILogger Logger => logger;
 
-    // Core asks for an instrument once per worker; one Meter instrument per name keeps one series set.
-    private readonly ConcurrentDictionary<(string Name, Type Kind), object> instruments = new();
+    // Core asks for its instruments again for every worker and client, and the Meter is the process's:
+    // one instrument per name for the whole process, or every new one would cost each meter provider a
+    // new metric stream (storage for 2000 series) and duplicate the series.
+    private static readonly ConcurrentDictionary<(string Name, Type Kind), Instrument> Shared = new();
+
+    // Wrappers are this meter's own, so a failure is reported through this host's logger.
+    private readonly ConcurrentDictionary<(string Name, Type Kind), object> wrappers = new();
 
     /// <summary>Gets the runtime options that make the SDK report through this meter.</summary>
     public MetricsOptions RuntimeOptions => new()
@@ -33,18 +38,18 @@ internal sealed class TemporalSdkMetricMeter(ILogger<TemporalSdkMetricMeter> log
 
     public ICustomMetricCounter<T> CreateCounter<T>(string name, string? unit, string? description)
         where T : struct =>
-        (ICustomMetricCounter<T>)instruments.GetOrAdd((name, typeof(Counter<T>)), static (key, state) =>
-            new SdkCounter<T>(Telemetry.Meter.CreateCounter<T>(key.Name, Unit(state.unit), state.description), state.owner), (unit, description, owner: this));
+        (ICustomMetricCounter<T>)wrappers.GetOrAdd((name, typeof(Counter<T>)), static (key, state) =>
+            new SdkCounter<T>((Counter<T>)Shared.GetOrAdd(key, static (k, s) => Telemetry.Meter.CreateCounter<T>(k.Name, Unit(s.unit), s.description), state), state.owner), (unit, description, owner: this));
 
     public ICustomMetricHistogram<T> CreateHistogram<T>(string name, string? unit, string? description)
         where T : struct =>
-        (ICustomMetricHistogram<T>)instruments.GetOrAdd((name, typeof(Histogram<T>)), static (key, state) =>
-            new SdkHistogram<T>(Telemetry.Meter.CreateHistogram<T>(key.Name, Unit(state.unit), state.description), state.owner), (unit, description, owner: this));
+        (ICustomMetricHistogram<T>)wrappers.GetOrAdd((name, typeof(Histogram<T>)), static (key, state) =>
+            new SdkHistogram<T>((Histogram<T>)Shared.GetOrAdd(key, static (k, s) => Telemetry.Meter.CreateHistogram<T>(k.Name, Unit(s.unit), s.description), state), state.owner), (unit, description, owner: this));
 
     public ICustomMetricGauge<T> CreateGauge<T>(string name, string? unit, string? description)
         where T : struct =>
-        (ICustomMetricGauge<T>)instruments.GetOrAdd((name, typeof(Gauge<T>)), static (key, state) =>
-            new SdkGauge<T>(Telemetry.Meter.CreateGauge<T>(key.Name, Unit(state.unit), state.description), state.owner), (unit, description, owner: this));
+        (ICustomMetricGauge<T>)wrappers.GetOrAdd((name, typeof(Gauge<T>)), static (key, state) =>
+            new SdkGauge<T>((Gauge<T>)Shared.GetOrAdd(key, static (k, s) => Telemetry.Meter.CreateGauge<T>(k.Name, Unit(s.unit), s.description), state), state.owner), (unit, description, owner: this));
 
     /// <summary>Tag sets are immutable arrays; Core hands back the object to extend or to record with.</summary>
     public object CreateTags(object? appendFrom, IReadOnlyCollection<KeyValuePair<string, object>> tags)

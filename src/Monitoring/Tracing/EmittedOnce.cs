@@ -12,8 +12,9 @@ internal sealed class EmittedOnce
     // Duplicates of this kind arrive within seconds; 64K keys (about 1.5 MB) is far more than enough.
     private const int Capacity = 1 << 16;
 
-    private readonly HashSet<ulong> seen = new(Capacity);
-    private readonly Queue<ulong> order = new(Capacity);
+    // Grown as needed: a worker that runs few workflows should not carry 1.5 MB for nothing.
+    private readonly HashSet<ulong> seen = [];
+    private readonly Queue<ulong> order = new();
     private readonly Lock gate = new();
 
     /// <summary>Returns true the first time a key is claimed.</summary>
