@@ -32,6 +32,7 @@ public sealed class MetricsTests(DevServerFixture server)
         using var metrics = new MetricsProbe(worker.TaskQueue);
         var client = await Monitored.ClientAsync(worker, server.TargetHost);
         var queries = 0;
+        var attempts = 0;
 
         var completed = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ =>
             client.ExecuteWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)), worker.Options("ok-" + Guid.NewGuid()))));
@@ -41,13 +42,13 @@ public sealed class MetricsTests(DevServerFixture server)
         await Assert.ThrowsAsync<WorkflowFailedException>(() => invalid.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
 
         var rejected = await client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1, reviewWindowSeconds: 600)), worker.Options("rejected-" + Guid.NewGuid()));
-        await Eventually.UntilAsync(async () => { var p = await rejected.QueryAsync(wf => wf.Progress); queries++; return p; }, p => p.Stage == PipelineStage.AwaitingReview, "the AwaitingReview stage");
+        await Eventually.UntilAsync(async () => { attempts++; var p = await rejected.QueryAsync(wf => wf.Progress); queries++; return p; }, p => p.Stage == PipelineStage.AwaitingReview, "the AwaitingReview stage");
         await Assert.ThrowsAsync<WorkflowUpdateFailedException>(() => rejected.ExecuteUpdateAsync(wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late", "Late", "x") })));
         await rejected.SignalAsync(wf => wf.ReviewAsync(new ReviewDecision(false, "frank", "wrong totals")));
         await Assert.ThrowsAsync<WorkflowFailedException>(() => rejected.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
 
         var canceled = await client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1, reviewWindowSeconds: 600)), worker.Options("canceled-" + Guid.NewGuid()));
-        await Eventually.UntilAsync(async () => { var p = await canceled.QueryAsync(wf => wf.Progress); queries++; return p; }, p => p.Stage == PipelineStage.AwaitingReview, "the AwaitingReview stage");
+        await Eventually.UntilAsync(async () => { attempts++; var p = await canceled.QueryAsync(wf => wf.Progress); queries++; return p; }, p => p.Stage == PipelineStage.AwaitingReview, "the AwaitingReview stage");
         await canceled.CancelAsync();
         await Assert.ThrowsAsync<WorkflowFailedException>(() => canceled.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
 
@@ -60,7 +61,7 @@ public sealed class MetricsTests(DevServerFixture server)
 
         var latest = client.GetWorkflowHandle<DocumentDispatcherWorkflow>(dispatcherId);
         await Eventually.UntilAsync(
-            async () => { var s = await latest.QueryAsync(wf => wf.Status); queries++; return s; },
+            async () => { attempts++; var s = await latest.QueryAsync(wf => wf.Status); queries++; return s; },
             s => s.Totals.Dispatched == 5 && s.Pending == 0 && s.Totals.Generation >= 2,
             "the dispatcher to dispatch 5 requests and continue as new");
         for (var i = 1; i <= 5; i++)
@@ -108,7 +109,8 @@ public sealed class MetricsTests(DevServerFixture server)
         Assert.Equal(1, metrics.Signals("DocumentPipeline", "completed"));
         Assert.Equal(5, metrics.Signals("DocumentDispatcher", "completed"));
         Assert.Equal(1, metrics.Updates("DocumentPipeline", "rejected"));
-        Assert.Equal(queries, metrics.Queries("DocumentPipeline") + metrics.Queries("DocumentDispatcher"));
+        // A query whose answer did not reach the client (a retry, a timeout) may still have been answered.
+        Assert.InRange(metrics.Queries("DocumentPipeline") + metrics.Queries("DocumentDispatcher"), queries, attempts);
 
         // Labels stay low-cardinality: no ids, no messages.
         Assert.Subset(new HashSet<string> { "namespace", "task_queue", "workflow_type", "activity_type", "outcome", "local" }, metrics.TagKeys());
