@@ -42,6 +42,7 @@ public static class TemporalMonitoringServiceCollectionExtensions
         // Decisions that shape the providers are taken now, from the same sources the options bind from.
         var snapshot = new TemporalMonitoringOptions();
         Bind(snapshot, configuration, configure);
+
         // One service name and one instance id for every provider, so the scrape and OTLP agree.
         var serviceName = configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } configured ? configured : snapshot.ServiceName;
         var instanceId = Guid.NewGuid().ToString();
