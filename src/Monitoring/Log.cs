@@ -32,4 +32,20 @@ internal static partial class Log
     [LoggerMessage(EventId = 3006, EventName = "TelemetryFailed", Level = LogLevel.Warning,
         Message = "A span or measurement could not be recorded ({ExceptionType}: {Reason}) and was dropped; this is said once, the worker carries on")]
     public static partial void TelemetryFailed(ILogger logger, string exceptionType, string reason);
+
+    [LoggerMessage(EventId = 3010, EventName = "DispatcherRegistered", Level = LogLevel.Information,
+        Message = "Dispatcher {DispatcherId} registered; stale after {StaleAfterSeconds} s without a heartbeat")]
+    public static partial void DispatcherRegistered(ILogger logger, string dispatcherId, double staleAfterSeconds);
+
+    [LoggerMessage(EventId = 3011, EventName = "DispatcherUnregistered", Level = LogLevel.Information,
+        Message = "Dispatcher {DispatcherId} unregistered")]
+    public static partial void DispatcherUnregistered(ILogger logger, string dispatcherId);
+
+    [LoggerMessage(EventId = 3012, EventName = "DispatcherStale", Level = LogLevel.Warning,
+        Message = "Dispatcher {DispatcherId} is stale: no heartbeat for {SilentSeconds:F0} s (allowed {StaleAfterSeconds} s)")]
+    public static partial void DispatcherStale(ILogger logger, string dispatcherId, double silentSeconds, double staleAfterSeconds);
+
+    [LoggerMessage(EventId = 3013, EventName = "DispatcherRecovered", Level = LogLevel.Information,
+        Message = "Dispatcher {DispatcherId} is heartbeating again")]
+    public static partial void DispatcherRecovered(ILogger logger, string dispatcherId);
 }
