@@ -48,4 +48,20 @@ internal static partial class Log
     [LoggerMessage(EventId = 3013, EventName = "DispatcherRecovered", Level = LogLevel.Information,
         Message = "Dispatcher {DispatcherId} is heartbeating again")]
     public static partial void DispatcherRecovered(ILogger logger, string dispatcherId);
+
+    [LoggerMessage(EventId = 3020, EventName = "MemoryStateChanged", Level = LogLevel.Warning,
+        Message = "Memory is {State}: working set {WorkingSetMiB:F0} MiB of a {LimitMiB:F0} MiB limit ({Fraction:P0})")]
+    public static partial void MemoryStateChanged(ILogger logger, string state, double workingSetMiB, double limitMiB, double fraction);
+
+    [LoggerMessage(EventId = 3023, EventName = "MemoryRecovered", Level = LogLevel.Information,
+        Message = "Memory is healthy again: working set {WorkingSetMiB:F0} MiB of a {LimitMiB:F0} MiB limit ({Fraction:P0})")]
+    public static partial void MemoryRecovered(ILogger logger, double workingSetMiB, double limitMiB, double fraction);
+
+    [LoggerMessage(EventId = 3021, EventName = "MemoryGrowthSuspected", Level = LogLevel.Warning,
+        Message = "The heap left after collections has grown by {KiBPerSecond:F1} KiB/s for {WindowMinutes} min: a possible leak")]
+    public static partial void MemoryGrowthSuspected(ILogger logger, double kiBPerSecond, double windowMinutes);
+
+    [LoggerMessage(EventId = 3022, EventName = "MemoryGrowthEnded", Level = LogLevel.Information,
+        Message = "The heap left after collections is no longer growing")]
+    public static partial void MemoryGrowthEnded(ILogger logger);
 }

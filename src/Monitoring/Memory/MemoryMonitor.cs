@@ -1,0 +1,201 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+
+namespace Watchtower.Monitoring.Memory;
+
+/// <summary>
+/// Samples memory on a timer, judges it against the limit (one log line per change of state), and
+/// watches the heap left after each collection for growth sustained across a window, which a single
+/// collection cycle cannot fake: it takes a rising trend over several collections.
+/// </summary>
+internal sealed class MemoryMonitor : IDisposable
+{
+    private static readonly Lazy<bool> Gauges = new(CreateGauges);
+    private static readonly ConcurrentDictionary<MemoryMonitor, byte> Live = new();
+
+    private readonly IMemorySource source;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+    private readonly MemoryMonitorOptions options;
+    private readonly Queue<(DateTimeOffset At, long HeapBytes, long GcIndex)> afterCollections = new();
+    private readonly Lock gate = new();
+    private readonly ITimer timer;
+    private MemorySample? latest;
+    private (DateTimeOffset At, long Allocated)? previousAllocation;
+
+    public MemoryMonitor(IMemorySource source, TimeProvider time, ILogger<MemoryMonitor> logger, MemoryMonitorOptions options)
+    {
+        this.source = source;
+        this.time = time;
+        this.logger = logger;
+        this.options = options;
+        _ = Gauges.Value;
+        Sample();
+        Live[this] = 0;
+        timer = time.CreateTimer(static state => ((MemoryMonitor)state!).Sample(), this, options.SampleInterval, options.SampleInterval);
+    }
+
+    public MemoryState State { get; private set; }
+
+    public MemorySample? Latest => latest;
+
+    /// <summary>Gets the bytes allocated per second between the last two samples.</summary>
+    public double AllocationRate { get; private set; }
+
+    /// <summary>Gets the post-collection heap growth over the window, in bytes per second (0 until judged).</summary>
+    public double GrowthRate { get; private set; }
+
+    public bool GrowthSuspected { get; private set; }
+
+    public void Dispose()
+    {
+        timer.Dispose();
+        Live.TryRemove(this, out _);
+    }
+
+    /// <summary>Takes a sample now; the timer calls this, tests may too.</summary>
+    public void Sample()
+    {
+        var sample = source.Read();
+        var now = time.GetUtcNow();
+        MemoryState before, after;
+        bool grewBefore, grewAfter;
+        lock (gate)
+        {
+            latest = sample;
+            if (previousAllocation is { } previous && now > previous.At)
+            {
+                AllocationRate = Math.Max(0, (sample.AllocatedBytes - previous.Allocated) / (now - previous.At).TotalSeconds);
+            }
+
+            previousAllocation = (now, sample.AllocatedBytes);
+            before = State;
+            State = Judge(sample);
+            after = State;
+            grewBefore = GrowthSuspected;
+            JudgeGrowth(now, sample);
+            grewAfter = GrowthSuspected;
+        }
+
+        var (usedMiB, limitMiB, fraction) = (sample.WorkingSetBytes / 1048576.0, sample.LimitBytes / 1048576.0, Fraction(sample));
+        if (before != after && after == MemoryState.Healthy)
+        {
+            Log.MemoryRecovered(logger, usedMiB, limitMiB, fraction);
+        }
+        else if (before != after)
+        {
+            var state = after.ToString();
+            Log.MemoryStateChanged(logger, state, usedMiB, limitMiB, fraction);
+        }
+
+        if (grewAfter && !grewBefore)
+        {
+            Log.MemoryGrowthSuspected(logger, GrowthRate / 1024.0, options.GrowthWindow.TotalMinutes);
+        }
+        else if (grewBefore && !grewAfter)
+        {
+            Log.MemoryGrowthEnded(logger);
+        }
+    }
+
+    private static double Fraction(MemorySample sample) =>
+        sample.LimitBytes > 0 ? (double)sample.WorkingSetBytes / sample.LimitBytes : 0;
+
+    private MemoryState Judge(MemorySample sample)
+    {
+        var fraction = Fraction(sample);
+        return fraction >= options.CriticalFraction ? MemoryState.Unhealthy
+            : fraction >= options.WarnFraction ? MemoryState.Degraded
+            : MemoryState.Healthy;
+    }
+
+    /// <summary>
+    /// Least-squares slope of the heap left after each collection across the window; growth needs the
+    /// window full, enough collections in it, a slope above the threshold, and most steps rising.
+    /// </summary>
+    private void JudgeGrowth(DateTimeOffset now, MemorySample sample)
+    {
+        if (afterCollections.Count == 0 || afterCollections.Last().GcIndex != sample.GcIndex)
+        {
+            afterCollections.Enqueue((now, sample.HeapBytes, sample.GcIndex));
+        }
+
+        while (afterCollections.Count > 0 && now - afterCollections.Peek().At > options.GrowthWindow)
+        {
+            afterCollections.Dequeue();
+        }
+
+        var points = afterCollections.ToArray();
+        var spansWindow = points.Length > 0 && now - points[0].At >= options.GrowthWindow * 0.9;
+        if (points.Length < Math.Max(2, options.GrowthMinimumCollections) || !spansWindow)
+        {
+            GrowthRate = 0;
+            GrowthSuspected = false;
+            return;
+        }
+
+        var origin = points[0].At;
+        var meanX = points.Average(p => (p.At - origin).TotalSeconds);
+        var meanY = points.Average(p => (double)p.HeapBytes);
+        var covariance = points.Sum(p => ((p.At - origin).TotalSeconds - meanX) * (p.HeapBytes - meanY));
+        var variance = points.Sum(p => Math.Pow((p.At - origin).TotalSeconds - meanX, 2));
+        GrowthRate = variance > 0 ? covariance / variance : 0;
+        var rising = 0;
+        for (var i = 1; i < points.Length; i++)
+        {
+            // Strictly: a heap that jumped once and then held (one busy cycle) rises in one step only.
+            rising += points[i].HeapBytes > points[i - 1].HeapBytes ? 1 : 0;
+        }
+
+        GrowthSuspected = GrowthRate >= options.GrowthBytesPerSecond && rising >= 0.75 * (points.Length - 1);
+    }
+
+    private static bool CreateGauges()
+    {
+        Gauge("watchtower.memory.gc_heap", "By", "GC heap size after the last collection.", s => s.HeapBytes);
+        Gauge("watchtower.memory.working_set", "By", "Physical memory in use by the process.", s => s.WorkingSetBytes);
+        Gauge("watchtower.memory.private", "By", "Private memory of the process.", s => s.PrivateBytes);
+        Gauge("watchtower.memory.committed", "By", "Memory committed by the GC.", s => s.CommittedBytes);
+        Gauge("watchtower.memory.limit", "By", "Memory the runtime may use: the container limit, or the machine's memory.", s => s.LimitBytes);
+        Telemetry.Meter.CreateObservableCounter(
+            "watchtower.memory.gc.collections",
+            static () => Live.Keys.Select(m => m.Latest).OfType<MemorySample>().Take(1).SelectMany(s => s.Collections.Select((count, generation) =>
+                new Measurement<long>(count, new KeyValuePair<string, object?>("generation", "gen" + generation)))),
+            "{collection}",
+            "Garbage collections by generation, as of the last sample.");
+        Telemetry.Meter.CreateObservableCounter(
+            "watchtower.memory.gc.pause_time",
+            static () => Live.Keys.Select(m => m.Latest).OfType<MemorySample>().Take(1).Select(s => new Measurement<double>(s.PauseTotal.TotalSeconds)),
+            "s",
+            "Time paused for garbage collection, as of the last sample.");
+        Telemetry.Meter.CreateObservableGauge(
+            "watchtower.memory.allocation_rate",
+            static () => Live.Keys.Take(1).Select(m => new Measurement<double>(m.AllocationRate)),
+            "By/s",
+            "Bytes allocated per second between the last two samples.");
+        Telemetry.Meter.CreateObservableGauge(
+            "watchtower.memory.growth_rate",
+            static () => Live.Keys.Take(1).Select(m => new Measurement<double>(m.GrowthRate)),
+            "By/s",
+            "Growth of the heap left after collections across the growth window (0 until the window is full).");
+        Telemetry.Meter.CreateObservableGauge(
+            "watchtower.memory.growth_suspected",
+            static () => Live.Keys.Take(1).Select(m => new Measurement<int>(m.GrowthSuspected ? 1 : 0)),
+            "{boolean}",
+            "1 while heap growth has been sustained across the window (a possible leak).");
+        Telemetry.Meter.CreateObservableGauge(
+            "watchtower.memory.state",
+            static () => Live.Keys.Take(1).Select(m => new Measurement<int>((int)m.State)),
+            "{state}",
+            "Memory against the limit: 0 healthy, 1 degraded (warn threshold), 2 unhealthy (critical threshold).");
+        return true;
+    }
+
+    private static void Gauge(string name, string unit, string description, Func<MemorySample, long> read) =>
+        Telemetry.Meter.CreateObservableGauge(
+            name,
+            () => Live.Keys.Select(m => m.Latest).OfType<MemorySample>().Take(1).Select(s => new Measurement<long>(read(s))),
+            unit,
+            description);
+}
