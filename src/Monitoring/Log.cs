@@ -64,4 +64,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 3022, EventName = "MemoryGrowthEnded", Level = LogLevel.Information,
         Message = "The heap left after collections is no longer growing")]
     public static partial void MemoryGrowthEnded(ILogger logger);
+
+    [LoggerMessage(EventId = 3030, EventName = "MonitorFellBack", Level = LogLevel.Warning,
+        Message = "Monitor {Monitor} could not start and does nothing from now on; the worker carries on: {Reason}")]
+    public static partial void MonitorFellBack(ILogger logger, string monitor, string reason);
 }

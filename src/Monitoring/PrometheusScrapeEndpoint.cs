@@ -14,6 +14,7 @@ namespace Watchtower.Monitoring;
 internal sealed class PrometheusScrapeEndpoint(
     IOptions<TemporalMonitoringOptions> options,
     ResourceBuilder resource,
+    MonitoringStatus status,
     ILogger<PrometheusScrapeEndpoint> logger) : IHostedService, IDisposable
 {
     private MeterProvider? provider;
@@ -56,6 +57,7 @@ internal sealed class PrometheusScrapeEndpoint(
                 })
                 .Build();
             Url = new Uri(display);
+            status.Ready("prometheus");
             Log.ScrapeEndpointListening(logger, display);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -63,6 +65,7 @@ internal sealed class PrometheusScrapeEndpoint(
             // Whatever the listener throws (port taken, address not ours, a prefix it refuses), the
             // scrape endpoint is the only casualty.
             provider = null;
+            status.Report("prometheus", e, warn: false);
             Log.ScrapeEndpointFailed(logger, display, e.InnerException?.Message ?? e.Message);
         }
 

@@ -7,6 +7,8 @@ using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Temporalio.Runtime;
 using Watchtower.Monitoring;
+using Watchtower.Monitoring.Dispatchers;
+using Watchtower.Monitoring.Memory;
 using Watchtower.Monitoring.Metrics;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -61,10 +63,29 @@ public static class TemporalMonitoringServiceCollectionExtensions
         }
 
         services.AddSingleton(new MonitoringResource(resource));
+        services.TryAddSingleton<MonitoringStatus>();
         services.AddHostedService(sp => new PrometheusScrapeEndpoint(
             sp.GetRequiredService<IOptions<TemporalMonitoringOptions>>(),
             sp.GetRequiredService<MonitoringResource>().Builder,
+            sp.GetRequiredService<MonitoringStatus>(),
             sp.GetRequiredService<ILogger<PrometheusScrapeEndpoint>>()));
+
+        // Each monitor starts on its own; one that cannot becomes a no-op and the worker goes on.
+        services.AddOptions<MemoryMonitorOptions>().Configure(o => configuration.GetSection(MemoryMonitorOptionsCheck.Section).Bind(o));
+        services.TryAddSingleton<IMemoryMonitor>(sp => sp.GetRequiredService<MonitoringStatus>().Start<IMemoryMonitor>(
+            "memory",
+            () =>
+            {
+                var memory = sp.GetRequiredService<IOptions<MemoryMonitorOptions>>().Value;
+                MemoryMonitorOptionsCheck.ThrowIfInvalid(memory);
+                return new MemoryMonitor(new RuntimeMemorySource(), sp.GetService<TimeProvider>() ?? TimeProvider.System, sp.GetRequiredService<ILogger<MemoryMonitor>>(), memory);
+            },
+            e => new NoOpMemoryMonitor(e)));
+        services.TryAddSingleton<IDispatcherHeartbeatMonitor>(sp => sp.GetRequiredService<MonitoringStatus>().Start<IDispatcherHeartbeatMonitor>(
+            "dispatchers",
+            () => new DispatcherHeartbeatMonitor(sp.GetService<TimeProvider>() ?? TimeProvider.System, sp.GetRequiredService<ILogger<DispatcherHeartbeatMonitor>>(), TimeSpan.FromSeconds(1)),
+            e => new NoOpDispatcherHeartbeatMonitor(e)));
+        services.AddHostedService<MonitorsStarter>();
 
         var otel = services.AddOpenTelemetry().ConfigureResource(r => r
             .AddService(serviceName, serviceVersion: Telemetry.Version, serviceInstanceId: instanceId)

@@ -383,7 +383,8 @@ public sealed partial class TracingTests(DevServerFixture server)
             await handle.SignalAsync(wf => wf.PingAsync());
         }
 
-        var trace = await spans!.WaitForAsync(signalTrace, t => t.Any(s => s.DisplayName == "RunActivity:probeEcho"), "the activity the ping handler ran");
+        // The handler's span ends after its call's, which ends after the activity has run.
+        var trace = await spans!.WaitForAsync(signalTrace, t => t.Any(s => s.DisplayName == "HandleSignal:ping"), "the ping handler's span");
         var handler = Monitored.Single(trace, "HandleSignal:ping");
         var call = Monitored.Single(trace, "StartActivity:probeEcho");
         Assert.Equal(Monitored.Single(trace, "SignalWorkflow:ping").SpanId, handler.ParentSpanId);

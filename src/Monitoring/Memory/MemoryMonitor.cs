@@ -9,7 +9,7 @@ namespace Watchtower.Monitoring.Memory;
 /// watches the heap left after each collection for growth sustained across a window, which a single
 /// collection cycle cannot fake: it takes a rising trend over several collections.
 /// </summary>
-internal sealed class MemoryMonitor : IDisposable
+internal sealed class MemoryMonitor : IMemoryMonitor, IDisposable
 {
     private static readonly Lazy<bool> Gauges = new(CreateGauges);
     private static readonly ConcurrentDictionary<MemoryMonitor, byte> Live = new();
@@ -35,6 +35,10 @@ internal sealed class MemoryMonitor : IDisposable
         Live[this] = 0;
         timer = time.CreateTimer(static state => ((MemoryMonitor)state!).Sample(), this, options.SampleInterval, options.SampleInterval);
     }
+
+    public bool IsInitialized => true;
+
+    public Exception? InitializationError => null;
 
     public MemoryState State { get; private set; }
 
