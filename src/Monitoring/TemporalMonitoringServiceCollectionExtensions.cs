@@ -8,6 +8,7 @@ using OpenTelemetry.Trace;
 using Temporalio.Runtime;
 using Watchtower.Monitoring;
 using Watchtower.Monitoring.Dispatchers;
+using Watchtower.Monitoring.Health;
 using Watchtower.Monitoring.Memory;
 using Watchtower.Monitoring.Metrics;
 
@@ -87,6 +88,15 @@ public static class TemporalMonitoringServiceCollectionExtensions
             e => new NoOpDispatcherHeartbeatMonitor(e)));
         services.AddHostedService<MonitorsStarter>();
 
+        // /health/live, /health/startup and /health/ready beside /metrics. The Temporal checks are
+        // added by AddTemporalWorkerHealthChecks, by the host that runs the worker and reports to them.
+        services.TryAddSingleton<TemporalWorkerHealth>();
+        services.AddHealthChecks()
+            .AddCheck<MonitoringHealthChecks.Dispatchers>("dispatchers", tags: [MonitoringHealthChecks.ReadyTag])
+            .AddCheck<MonitoringHealthChecks.MemoryCheck>("memory", tags: [MonitoringHealthChecks.ReadyTag])
+            .AddCheck<MonitoringHealthChecks.Monitors>("monitors", tags: [MonitoringHealthChecks.ReadyTag]);
+        services.AddHostedService<HealthEndpoint>();
+
         var otel = services.AddOpenTelemetry().ConfigureResource(r => r
             .AddService(serviceName, serviceVersion: Telemetry.Version, serviceInstanceId: instanceId)
             .AddEnvironmentVariableDetector());
@@ -119,6 +129,22 @@ public static class TemporalMonitoringServiceCollectionExtensions
                 serviceName));
         }
 
+        return services;
+    }
+
+    /// <summary>
+    /// Adds the Temporal connection to startup and readiness. The host's worker must report to the
+    /// <see cref="TemporalWorkerHealth"/> singleton (polling, lost, restored), or readiness never passes.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <returns>The same services.</returns>
+    public static IServiceCollection AddTemporalWorkerHealthChecks(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton<TemporalWorkerHealth>();
+        services.AddHealthChecks()
+            .AddCheck<MonitoringHealthChecks.Startup>("temporal-startup", tags: [MonitoringHealthChecks.StartupTag])
+            .AddCheck<MonitoringHealthChecks.Temporal>("temporal", tags: [MonitoringHealthChecks.ReadyTag]);
         return services;
     }
 

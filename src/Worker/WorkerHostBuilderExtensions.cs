@@ -47,6 +47,7 @@ public static class WorkerHostBuilderExtensions
         services.AddSingleton(sp => ConnectionSettings.Resolve(
             sp.GetRequiredService<IOptions<PipelineWorkerOptions>>().Value, sp.GetRequiredService<IConfiguration>()));
         services.AddTemporalMonitoring(builder.Configuration);
+        services.AddTemporalWorkerHealthChecks();
         services.AddSingleton<IClientInterceptor>(sp => sp.GetRequiredService<TemporalMonitoringInterceptor>());
         services.AddSingleton(sp => CoreLogForwarder.CreateRuntime(sp.GetRequiredService<ILoggerFactory>(), sp.GetService<MetricsOptions>()));
         services.AddSingleton<LocalTemporalServer>();

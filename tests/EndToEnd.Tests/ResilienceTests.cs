@@ -37,7 +37,13 @@ public sealed class ResilienceTests : IDisposable
         var port = TestTools.FreePort();
         var address = $"127.0.0.1:{port}";
         var database = Path.Combine(directory, "history.sqlite");
-        await using var worker = await WorkerHarness.StartAsync(address, waitForPolling: false);
+        var monitoringPort = TestTools.FreePort();
+        await using var worker = await WorkerHarness.StartAsync(address, settings: new Dictionary<string, string?>
+        {
+            ["Monitoring:Enabled"] = "true",
+            ["Monitoring:Port"] = monitoringPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }, waitForPolling: false);
+        var health = new HealthProbe(monitoringPort);
         var lifetime = worker.Host.Services.GetRequiredService<IHostApplicationLifetime>();
 
         // Nothing listens yet: one warning per attempt naming the address, and the host stays up.
@@ -45,11 +51,16 @@ public sealed class ResilienceTests : IDisposable
         var attempts = worker.Logs.GetSnapshot().Where(r => r.Id.Name == "ConnectFailed").ToList();
         Assert.All(attempts, r => Assert.Contains($"Temporal at {address} is not reachable", r.Message, StringComparison.Ordinal));
         Assert.False(lifetime.ApplicationStopping.IsCancellationRequested);
+        Assert.Equal(200, (await health.GetAsync("live")).Status);
+        Assert.Equal(503, (await health.GetAsync("startup")).Status);
+        Assert.Equal(503, (await health.GetAsync("ready")).Status);
 
         var first = await DevServerFixture.StartServerAsync(cli, port, 0, database);
         try
         {
             await worker.WaitForLogAsync("WorkerPolling", "the worker to connect once the server is up", TimeSpan.FromSeconds(60));
+            await health.WaitForAsync("ready", 200, "readiness once the worker polls");
+            Assert.Equal(200, (await health.GetAsync("startup")).Status);
             var result = await RunPipelineAsync(first.Client, worker);
             Assert.Equal(2, result.DocumentsPublished);
         }
@@ -63,8 +74,12 @@ public sealed class ResilienceTests : IDisposable
         await worker.WaitForLogAsync(
             "ConnectionLost", "a warning that the server was lost", match: r => r.Message.Contains($"Lost Temporal at {address} (check 1)", StringComparison.Ordinal));
         Assert.False(lifetime.ApplicationStopping.IsCancellationRequested);
+        var notReady = await health.WaitForAsync("ready", 503, "readiness to fail while the server is gone");
+        Assert.Contains("Temporal is not reachable", notReady.Body, StringComparison.Ordinal);
+        Assert.Equal(200, (await health.GetAsync("live")).Status);
         await using var second = await DevServerFixture.StartServerAsync(cli, port, 0, database);
         await worker.WaitForLogAsync("ConnectionRestored", "a line saying the server is reachable again");
+        await health.WaitForAsync("ready", 200, "readiness to pass again once the server is back");
         var again = await RunPipelineAsync(second.Client, worker);
 
         Assert.Equal(2, again.DocumentsPublished);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Temporalio.Client;
 using Temporalio.Extensions.Hosting;
 using Temporalio.Worker;
+using Watchtower.Monitoring.Health;
 
 namespace Watchtower.Worker.Hosting;
 
@@ -20,6 +21,7 @@ internal sealed class ResilientWorkerService(
     IOptionsMonitor<TemporalWorkerServiceOptions> workerOptions,
     IOptions<PipelineWorkerOptions> options,
     ILoggerFactory loggerFactory,
+    TemporalWorkerHealth health,
     TimeProvider timeProvider) : BackgroundService
 {
     /// <summary>
@@ -79,6 +81,7 @@ internal sealed class ResilientWorkerService(
         worker.LoggerFactory = loggerFactory;
         using var temporalWorker = new TemporalWorker(client, worker);
         Log.WorkerPolling(logger, settings.TaskQueue);
+        health.Polling();
         if (!hintShown)
         {
             hintShown = true;
@@ -93,6 +96,7 @@ internal sealed class ResilientWorkerService(
         }
         finally
         {
+            health.NotPolling();
             await watchStop.CancelAsync().ConfigureAwait(false);
             await watch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
@@ -125,6 +129,7 @@ internal sealed class ResilientWorkerService(
                 if (failures > 0)
                 {
                     Log.ConnectionRestored(logger, address, (timeProvider.GetUtcNow() - lostAt).TotalSeconds);
+                    health.Restored();
                 }
 
                 failures = 0;
@@ -137,6 +142,7 @@ internal sealed class ResilientWorkerService(
                 }
 
                 Log.ConnectionLost(logger, address, failures, TemporalConnection.Describe(e), Backoff.Delay(options.Value.ConnectRetry, failures).TotalSeconds);
+                health.Lost(TemporalConnection.Describe(e));
                 if (settings.IsLocal)
                 {
                     await RestartLocalServerAsync(cancellationToken).ConfigureAwait(false);
