@@ -110,7 +110,17 @@ public sealed class MetricsTests(DevServerFixture server)
         Assert.Equal(5, metrics.Signals("DocumentDispatcher", "completed"));
         Assert.Equal(1, metrics.Updates("DocumentPipeline", "rejected"));
         // A query whose answer did not reach the client (a retry, a timeout) may still have been answered.
-        Assert.InRange(metrics.Queries("DocumentPipeline") + metrics.Queries("DocumentDispatcher"), queries, attempts);
+        // Without the cache the server hands queries over as query tasks, and may hand one over again:
+        // each answer is real work for the worker and is counted.
+        var answered = metrics.Queries("DocumentPipeline") + metrics.Queries("DocumentDispatcher");
+        if (disableCache)
+        {
+            Assert.True(answered >= queries, $"{answered} queries answered for {queries} answered to the client");
+        }
+        else
+        {
+            Assert.InRange(answered, queries, attempts);
+        }
 
         // Labels stay low-cardinality: no ids, no messages.
         Assert.Subset(new HashSet<string> { "namespace", "task_queue", "workflow_type", "activity_type", "outcome", "local" }, metrics.TagKeys());
