@@ -46,6 +46,7 @@ public static class WorkerHostBuilderExtensions
         services.TryAddSingleton<IDocumentIndex, InMemoryDocumentIndex>();
         services.AddSingleton(sp => ConnectionSettings.Resolve(
             sp.GetRequiredService<IOptions<PipelineWorkerOptions>>().Value, sp.GetRequiredService<IConfiguration>()));
+        builder.Logging.AddTraceJsonConsole();
         services.AddTemporalMonitoring(builder.Configuration);
         services.AddTemporalWorkerHealthChecks();
         services.AddSingleton<IClientInterceptor>(sp => sp.GetRequiredService<TemporalMonitoringInterceptor>());

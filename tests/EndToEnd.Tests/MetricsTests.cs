@@ -109,18 +109,11 @@ public sealed class MetricsTests(DevServerFixture server)
         Assert.Equal(1, metrics.Signals("DocumentPipeline", "completed"));
         Assert.Equal(5, metrics.Signals("DocumentDispatcher", "completed"));
         Assert.Equal(1, metrics.Updates("DocumentPipeline", "rejected"));
-        // A query whose answer did not reach the client (a retry, a timeout) may still have been answered.
-        // Without the cache the server hands queries over as query tasks, and may hand one over again:
-        // each answer is real work for the worker and is counted.
+        // Every query the client got an answer to was answered by the worker. The server may hand a
+        // query over more than once (a sticky queue that did not answer in time, a query task retried),
+        // and each answer is real work for the worker, counted as such: no upper bound holds.
         var answered = metrics.Queries("DocumentPipeline") + metrics.Queries("DocumentDispatcher");
-        if (disableCache)
-        {
-            Assert.True(answered >= queries, $"{answered} queries answered for {queries} answered to the client");
-        }
-        else
-        {
-            Assert.InRange(answered, queries, attempts);
-        }
+        Assert.True(answered >= queries, $"{answered} queries answered by the worker for {queries} answered to the client ({attempts} sent)");
 
         // Labels stay low-cardinality: no ids, no messages.
         Assert.Subset(new HashSet<string> { "namespace", "task_queue", "workflow_type", "activity_type", "outcome", "local" }, metrics.TagKeys());
