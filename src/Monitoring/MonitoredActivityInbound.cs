@@ -62,15 +62,14 @@ internal sealed class MonitoredActivityInbound(TracingInterceptor? tracing, Metr
 
         var context = ActivityExecutionContext.Current;
         var previous = Activity.Current;
-        var previousBaggage = default(Baggage);
-        var baggageSet = false;
+        Baggage? previousBaggage = null;
         Activity? span = null;
         try
         {
             if (tracing is not null)
             {
-                previousBaggage = Baggage.Current;
-                span = tracing.StartActivitySpan(context.Info, input.Headers, out baggageSet);
+                // The caller's baggage is read only when a header brings baggage to replace it.
+                span = tracing.StartActivitySpan(context.Info, input.Headers, out previousBaggage);
             }
 
             if (metrics is not null)
@@ -106,9 +105,9 @@ internal sealed class MonitoredActivityInbound(TracingInterceptor? tracing, Metr
             task = AwaitAsync(task, span, context);
         }
 
-        if (baggageSet)
+        if (previousBaggage is { } restore)
         {
-            Baggage.Current = previousBaggage;
+            Baggage.Current = restore;
         }
 
         return task;

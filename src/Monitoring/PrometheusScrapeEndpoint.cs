@@ -84,15 +84,19 @@ internal sealed class PrometheusScrapeEndpoint(
         provider = null;
     }
 
-    internal static IReadOnlyList<string> Prefixes(TemporalMonitoringOptions settings)
+    internal static IReadOnlyList<string> Prefixes(TemporalMonitoringOptions settings) =>
+        Prefixes(settings.Host, settings.Port, settings.Path);
+
+    /// <summary>HttpListener prefixes for the monitoring listener's host and port, under a path.</summary>
+    internal static IReadOnlyList<string> Prefixes(string host, int port, string path)
     {
-        var path = settings.Path.TrimEnd('/') + "/";
-        return settings.Host switch
+        path = path.TrimEnd('/') + "/";
+        return host switch
         {
-            "*" or "+" or "0.0.0.0" or "::" or "[::]" => [$"http://+:{settings.Port}{path}"],
-            "localhost" => [$"http://localhost:{settings.Port}{path}", $"http://127.0.0.1:{settings.Port}{path}"],
-            var host when host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') => [$"http://[{host}]:{settings.Port}{path}"],
-            var host => [$"http://{host}:{settings.Port}{path}"],
+            "*" or "+" or "0.0.0.0" or "::" or "[::]" => [$"http://+:{port}{path}"],
+            "localhost" => [$"http://localhost:{port}{path}", $"http://127.0.0.1:{port}{path}"],
+            _ when host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') => [$"http://[{host}]:{port}{path}"],
+            _ => [$"http://{host}:{port}{path}"],
         };
     }
 }

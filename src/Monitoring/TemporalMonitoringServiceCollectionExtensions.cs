@@ -49,9 +49,11 @@ public static class TemporalMonitoringServiceCollectionExtensions
         // One service name and one instance id for every provider, so the scrape and OTLP agree.
         var serviceName = configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } configured ? configured : snapshot.ServiceName;
         var instanceId = Guid.NewGuid().ToString();
-        var resource = ResourceBuilder.CreateDefault()
+        void Describe(ResourceBuilder r) => r
             .AddService(serviceName, serviceVersion: Telemetry.Version, serviceInstanceId: instanceId)
             .AddEnvironmentVariableDetector();
+        var resource = ResourceBuilder.CreateDefault();
+        Describe(resource);
         var otlpEndpoint = configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
 
         services.TryAddSingleton(sp => new TemporalMonitoringInterceptor(
@@ -97,9 +99,7 @@ public static class TemporalMonitoringServiceCollectionExtensions
             .AddCheck<MonitoringHealthChecks.Monitors>("monitors", tags: [MonitoringHealthChecks.ReadyTag]);
         services.AddHostedService<HealthEndpoint>();
 
-        var otel = services.AddOpenTelemetry().ConfigureResource(r => r
-            .AddService(serviceName, serviceVersion: Telemetry.Version, serviceInstanceId: instanceId)
-            .AddEnvironmentVariableDetector());
+        var otel = services.AddOpenTelemetry().ConfigureResource(Describe);
         if (snapshot.Tracing)
         {
             otel.WithTracing(tracing =>

@@ -29,7 +29,7 @@ internal sealed class HealthEndpoint(
         }
 
         using var listener = new HttpListener();
-        foreach (var prefix in PrometheusScrapeEndpoint.Prefixes(new TemporalMonitoringOptions { Host = settings.Host, Port = settings.Port, Path = "/health" }))
+        foreach (var prefix in PrometheusScrapeEndpoint.Prefixes(settings.Host, settings.Port, "/health"))
         {
             listener.Prefixes.Add(prefix);
         }

@@ -164,13 +164,13 @@ internal sealed class MemoryMonitor : IMemoryMonitor, IDisposable
         Gauge("watchtower.memory.limit", "By", "Memory the runtime may use: the container limit, or the machine's memory.", s => s.LimitBytes);
         Telemetry.Meter.CreateObservableCounter(
             "watchtower.memory.gc.collections",
-            static () => Live.Keys.Select(m => m.Latest).OfType<MemorySample>().Take(1).SelectMany(s => s.Collections.Select((count, generation) =>
+            static () => LatestSamples().SelectMany(s => s.Collections.Select((count, generation) =>
                 new Measurement<long>(count, new KeyValuePair<string, object?>("generation", "gen" + generation)))),
             "{collection}",
             "Garbage collections by generation, as of the last sample.");
         Telemetry.Meter.CreateObservableCounter(
             "watchtower.memory.gc.pause_time",
-            static () => Live.Keys.Select(m => m.Latest).OfType<MemorySample>().Take(1).Select(s => new Measurement<double>(s.PauseTotal.TotalSeconds)),
+            static () => LatestSamples().Select(s => new Measurement<double>(s.PauseTotal.TotalSeconds)),
             "s",
             "Time paused for garbage collection, as of the last sample.");
         Telemetry.Meter.CreateObservableGauge(
@@ -196,10 +196,14 @@ internal sealed class MemoryMonitor : IMemoryMonitor, IDisposable
         return true;
     }
 
+    /// <summary>The latest sample of one live monitor (there is one per host; any of them speaks for the process).</summary>
+    private static IEnumerable<MemorySample> LatestSamples() =>
+        Live.Keys.Select(m => m.Latest).OfType<MemorySample>().Take(1);
+
     private static void Gauge(string name, string unit, string description, Func<MemorySample, long> read) =>
         Telemetry.Meter.CreateObservableGauge(
             name,
-            () => Live.Keys.Select(m => m.Latest).OfType<MemorySample>().Take(1).Select(s => new Measurement<long>(read(s))),
+            () => LatestSamples().Select(s => new Measurement<long>(read(s))),
             unit,
             description);
 }

@@ -12,31 +12,9 @@ namespace Watchtower.Monitoring.Tracing;
 /// </summary>
 internal static class SpanIds
 {
-    public static ActivitySpanId ForSpan(string runId, string kind, long sequence)
-    {
-        Span<byte> hash = stackalloc byte[32];
-        Hash(runId, kind, sequence, null, hash);
-        var bytes = hash[..8];
-        if (bytes.IndexOfAnyExcept((byte)0) < 0)
-        {
-            bytes[7] = 1;
-        }
+    public static ActivitySpanId ForSpan(string runId, string kind, long sequence) => SpanId(runId, kind, sequence, null);
 
-        return ActivitySpanId.CreateFromBytes(bytes);
-    }
-
-    public static ActivitySpanId ForSpan(string runId, string kind, string key)
-    {
-        Span<byte> hash = stackalloc byte[32];
-        Hash(runId, kind, 0, key, hash);
-        var bytes = hash[..8];
-        if (bytes.IndexOfAnyExcept((byte)0) < 0)
-        {
-            bytes[7] = 1;
-        }
-
-        return ActivitySpanId.CreateFromBytes(bytes);
-    }
+    public static ActivitySpanId ForSpan(string runId, string kind, string key) => SpanId(runId, kind, 0, key);
 
     /// <summary>The trace id of a run that started without a trace context of its own.</summary>
     public static ActivityTraceId ForRootTrace(string runId)
@@ -50,6 +28,19 @@ internal static class SpanIds
         }
 
         return ActivityTraceId.CreateFromBytes(bytes);
+    }
+
+    private static ActivitySpanId SpanId(string runId, string kind, long sequence, string? key)
+    {
+        Span<byte> hash = stackalloc byte[32];
+        Hash(runId, kind, sequence, key, hash);
+        var bytes = hash[..8];
+        if (bytes.IndexOfAnyExcept((byte)0) < 0)
+        {
+            bytes[7] = 1;
+        }
+
+        return ActivitySpanId.CreateFromBytes(bytes);
     }
 
     private static void Hash(string runId, string kind, long sequence, string? key, Span<byte> destination)

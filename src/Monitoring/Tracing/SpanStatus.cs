@@ -52,9 +52,8 @@ internal static class SpanStatus
         span.SetStatus(ActivityStatusCode.Error, exception.Message);
     }
 
-    public static bool IsCancellation(Exception exception) =>
-        exception is OperationCanceledException or CanceledFailureException
-        || (exception is ActivityFailureException or ChildWorkflowFailureException && exception.InnerException is CanceledFailureException);
+    /// <summary>A .NET or Temporal cancellation, also inside an activity, child or Nexus failure (the SDK's own test).</summary>
+    public static bool IsCancellation(Exception exception) => TemporalException.IsCanceledException(exception);
 
     /// <summary>The application error type when there is one, else the exception's type name.</summary>
     public static string FailureType(Exception exception) => exception switch

@@ -244,8 +244,9 @@ internal sealed partial class TracingInterceptor : IClientInterceptor, IWorkerIn
     }
 
     /// <summary>Starts RunActivity, a child of the StartActivity span whose context came in the header.</summary>
-    /// <returns>The span (null when not sampled or nobody listens), and whether baggage was set.</returns>
-    internal Activity? StartActivitySpan(ActivityInfo info, IReadOnlyDictionary<string, Payload>? headers, out bool baggageSet)
+    /// <returns>The span (null when not sampled or nobody listens); <paramref name="replacedBaggage"/> is the
+    /// caller's baggage when the header brought baggage of its own, to restore for the caller.</returns>
+    internal Activity? StartActivitySpan(ActivityInfo info, IReadOnlyDictionary<string, Payload>? headers, out Baggage? replacedBaggage)
     {
         var status = TraceHeader.TryRead(headers, out var remote);
         if (status == TraceHeaderStatus.Malformed)
@@ -264,7 +265,7 @@ internal sealed partial class TracingInterceptor : IClientInterceptor, IWorkerIn
             }
         }
 
-        baggageSet = remote.Baggage is not null;
+        replacedBaggage = remote.Baggage is null ? null : Baggage.Current;
         RestoreBaggage(remote.Baggage);
         return span;
     }
