@@ -56,8 +56,8 @@ public sealed class ExportTests(DevServerFixture server)
         var elsewhere = await Http.GetAsync(new Uri($"http://127.0.0.1:{port}/other"), TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.NotFound, elsewhere.StatusCode);
 
-        var (exitCode, output) = await ExternalProcess.RunAsync(promtool, ["check", "metrics"], body);
-        Assert.True(exitCode == 0, $"promtool check metrics failed ({exitCode}):{Environment.NewLine}{output}");
+        var (exitCode, output, error) = await ExternalProcess.RunAsync(promtool, ["check", "metrics"], body);
+        Assert.True(exitCode == 0, $"promtool check metrics failed ({exitCode}):{Environment.NewLine}{output}{error}");
     }
 
     [Fact(Timeout = TestTimeouts.EndToEnd)]

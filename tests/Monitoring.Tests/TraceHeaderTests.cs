@@ -3,6 +3,7 @@ using System.Text.Json;
 using Google.Protobuf;
 using Temporalio.Api.Common.V1;
 using Watchtower.Monitoring.Tracing;
+using Watchtower.Tests.Vectors;
 
 namespace Watchtower.Monitoring.Tests;
 
@@ -16,7 +17,7 @@ public sealed class TraceHeaderTests
             foreach (var file in new[] { "history.json", "child-history.json" })
             {
                 var index = 0;
-                foreach (var payload in Headers(Path.Combine(VectorsDirectory(), sdk, file)))
+                foreach (var payload in Headers(Path.Combine(TracerDataPayloads.Directory, sdk, file)))
                 {
                     data.Add($"{sdk}/{file}#{index++}", Convert.ToBase64String(payload.ToByteArray()));
                 }
@@ -137,20 +138,6 @@ public sealed class TraceHeaderTests
         Assert.Equal(context.SpanId, remote.Context.SpanId);
     }
 
-    internal static string VectorsDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "vectors", "tracing");
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException("tests/vectors/tracing");
-    }
-
     private static Payload Json(string json) => new()
     {
         Metadata = { ["encoding"] = ByteString.CopyFromUtf8("json/plain") },
@@ -160,39 +147,6 @@ public sealed class TraceHeaderTests
     private static List<Payload> Headers(string historyFile)
     {
         using var history = JsonDocument.Parse(File.ReadAllText(historyFile));
-        var found = new List<Payload>();
-        Collect(history.RootElement, found);
-        return found;
-    }
-
-    private static void Collect(JsonElement element, List<Payload> found)
-    {
-        if (element.ValueKind == JsonValueKind.Object)
-        {
-            foreach (var property in element.EnumerateObject())
-            {
-                if (property.Name == TraceHeader.Key)
-                {
-                    var payload = new Payload { Data = ByteString.FromBase64(property.Value.GetProperty("data").GetString()!) };
-                    foreach (var meta in property.Value.GetProperty("metadata").EnumerateObject())
-                    {
-                        payload.Metadata[meta.Name] = ByteString.FromBase64(meta.Value.GetString()!);
-                    }
-
-                    found.Add(payload);
-                }
-                else
-                {
-                    Collect(property.Value, found);
-                }
-            }
-        }
-        else if (element.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var item in element.EnumerateArray())
-            {
-                Collect(item, found);
-            }
-        }
+        return TracerDataPayloads.In(history.RootElement);
     }
 }

@@ -29,9 +29,12 @@ internal sealed class ExternalProcess : IAsyncDisposable
     public bool HasExited => process.HasExited;
 
     /// <summary>Runs a command to completion with optional standard input; never waits past a minute.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(string path, IEnumerable<string> args, string? input = null)
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(
+        string path, IReadOnlyCollection<string> args, string? input = null, Action<ProcessStartInfo>? configure = null)
     {
-        using var process = Process.Start(Info(path, args, redirectInput: input is not null)) ?? throw new InvalidOperationException("could not start " + path);
+        var info = Info(path, args, redirectInput: input is not null);
+        configure?.Invoke(info);
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start " + path);
         if (input is not null)
         {
             await process.StandardInput.WriteAsync(input);
@@ -49,10 +52,10 @@ internal sealed class ExternalProcess : IAsyncDisposable
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{path} did not finish within 60 s");
+            throw new TimeoutException($"{Path.GetFileName(path)} {string.Join(' ', args)} did not finish within 60 s");
         }
 
-        return (process.ExitCode, await stdout + await stderr);
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     /// <summary>Starts a long-running process; disposing kills it.</summary>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace Watchtower.EndToEnd.Tests.Infrastructure;
@@ -13,38 +12,15 @@ internal sealed class TemporalCli(string path, string address)
 
     public async Task<Result> RunAsync(params string[] args)
     {
-        var start = new ProcessStartInfo(path)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.ArgumentList.Add("--address");
-        start.ArgumentList.Add(address);
-        start.Environment.Remove("TEMPORAL_ADDRESS");
-        start.Environment.Remove("TEMPORAL_NAMESPACE");
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + path);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var error = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"temporal {string.Join(' ', args)} did not finish within 60 s");
-        }
-
-        return new Result(process.ExitCode, await output, await error);
+        var (exitCode, output, error) = await ExternalProcess.RunAsync(
+            path,
+            [.. args, "--address", address],
+            configure: start =>
+            {
+                start.Environment.Remove("TEMPORAL_ADDRESS");
+                start.Environment.Remove("TEMPORAL_NAMESPACE");
+            });
+        return new Result(exitCode, output, error);
     }
 
     /// <summary>Runs a command that must succeed, with <c>-o json</c>, and parses its output.</summary>

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Google.Protobuf;
 using Temporalio.Api.Common.V1;
+using Watchtower.Tests.Vectors;
 
 namespace Watchtower.EndToEnd.Tests.Infrastructure;
 
@@ -23,26 +23,9 @@ internal sealed class Vectors
 
     public JsonDocument Spans { get; }
 
-    public static string Directory
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "tests", "vectors", "tracing");
-                if (System.IO.Directory.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-
-            throw new DirectoryNotFoundException("tests/vectors/tracing not found above " + AppContext.BaseDirectory);
-        }
-    }
-
     public static Vectors Load(string sdk)
     {
-        var folder = Path.Combine(Directory, sdk);
+        var folder = Path.Combine(TracerDataPayloads.Directory, sdk);
         return new(sdk, JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "history.json"))), JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "spans.json"))));
     }
 
@@ -51,7 +34,7 @@ internal sealed class Vectors
     {
         foreach (var e in History.RootElement.GetProperty("events").EnumerateArray())
         {
-            if (e.GetProperty("eventType").GetString() == eventType && Find(e) is { } payload)
+            if (e.GetProperty("eventType").GetString() == eventType && TracerDataPayloads.In(e) is [var payload, ..])
             {
                 return payload;
             }
@@ -80,42 +63,5 @@ internal sealed class Vectors
         using var json = JsonDocument.Parse(header.Data.ToStringUtf8());
         var parts = json.RootElement.GetProperty("traceparent").GetString()!.Split('-');
         return (parts[1], parts[2]);
-    }
-
-    private static Payload? Find(JsonElement element)
-    {
-        if (element.ValueKind == JsonValueKind.Object)
-        {
-            foreach (var property in element.EnumerateObject())
-            {
-                if (property.Name == "_tracer-data")
-                {
-                    var payload = new Payload { Data = ByteString.FromBase64(property.Value.GetProperty("data").GetString()!) };
-                    foreach (var meta in property.Value.GetProperty("metadata").EnumerateObject())
-                    {
-                        payload.Metadata[meta.Name] = ByteString.FromBase64(meta.Value.GetString()!);
-                    }
-
-                    return payload;
-                }
-
-                if (Find(property.Value) is { } found)
-                {
-                    return found;
-                }
-            }
-        }
-        else if (element.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var item in element.EnumerateArray())
-            {
-                if (Find(item) is { } found)
-                {
-                    return found;
-                }
-            }
-        }
-
-        return null;
     }
 }
