@@ -9,7 +9,7 @@ public static class MeterProviderBuilderExtensions
 {
     /// <summary>
     /// Adds the interceptors' and the Temporal SDK's metrics, with bucket boundaries in seconds for
-    /// every duration histogram.
+    /// every duration histogram and from 1 KiB to 1 GiB for byte histograms.
     /// </summary>
     /// <param name="builder">The meter provider builder.</param>
     /// <returns>The same builder.</returns>
@@ -19,9 +19,14 @@ public static class MeterProviderBuilderExtensions
         return builder
             .AddMeter(MonitoringNames.MeterName)
             .AddView(instrument =>
-                instrument.Meter.Name == MonitoringNames.MeterName && instrument.Unit == "s" && instrument is Histogram<double> or Histogram<long>
-                    ? new ExplicitBucketHistogramConfiguration { Boundaries = WorkerMetrics.SecondsBuckets }
-                    : null);
+                instrument.Meter.Name != MonitoringNames.MeterName || instrument is not (Histogram<double> or Histogram<long>)
+                    ? null
+                    : instrument.Unit switch
+                    {
+                        "s" => new ExplicitBucketHistogramConfiguration { Boundaries = WorkerMetrics.SecondsBuckets },
+                        "By" => new ExplicitBucketHistogramConfiguration { Boundaries = WorkerMetrics.ByteBuckets },
+                        _ => null,
+                    });
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ namespace Watchtower.Monitoring;
 /// Telemetry that throws is dropped, never passed to the activity or the SDK.
 /// </summary>
 internal sealed class MonitoredActivityInbound(TracingInterceptor? tracing, MetricsInterceptor? metrics, ActivityInboundInterceptor next)
-    : ActivityInboundInterceptor(next)
+    : ActivityInboundInterceptor(next), IAllocationCounter
 {
     // A worker that shares a client carrying the interceptor gets it twice. Init runs synchronously
     // down the chain before execution, so the outer copy marks what it records and the inner copy
@@ -27,6 +27,7 @@ internal sealed class MonitoredActivityInbound(TracingInterceptor? tracing, Metr
     private TracingInterceptor? tracing = tracing;
     private MetricsInterceptor? metrics = metrics;
     private ActivityMeters.Measurement measurement;
+    private long allocated;
 
     public override void Init(ActivityOutboundInterceptor outbound)
     {
@@ -82,6 +83,9 @@ internal sealed class MonitoredActivityInbound(TracingInterceptor? tracing, Metr
             Report(e);
         }
 
+        // Counted from here: the activity's own code, not the span and measurement set up above.
+        var counting = metrics is { MeasureAllocations: true };
+        var beforeCounting = counting ? AllocationMeter.Enter(this) : null;
         Task<object?> task;
         try
         {
@@ -89,8 +93,18 @@ internal sealed class MonitoredActivityInbound(TracingInterceptor? tracing, Metr
         }
         catch (Exception e)
         {
+            if (counting)
+            {
+                AllocationMeter.Leave(beforeCounting);
+            }
+
             End(span, e, context);
             throw;
+        }
+
+        if (counting)
+        {
+            AllocationMeter.Leave(beforeCounting);
         }
 
         if (task.IsCompleted)
@@ -151,7 +165,7 @@ internal sealed class MonitoredActivityInbound(TracingInterceptor? tracing, Metr
 
             if (metrics is not null && measurement.InFlight is not null)
             {
-                ActivityMeters.End(measurement, context.Info, exception is null ? "completed" : MetricsInterceptor.ActivityOutcome(exception, cancellationRequested));
+                ActivityMeters.End(measurement, context.Info, exception is null ? "completed" : MetricsInterceptor.ActivityOutcome(exception, cancellationRequested), Interlocked.Read(ref allocated));
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -159,6 +173,8 @@ internal sealed class MonitoredActivityInbound(TracingInterceptor? tracing, Metr
             Report(e);
         }
     }
+
+    void IAllocationCounter.Add(long bytes) => Interlocked.Add(ref allocated, bytes);
 
     private void Report(Exception exception)
     {

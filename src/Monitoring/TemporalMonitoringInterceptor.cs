@@ -29,6 +29,9 @@ public sealed class TemporalMonitoringInterceptor : IClientInterceptor, IWorkerI
         this.metrics = metrics ? new MetricsInterceptor(loggerFactory.CreateLogger<MetricsInterceptor>(), emitted) : null;
     }
 
+    /// <summary>Gets the metrics half, for benchmarks that switch parts of it off.</summary>
+    internal MetricsInterceptor? Metrics => metrics;
+
     /// <inheritdoc/>
     public ClientOutboundInterceptor InterceptClient(ClientOutboundInterceptor nextInterceptor)
     {

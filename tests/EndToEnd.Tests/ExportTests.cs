@@ -44,6 +44,8 @@ public sealed class ExportTests(DevServerFixture server)
         Assert.Contains("watchtower_activity_duration_seconds_bucket{", body, StringComparison.Ordinal);
         Assert.Contains("le=\"0.005\"", body, StringComparison.Ordinal);
         Assert.Contains("le=\"3600\"", body, StringComparison.Ordinal);
+        Assert.Equal(2, Value(body, "watchtower_activity_allocated_bytes_count", queue, "activity_type=\"analyzeDocument\""));
+        Assert.Equal(2, Value(body, "watchtower_activity_allocated_bytes_bucket", queue, "activity_type=\"analyzeDocument\"", "le=\"1073741824\""));
         Assert.True(Value(body, "temporal_worker_task_slots_available", queue) > 0, "the SDK's slot gauge is bridged");
         Assert.True(Value(body, "temporal_workflow_task_schedule_to_start_latency_seconds_count", queue) > 0, "the SDK's latency histograms are bridged, in seconds");
         Assert.Contains("temporal_request_total{", body, StringComparison.Ordinal);

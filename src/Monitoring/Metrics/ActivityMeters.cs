@@ -6,8 +6,8 @@ using Temporalio.Activities;
 namespace Watchtower.Monitoring.Metrics;
 
 /// <summary>
-/// Per-execution activity measurements, kept to three recordings (executions, duration, time in
-/// queue) because each costs a lookup of its tag set; in-flight is an observed gauge over counters
+/// Per-execution activity measurements, kept to four recordings (executions, duration, bytes
+/// allocated, time in queue) because each costs a lookup of its tag set; in-flight is an observed gauge over counters
 /// kept here, and retries are counted only when they happen.
 /// </summary>
 internal static class ActivityMeters
@@ -44,13 +44,14 @@ internal static class ActivityMeters
         return new Measurement(inFlight, Stopwatch.GetTimestamp());
     }
 
-    public static void End(in Measurement measurement, ActivityInfo info, string outcome)
+    public static void End(in Measurement measurement, ActivityInfo info, string outcome, long allocatedBytes)
     {
         Interlocked.Decrement(ref measurement.InFlight.Value);
         var done = Tags(info);
         done.Add(WorkerMetrics.Outcome, outcome);
         WorkerMetrics.ActivityExecutions.Add(1, done);
         WorkerMetrics.ActivityDuration.Record(Stopwatch.GetElapsedTime(measurement.Started).TotalSeconds, done);
+        WorkerMetrics.ActivityAllocated.Record(allocatedBytes, done);
     }
 
     public static void Heartbeat(ActivityInfo info) =>

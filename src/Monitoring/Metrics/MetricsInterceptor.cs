@@ -15,6 +15,9 @@ internal sealed partial class MetricsInterceptor(ILogger<MetricsInterceptor> log
 
     internal EmittedOnce Emitted => emitted;
 
+    /// <summary>Gets or sets a value indicating whether activity allocations are counted; off only to measure what counting costs.</summary>
+    internal bool MeasureAllocations { get; set; } = true;
+
     public ClientOutboundInterceptor InterceptClient(ClientOutboundInterceptor nextInterceptor) =>
         new ClientOutbound(nextInterceptor);
 

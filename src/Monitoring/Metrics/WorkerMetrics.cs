@@ -43,6 +43,9 @@ internal static class WorkerMetrics
     public static readonly Histogram<double> ActivityDuration = Telemetry.Meter.CreateHistogram<double>(
         "watchtower.activity.duration", "s", "Activity attempt execution time on this worker.");
 
+    public static readonly Histogram<long> ActivityAllocated = Telemetry.Meter.CreateHistogram<long>(
+        "watchtower.activity.allocated", "By", "Bytes allocated by an activity attempt's code, on every thread it ran on.");
+
     public static readonly Histogram<double> ActivityScheduleToStart = Telemetry.Meter.CreateHistogram<double>(
         "watchtower.activity.schedule_to_start", "s", "Time an activity attempt waited in the task queue.");
 
@@ -64,4 +67,8 @@ internal static class WorkerMetrics
     /// </summary>
     public static readonly double[] SecondsBuckets =
         [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400];
+
+    /// <summary>Bucket boundaries for byte histograms: powers of four from 1 KiB to 1 GiB.</summary>
+    public static readonly double[] ByteBuckets =
+        [1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777_216, 67_108_864, 268_435_456, 1_073_741_824];
 }

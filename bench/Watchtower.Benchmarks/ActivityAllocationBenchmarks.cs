@@ -1,0 +1,93 @@
+using BenchmarkDotNet.Attributes;
+using Microsoft.Extensions.Logging.Abstractions;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using Temporalio.Activities;
+using Temporalio.Testing;
+using Temporalio.Worker.Interceptors;
+using Watchtower.Monitoring;
+
+namespace Watchtower.Benchmarks;
+
+/// <summary>
+/// What counting an activity's allocations adds to the metrics interceptor, for an activity that
+/// completes at once and for one that continues on another thread (the case the counting exists for).
+/// </summary>
+[MemoryDiagnoser]
+public class ActivityAllocationBenchmarks
+{
+    private const int Executions = 1000;
+
+    private readonly ActivityEnvironment environment = new()
+    {
+        Info = ActivityEnvironment.DefaultInfo with { ActivityType = "analyzeDocument", TaskQueue = "bench" },
+    };
+
+    private readonly ExecuteActivityInput input = new(
+        ActivityDefinition.Create("analyzeDocument", typeof(object), [], 0, _ => null), [], null);
+
+    private TemporalMonitoringInterceptor interceptor = null!;
+    private MeterProvider? meterProvider;
+
+    [Params(false, true)]
+    public bool CountAllocations { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        interceptor = new TemporalMonitoringInterceptor(NullLoggerFactory.Instance, tracing: false, metrics: true);
+        interceptor.Metrics!.MeasureAllocations = CountAllocations;
+        meterProvider = Sdk.CreateMeterProviderBuilder()
+            .AddTemporalInstrumentation()
+            .AddReader(new PeriodicExportingMetricReader(new Discard(), exportIntervalMilliseconds: 60_000))
+            .Build();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => meterProvider?.Dispose();
+
+    [Benchmark(OperationsPerInvoke = Executions)]
+    public Task Synchronous() => RunAsync(synchronous: true);
+
+    [Benchmark(OperationsPerInvoke = Executions)]
+    public Task ContinuesOnAnotherThread() => RunAsync(synchronous: false);
+
+    private Task RunAsync(bool synchronous) => environment.RunAsync(async () =>
+    {
+        for (var i = 0; i < Executions; i++)
+        {
+            var inbound = interceptor.InterceptActivity(new Terminal(synchronous));
+            inbound.Init(new TerminalOutbound());
+            await inbound.ExecuteActivityAsync(input).ConfigureAwait(false);
+        }
+    });
+
+    // The SDK's own terminal interceptors are internal; this stands in as the activity itself.
+    private sealed class Terminal(bool synchronous) : ActivityInboundInterceptor(null!)
+    {
+        public override void Init(ActivityOutboundInterceptor outbound)
+        {
+        }
+
+        public override Task<object?> ExecuteActivityAsync(ExecuteActivityInput input) =>
+            synchronous ? Task.FromResult<object?>(null) : YieldAsync();
+
+        private static async Task<object?> YieldAsync()
+        {
+            await Task.Yield();
+            return null;
+        }
+    }
+
+    private sealed class TerminalOutbound() : ActivityOutboundInterceptor(null!)
+    {
+        public override void Heartbeat(HeartbeatInput input)
+        {
+        }
+    }
+
+    private sealed class Discard : BaseExporter<Metric>
+    {
+        public override ExportResult Export(in Batch<Metric> batch) => ExportResult.Success;
+    }
+}
