@@ -95,6 +95,9 @@ internal static class LoadRun
             ["Monitoring:RuntimeMetrics"] = monitored && metrics ? "true" : "false",
             ["Monitoring:Enabled"] = monitored && metrics ? "true" : "false",
             ["Monitoring:Port"] = FreePort().ToString(CultureInfo.InvariantCulture),
+
+            // The same in both modes and not monitoring's cost: runs would otherwise share one dispatcher id.
+            ["Temporal:Dispatcher:Enabled"] = "false",
             ["TEMPORAL_CONFIG_FILE"] = Path.Combine(Path.GetTempPath(), "watchtower-no-such-config.toml"),
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning).AddConsole();

@@ -84,9 +84,15 @@ public static class TemporalMonitoringServiceCollectionExtensions
                 return new MemoryMonitor(new RuntimeMemorySource(), sp.GetService<TimeProvider>() ?? TimeProvider.System, sp.GetRequiredService<ILogger<MemoryMonitor>>(), memory);
             },
             e => new NoOpMemoryMonitor(e)));
+        services.AddOptions<DispatcherMonitorOptions>().Configure(o => configuration.GetSection(DispatcherMonitorOptions.Section).Bind(o));
         services.TryAddSingleton<IDispatcherHeartbeatMonitor>(sp => sp.GetRequiredService<MonitoringStatus>().Start<IDispatcherHeartbeatMonitor>(
             "dispatchers",
-            () => new DispatcherHeartbeatMonitor(sp.GetService<TimeProvider>() ?? TimeProvider.System, sp.GetRequiredService<ILogger<DispatcherHeartbeatMonitor>>(), TimeSpan.FromSeconds(1)),
+            () =>
+            {
+                var dispatchers = sp.GetRequiredService<IOptions<DispatcherMonitorOptions>>().Value;
+                DispatcherMonitorOptions.ThrowIfInvalid(dispatchers);
+                return new DispatcherHeartbeatMonitor(sp.GetService<TimeProvider>() ?? TimeProvider.System, sp.GetRequiredService<ILogger<DispatcherHeartbeatMonitor>>(), dispatchers.CheckInterval);
+            },
             e => new NoOpDispatcherHeartbeatMonitor(e)));
         services.AddHostedService<MonitorsStarter>();
 

@@ -53,6 +53,8 @@ public static class WorkerHostBuilderExtensions
         services.AddSingleton(sp => CoreLogForwarder.CreateRuntime(sp.GetRequiredService<ILoggerFactory>(), sp.GetService<MetricsOptions>()));
         services.AddSingleton<LocalTemporalServer>();
         services.AddSingleton<TemporalConnection>();
+        services.AddSingleton<DispatcherKeeper>();
+        services.TryAddSingleton<IDispatcherHeartbeats>(sp => sp.GetRequiredService<DispatcherKeeper>());
         services.AddHostedService<ResilientWorkerService>();
 
         // The SDK's options builder registers workflows and DI-scoped activities without its own hosted

@@ -28,4 +28,10 @@ internal static partial class Log
 
     [LoggerMessage(1007, LogLevel.Warning, "Review signal ignored: {Reason}", EventName = "ReviewIgnored")]
     public static partial void ReviewIgnored(ILogger logger, string reason);
+
+    [LoggerMessage(1008, LogLevel.Warning, "Dispatcher heartbeat did not reach task queue {HeartbeatTaskQueue}; is its worker running?", EventName = "DispatcherHeartbeatMissed")]
+    public static partial void DispatcherHeartbeatMissed(ILogger logger, string heartbeatTaskQueue);
+
+    [LoggerMessage(1009, LogLevel.Information, "Dispatcher heartbeat reaches task queue {HeartbeatTaskQueue} again after {Missed} missed", EventName = "DispatcherHeartbeatRestored")]
+    public static partial void DispatcherHeartbeatRestored(ILogger logger, string heartbeatTaskQueue, int missed);
 }

@@ -49,7 +49,7 @@ public sealed class DispatcherTests(DevServerFixture server)
     /// Signals like a careful user would: the server refuses signals for the instant a run is
     /// continuing as new ("workflow is closing"), and the CLI does not retry that by itself.
     /// </summary>
-    private static Task<bool> SubmitAsync(TemporalCli cli, string id, string json) =>
+    internal static Task<bool> SubmitAsync(TemporalCli cli, string id, string json) =>
         Eventually.UntilAsync(
             async () =>
             {

@@ -253,6 +253,50 @@ public sealed partial class TracingTests(DevServerFixture server)
     }
 
     [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task JsonLogs_LinesFromActivityAndWorkflow_CarryTheirSpanIdsAndTemporalIdsOnce()
+    {
+        server.RequireCli();
+        SpanRecorder? spans = null;
+        using var logs = new JsonLogCapture();
+        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s =>
+        {
+            spans = SpanRecorder.Attach(s);
+            s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs);
+            Monitored.Probe(s);
+            Monitored.DisableCache(s);
+        });
+        var client = await Monitored.ClientAsync(worker, server.TargetHost);
+        using var root = SpanRecorder.ClientRoot();
+
+        // Without the cache every task replays the run from the start: lines must still appear once.
+        var handle = await client.StartWorkflowAsync((TraceProbeWorkflow wf) => wf.RunAsync(), worker.Options("json-logs-" + Guid.NewGuid()));
+        await handle.SignalAsync(wf => wf.PingAsync());
+        await spans!.WaitForAsync(root.TraceId, t => t.Any(s => s.DisplayName == "HandleSignal:ping"), "the ping handler to run its activity");
+        await handle.SignalAsync(wf => wf.FinishAsync());
+        await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
+
+        var trace = await spans.WaitForAsync(root.TraceId, t => t.Any(s => s.DisplayName == "RunWorkflow:TraceProbe"), "the run span");
+
+        var activity = Monitored.Single(trace, "RunActivity:probeEcho");
+        var run = Monitored.Single(trace, "RunWorkflow:TraceProbe");
+        var lines = logs.Lines().Where(l => l.TryGetProperty("workflow_id", out var id) && id.GetString() == handle.Id).ToList();
+
+        var echo = Assert.Single(lines, l => l.GetProperty("message").GetString() == "probe echo ping");
+        Assert.Equal(activity.TraceId.ToHexString(), echo.GetProperty("trace_id").GetString());
+        Assert.Equal(activity.SpanId.ToHexString(), echo.GetProperty("span_id").GetString());
+        Assert.Equal("probeEcho", echo.GetProperty("activity_type").GetString());
+        Assert.Equal(handle.ResultRunId, echo.GetProperty("run_id").GetString());
+        Assert.Equal("TraceProbe", echo.GetProperty("workflow_type").GetString());
+        Assert.Equal(worker.TaskQueue, echo.GetProperty("task_queue").GetString());
+
+        var started = Assert.Single(lines, l => l.GetProperty("message").GetString() == "probe run started");
+        Assert.Equal(run.SpanId.ToHexString(), started.GetProperty("span_id").GetString());
+        Assert.Equal(run.TraceId.ToHexString(), started.GetProperty("trace_id").GetString());
+        Assert.Equal("TraceProbe", started.GetProperty("workflow_type").GetString());
+        Assert.False(started.TryGetProperty("activity_type", out _));
+    }
+
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task Tracing_MalformedHeader_NewRootSpanAndOneWarningWorkflowCompletes()
     {
         server.RequireCli();

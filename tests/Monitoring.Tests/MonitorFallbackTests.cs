@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using Watchtower.Monitoring.Dispatchers;
@@ -49,11 +50,80 @@ public sealed class MonitorFallbackTests
         Assert.Contains(statusGauge.GetMeasurementSnapshot(), m => (string?)m.Tags["monitor"] == "memory" && m.Value == 0);
     }
 
-    private static ServiceProvider Build(Dictionary<string, string?> settings)
+    [Theory]
+    [InlineData("00:00:00", "Monitoring:Dispatchers:CheckInterval must be between")]
+    [InlineData("often", "Failed to convert configuration value 'often' at 'Monitoring:Dispatchers:CheckInterval'")]
+    public void AddTemporalMonitoring_BadDispatcherSettings_DispatchersFallBackToNoOpWithOneWarning(string value, string reason)
+    {
+        using var provider = Build(new() { ["Monitoring:Dispatchers:CheckInterval"] = value });
+
+        var dispatchers = provider.GetRequiredService<IDispatcherHeartbeatMonitor>();
+        dispatchers.Register("d1", TimeSpan.FromSeconds(1));
+
+        Assert.False(dispatchers.IsInitialized);
+        Assert.StartsWith(reason, dispatchers.InitializationError!.Message, StringComparison.Ordinal);
+        Assert.False(dispatchers.RecordHeartbeat("d1"));
+        Assert.Empty(dispatchers.List());
+        Assert.True(provider.GetRequiredService<IMemoryMonitor>().IsInitialized, "the other monitor is unaffected");
+        var warning = Assert.Single(provider.GetFakeLogCollector().GetSnapshot(), r => r.Id.Name == "MonitorFellBack");
+        Assert.Contains("dispatchers", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddTemporalMonitoring_MonitorsThrowWhileStarting_BothFallBackAndSayWhyOnce()
+    {
+        using var provider = Build([], new Services(s => s.AddSingleton<TimeProvider>(new TimerlessTimeProvider())));
+
+        var memory = provider.GetRequiredService<IMemoryMonitor>();
+        var dispatchers = provider.GetRequiredService<IDispatcherHeartbeatMonitor>();
+
+        Assert.IsType<InvalidOperationException>(memory.InitializationError);
+        Assert.IsType<InvalidOperationException>(dispatchers.InitializationError);
+        var warnings = provider.GetFakeLogCollector().GetSnapshot().Where(r => r.Id.Name == "MonitorFellBack").ToList();
+        Assert.Equal(2, warnings.Count);
+        Assert.All(warnings, w => Assert.Contains("no timers here", w.Message, StringComparison.Ordinal));
+        Assert.Equal(["dispatchers", "memory"], provider.GetRequiredService<MonitoringStatus>().Monitors.Where(p => p.Value is not null).Select(p => p.Key).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("true", HealthStatus.Unhealthy)]
+    [InlineData("false", HealthStatus.Degraded)]
+    public async Task DispatchersHealthCheck_StaleDispatcher_FailsReadinessUnlessConfiguredOtherwise(string failsReadiness, HealthStatus expected)
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        using var provider = Build(
+            new() { ["Monitoring:Dispatchers:StaleFailsReadiness"] = failsReadiness },
+            new Services(s => s.AddSingleton<TimeProvider>(time)));
+        var dispatchers = provider.GetRequiredService<IDispatcherHeartbeatMonitor>();
+        dispatchers.Register("d1", TimeSpan.FromSeconds(5));
+        dispatchers.RecordHeartbeat("d1");
+        var health = provider.GetRequiredService<HealthCheckService>();
+
+        var fresh = await health.CheckHealthAsync(r => r.Name == "dispatchers", TestContext.Current.CancellationToken);
+        time.Advance(TimeSpan.FromSeconds(6));
+        var stale = await health.CheckHealthAsync(r => r.Name == "dispatchers", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HealthStatus.Healthy, fresh.Status);
+        Assert.Equal("1 dispatcher(s) heartbeating: d1", fresh.Entries["dispatchers"].Description);
+        Assert.Equal(expected, stale.Status);
+        Assert.Equal("stale: d1 (silent for 6 s, allowed 5 s)", stale.Entries["dispatchers"].Description);
+    }
+
+    private static ServiceProvider Build(Dictionary<string, string?> settings, Services? extra = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection().AddLogging(b => b.ClearProviders().AddFakeLogging());
+        extra?.Configure(services);
         services.AddTemporalMonitoring(configuration);
         return services.BuildServiceProvider();
+    }
+
+    private sealed record Services(Action<IServiceCollection> Configure);
+
+    /// <summary>A clock whose timers cannot be created: a monitor that needs one fails while starting.</summary>
+    private sealed class TimerlessTimeProvider : TimeProvider
+    {
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            throw new InvalidOperationException("no timers here");
     }
 }

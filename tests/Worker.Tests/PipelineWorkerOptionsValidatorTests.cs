@@ -46,6 +46,36 @@ public sealed class PipelineWorkerOptionsValidatorTests : IDisposable
             result.Failures);
     }
 
+    [Theory]
+    [InlineData("", "00:00:10", "00:00:30", "Temporal:Dispatcher:Id must be 1-200 characters without spaces (got '').")]
+    [InlineData("my dispatcher", "00:00:10", "00:00:30", "Temporal:Dispatcher:Id must be 1-200 characters without spaces (got 'my dispatcher').")]
+    [InlineData("d", "00:00:00.500", "00:00:30", "Temporal:Dispatcher:HeartbeatInterval must be between 00:00:01 and 00:10:00 (got 00:00:00.5000000).")]
+    [InlineData("d", "00:00:01.500", "00:00:30", "Temporal:Dispatcher:HeartbeatInterval must be whole seconds (got 00:00:01.5000000).")]
+    [InlineData("d", "00:00:10", "00:00:10", "Temporal:Dispatcher:StaleAfter must be longer than Temporal:Dispatcher:HeartbeatInterval (00:00:10) and at most 01:00:00 (got 00:00:10).")]
+    public void Validate_BadDispatcherSettings_NamesTheSetting(string id, string interval, string staleAfter, string expected)
+    {
+        var options = new PipelineWorkerOptions();
+        options.Dispatcher.Id = id;
+        options.Dispatcher.HeartbeatInterval = TimeSpan.Parse(interval, System.Globalization.CultureInfo.InvariantCulture);
+        options.Dispatcher.StaleAfter = TimeSpan.Parse(staleAfter, System.Globalization.CultureInfo.InvariantCulture);
+
+        var result = Validate(options);
+
+        Assert.Equal([expected], result.Failures);
+    }
+
+    [Fact]
+    public void Validate_DispatcherDisabled_IgnoresItsSettings()
+    {
+        var options = new PipelineWorkerOptions();
+        options.Dispatcher.Enabled = false;
+        options.Dispatcher.Id = string.Empty;
+
+        var result = Validate(options);
+
+        Assert.True(result.Succeeded, result.FailureMessage);
+    }
+
     [Fact]
     public void Validate_MaxDelayBelowInitialDelay_NamesMaxDelay()
     {

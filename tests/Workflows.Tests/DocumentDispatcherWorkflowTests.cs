@@ -74,4 +74,29 @@ public sealed class DocumentDispatcherWorkflowTests
     {
         Assert.Null(DocumentDispatcherWorkflow.ValidateRequest(new DispatchRequest("Req_1.a-b", ValidPipeline)));
     }
+
+    [Theory]
+    [InlineData(null, 10, "'heartbeatTaskQueue' is required: 1-200 characters")]
+    [InlineData("", 10, "'heartbeatTaskQueue' is required: 1-200 characters")]
+    [InlineData("q", null, "'heartbeatIntervalSeconds' must be between 1 and 600")]
+    [InlineData("q", 0, "'heartbeatIntervalSeconds' must be between 1 and 600")]
+    [InlineData("q", 601, "'heartbeatIntervalSeconds' must be between 1 and 600")]
+    public void ValidateAttachment_Invalid_SaysWhichField(string? taskQueue, int? interval, string expected)
+    {
+        Assert.Equal(expected, DocumentDispatcherWorkflow.ValidateAttachment(new DispatcherAttachment(taskQueue, interval)));
+    }
+
+    [Fact]
+    public void ValidateAttachment_MissingOrUndecodable_SaysSo()
+    {
+        Assert.Equal("attachment is required", DocumentDispatcherWorkflow.ValidateAttachment(null));
+        Assert.Equal("'heartbeatIntervalSeconds' has the wrong type", DocumentDispatcherWorkflow.ValidateAttachment(
+            new DispatcherAttachment(null, null) { DecodeError = "'heartbeatIntervalSeconds' has the wrong type" }));
+    }
+
+    [Fact]
+    public void ValidateAttachment_Valid_ReturnsNull()
+    {
+        Assert.Null(DocumentDispatcherWorkflow.ValidateAttachment(new DispatcherAttachment(new string('q', 200), 600)));
+    }
 }

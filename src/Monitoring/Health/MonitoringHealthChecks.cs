@@ -1,4 +1,6 @@
+using System.Globalization;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Watchtower.Monitoring.Dispatchers;
 using Watchtower.Monitoring.Memory;
 
@@ -22,14 +24,24 @@ internal static class MonitoringHealthChecks
             Task.FromResult(worker.Started ? HealthCheckResult.Healthy("first connection made") : HealthCheckResult.Unhealthy("still connecting to Temporal"));
     }
 
-    public sealed class Dispatchers(IDispatcherHeartbeatMonitor dispatchers) : IHealthCheck
+    public sealed class Dispatchers(IDispatcherHeartbeatMonitor dispatchers, IOptions<DispatcherMonitorOptions> options) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
-            var stale = dispatchers.List().Where(d => d.IsStale).Select(d => d.DispatcherId).ToList();
-            return Task.FromResult(stale.Count == 0
-                ? HealthCheckResult.Healthy($"{dispatchers.HealthyCount} dispatcher(s) heartbeating")
-                : HealthCheckResult.Unhealthy("stale: " + string.Join(", ", stale)));
+            var all = dispatchers.List();
+            var stale = all.Where(d => d.IsStale).ToList();
+            if (stale.Count == 0)
+            {
+                return Task.FromResult(HealthCheckResult.Healthy(all.Count == 0
+                    ? "no dispatcher registered"
+                    : $"{all.Count} dispatcher(s) heartbeating: {string.Join(", ", all.Select(d => d.DispatcherId))}"));
+            }
+
+            var description = "stale: " + string.Join(", ", stale.Select(d => string.Create(
+                CultureInfo.InvariantCulture, $"{d.DispatcherId} (silent for {d.SinceLastHeartbeat.TotalSeconds:0} s, allowed {d.StaleAfter.TotalSeconds:0} s)")));
+
+            // Only a working monitor has dispatchers, so its options bound cleanly.
+            return Task.FromResult(options.Value.StaleFailsReadiness ? HealthCheckResult.Unhealthy(description) : HealthCheckResult.Degraded(description));
         }
     }
 

@@ -49,4 +49,19 @@ internal static partial class Log
 
     [LoggerMessage(2010, LogLevel.Information, "Stopping the local Temporal dev server", EventName = "StoppingDevServer")]
     public static partial void StoppingDevServer(ILogger logger);
+
+    [LoggerMessage(2015, LogLevel.Information, "Dispatcher {DispatcherId} attached: it heartbeats every {Interval:0.#} s to task queue {HeartbeatTaskQueue}, which only this process polls. Submit requests with: temporal workflow signal --workflow-id {DispatcherId} --name submit --input <request JSON>", EventName = "DispatcherAttached")]
+    public static partial void DispatcherAttached(ILogger logger, string dispatcherId, double interval, string heartbeatTaskQueue);
+
+    [LoggerMessage(2016, LogLevel.Warning, "Could not start or attach to dispatcher {DispatcherId} (attempt {Attempt}): {Cause}. Retrying in {Delay:0.#} s", EventName = "DispatcherAttachFailed")]
+    public static partial void DispatcherAttachFailed(ILogger logger, string dispatcherId, int attempt, string cause, double delay);
+
+    [LoggerMessage(2017, LogLevel.Error, "Dispatcher {DispatcherId} refused this worker's attachment: {Cause}", EventName = "DispatcherAttachRejected")]
+    public static partial void DispatcherAttachRejected(ILogger logger, string dispatcherId, string cause);
+
+    [LoggerMessage(2018, LogLevel.Warning, "Dispatcher {DispatcherId} ended ({How}); its heartbeats are no longer expected. The worker starts it again when it next starts", EventName = "DispatcherEnded")]
+    public static partial void DispatcherEnded(ILogger logger, string dispatcherId, string how);
+
+    [LoggerMessage(2019, LogLevel.Information, "Dispatcher {DispatcherId} now heartbeats to another worker that attached; this worker no longer expects its heartbeats", EventName = "DispatcherReleased")]
+    public static partial void DispatcherReleased(ILogger logger, string dispatcherId);
 }

@@ -43,6 +43,9 @@ public sealed class PipelineWorkerOptions
     /// <summary>Gets the local dev server settings, used when no address is configured.</summary>
     public DevServerSettings DevServer { get; } = new();
 
+    /// <summary>Gets the settings of the dispatcher this worker runs and watches.</summary>
+    public DispatcherSettings Dispatcher { get; } = new();
+
     /// <summary>TLS settings.</summary>
     public sealed class TlsSettings
     {
@@ -67,6 +70,25 @@ public sealed class PipelineWorkerOptions
 
         /// <summary>Gets or sets the largest delay.</summary>
         public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+    }
+
+    /// <summary>
+    /// The <c>DocumentDispatcher</c> workflow the worker starts (or attaches to, when it runs already),
+    /// which heartbeats to a task queue that only this worker process polls.
+    /// </summary>
+    public sealed class DispatcherSettings
+    {
+        /// <summary>Gets or sets a value indicating whether the worker runs a dispatcher.</summary>
+        public bool Enabled { get; set; } = true;
+
+        /// <summary>Gets or sets the dispatcher's workflow id; also its label on the heartbeat metrics. Give each worker instance its own.</summary>
+        public string Id { get; set; } = "document-dispatcher";
+
+        /// <summary>Gets or sets the time between heartbeats (whole seconds, 1 s to 10 min).</summary>
+        public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+        /// <summary>Gets or sets the silence after which the dispatcher is stale (more than the interval, up to 1 h).</summary>
+        public TimeSpan StaleAfter { get; set; } = TimeSpan.FromSeconds(30);
     }
 
     /// <summary>The local dev server started when no address is configured.</summary>

@@ -22,6 +22,7 @@ internal sealed class PipelineWorkerOptionsValidator(IConfiguration configuratio
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"Temporal:DevServer:Port and Temporal:DevServer:UiPort must differ (both are {options.DevServer.Port})."));
         }
 
+        CheckDispatcher(failures, options.Dispatcher);
         if (failures.Count > 0)
         {
             return ValidateOptionsResult.Fail(failures);
@@ -59,6 +60,31 @@ internal sealed class PipelineWorkerOptionsValidator(IConfiguration configuratio
         }
 
         return failures.Count > 0 ? ValidateOptionsResult.Fail(failures) : ValidateOptionsResult.Success;
+    }
+
+    private static void CheckDispatcher(List<string> failures, PipelineWorkerOptions.DispatcherSettings dispatcher)
+    {
+        if (!dispatcher.Enabled)
+        {
+            return;
+        }
+
+        if (string.IsNullOrWhiteSpace(dispatcher.Id) || dispatcher.Id.Length > 200 || dispatcher.Id.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+        {
+            failures.Add($"Temporal:Dispatcher:Id must be 1-200 characters without spaces (got '{dispatcher.Id}').");
+        }
+
+        var before = failures.Count;
+        CheckTimeSpan(failures, "Temporal:Dispatcher:HeartbeatInterval", dispatcher.HeartbeatInterval, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10));
+        if (failures.Count == before && dispatcher.HeartbeatInterval.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Temporal:Dispatcher:HeartbeatInterval must be whole seconds (got {dispatcher.HeartbeatInterval:c})."));
+        }
+
+        if (dispatcher.StaleAfter <= dispatcher.HeartbeatInterval || dispatcher.StaleAfter > TimeSpan.FromHours(1))
+        {
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Temporal:Dispatcher:StaleAfter must be longer than Temporal:Dispatcher:HeartbeatInterval ({dispatcher.HeartbeatInterval:c}) and at most 01:00:00 (got {dispatcher.StaleAfter:c})."));
+        }
     }
 
     private static bool IsHostPort(string target)

@@ -5,6 +5,7 @@ using Temporalio.Client;
 using Temporalio.Extensions.Hosting;
 using Temporalio.Worker;
 using Watchtower.Monitoring.Health;
+using Watchtower.Workflows.Documents;
 
 namespace Watchtower.Worker.Hosting;
 
@@ -22,6 +23,8 @@ internal sealed class ResilientWorkerService(
     IOptions<PipelineWorkerOptions> options,
     ILoggerFactory loggerFactory,
     TemporalWorkerHealth health,
+    DispatcherKeeper dispatcher,
+    IDispatcherHeartbeats heartbeats,
     TimeProvider timeProvider) : BackgroundService
 {
     /// <summary>
@@ -80,6 +83,7 @@ internal sealed class ResilientWorkerService(
         worker.GracefulShutdownTimeout = options.Value.GracefulShutdownTimeout;
         worker.LoggerFactory = loggerFactory;
         using var temporalWorker = new TemporalWorker(client, worker);
+        using var heartbeatWorker = dispatcher.Enabled ? dispatcher.CreateHeartbeatWorker(client, loggerFactory, heartbeats) : null;
         Log.WorkerPolling(logger, settings.TaskQueue);
         health.Polling();
         if (!hintShown)
@@ -88,17 +92,22 @@ internal sealed class ResilientWorkerService(
             Log.StartCommandHint(logger, StartCommand.For(settings.TaskQueue, connection.Address, settings.Namespace));
         }
 
-        using var watchStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var watch = WatchConnectionAsync(client, watchStop.Token);
+        // Both workers stop together: when the host stops, or when either faults (and is restarted with the other).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var watch = WatchConnectionAsync(client, stop.Token);
+        Task[] polling = heartbeatWorker is null
+            ? [temporalWorker.ExecuteAsync(stop.Token)]
+            : [temporalWorker.ExecuteAsync(stop.Token), heartbeatWorker.ExecuteAsync(stop.Token)];
+        var keeper = heartbeatWorker is null ? Task.CompletedTask : dispatcher.RunAsync(client, stop.Token);
         try
         {
-            await temporalWorker.ExecuteAsync(stoppingToken).ConfigureAwait(false);
+            await await Task.WhenAny(polling).ConfigureAwait(false);
         }
         finally
         {
             health.NotPolling();
-            await watchStop.CancelAsync().ConfigureAwait(false);
-            await watch.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await stop.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll([.. polling, watch, keeper]).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 

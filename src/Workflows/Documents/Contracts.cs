@@ -131,9 +131,11 @@ public sealed record DispatchRequest(string? RequestId, DocumentPipelineInput? P
 /// <summary>Input of <see cref="DocumentDispatcherWorkflow"/>; also carries state across continue-as-new.</summary>
 /// <param name="MaxHistoryEvents">Continue as new once history reaches this many events (20-50000, default 2000).</param>
 /// <param name="Totals">Counters carried over by continue-as-new.</param>
+/// <param name="Attachment">The worker the dispatcher heartbeats to, carried over by continue-as-new.</param>
 public sealed record DispatcherInput(
     int? MaxHistoryEvents = null,
-    DispatcherTotals? Totals = null) : IWorkflowInput
+    DispatcherTotals? Totals = null,
+    DispatcherAttachment? Attachment = null) : IWorkflowInput
 {
     /// <inheritdoc />
     [JsonIgnore]
@@ -152,4 +154,25 @@ public sealed record DispatcherTotals(int Dispatched, int Rejected, int Duplicat
 /// <param name="Totals">Counters across all runs.</param>
 /// <param name="Pending">Requests waiting to be dispatched.</param>
 /// <param name="HistoryLength">Events in the current run's history.</param>
-public sealed record DispatcherStatus(DispatcherTotals Totals, int Pending, int HistoryLength);
+/// <param name="Attachment">The worker the dispatcher heartbeats to, if one attached.</param>
+/// <param name="HeartbeatsMissed">Heartbeats in a row that did not reach that worker (0 when the last one did).</param>
+public sealed record DispatcherStatus(DispatcherTotals Totals, int Pending, int HistoryLength, DispatcherAttachment? Attachment = null, int HeartbeatsMissed = 0);
+
+/// <summary>
+/// Sent with the dispatcher's <c>attach</c> update by the worker that runs it: from then on the
+/// dispatcher proves it is alive by running the <c>recordDispatcherHeartbeat</c> activity on that
+/// worker's own task queue every interval. A later attachment takes over; the worker attached before
+/// is told by a <c>releaseDispatcher</c> activity on its queue.
+/// </summary>
+/// <param name="HeartbeatTaskQueue">A task queue only the attaching worker process polls.</param>
+/// <param name="HeartbeatIntervalSeconds">Seconds between heartbeats (1-600).</param>
+public sealed record DispatcherAttachment(string? HeartbeatTaskQueue, int? HeartbeatIntervalSeconds) : IWorkflowInput
+{
+    /// <inheritdoc />
+    [JsonIgnore]
+    public string? DecodeError { get; init; }
+}
+
+/// <summary>Input of the dispatcher heartbeat activities.</summary>
+/// <param name="DispatcherId">The dispatcher's workflow id.</param>
+public sealed record DispatcherHeartbeat(string DispatcherId);

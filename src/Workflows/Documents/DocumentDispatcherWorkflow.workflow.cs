@@ -9,7 +9,9 @@ namespace Watchtower.Workflows.Documents;
 /// <summary>
 /// A long-running dispatcher: receives pipeline requests by the <c>submit</c> signal, starts a
 /// <see cref="DocumentPipelineWorkflow"/> child for each, and continues as new before its history
-/// grows large, carrying pending requests and counters over.
+/// grows large, carrying its counters over. Once a worker attaches (the <c>attach</c> update), it
+/// heartbeats to that worker's own task queue every interval, so the worker can tell that its
+/// dispatcher is alive end to end.
 /// </summary>
 [Workflow("DocumentDispatcher")]
 public sealed partial class DocumentDispatcherWorkflow
@@ -17,10 +19,17 @@ public sealed partial class DocumentDispatcherWorkflow
     /// <summary>Default history size that triggers continue-as-new.</summary>
     public const int DefaultMaxHistoryEvents = 2000;
 
+    /// <summary>How long the worker that was attached before may take to hear it was released.</summary>
+    private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(30);
+
     private readonly Queue<DispatchRequest> pending = new();
+    private readonly Queue<string> releases = new();
     private readonly int maxHistoryEvents;
     private readonly string? inputError;
     private DispatcherTotals totals;
+    private DispatcherAttachment? attachment;
+    private int activitiesInFlight;
+    private int heartbeatsMissed;
 
     /// <summary>
     /// Initializes a new instance of the <see cref="DocumentDispatcherWorkflow"/> class. State is restored
@@ -40,11 +49,12 @@ public sealed partial class DocumentDispatcherWorkflow
                 : null);
         var carried = input?.Totals ?? new DispatcherTotals(0, 0, 0, 0);
         totals = carried with { Generation = carried.Generation + 1 };
+        attachment = ValidateAttachment(input?.Attachment) is null ? input?.Attachment : null;
     }
 
-    /// <summary>Gets the dispatcher's counters and queue length.</summary>
+    /// <summary>Gets the dispatcher's counters, queue length and heartbeat state.</summary>
     [WorkflowQuery("status")]
-    public DispatcherStatus Status => new(totals, pending.Count, Workflow.CurrentHistoryLength);
+    public DispatcherStatus Status => new(totals, pending.Count, Workflow.CurrentHistoryLength, attachment, heartbeatsMissed);
 
     /// <summary>Runs until cancelled, continuing as new once history reaches the bound and the queue is empty.</summary>
     /// <param name="input">Settings, and state carried over from the previous run (already applied by the constructor).</param>
@@ -58,23 +68,30 @@ public sealed partial class DocumentDispatcherWorkflow
                 "Invalid DocumentDispatcher input: " + inputError, DocumentPipelineWorkflow.InvalidInputErrorType, nonRetryable: true);
         }
 
+        // Heartbeats run beside dispatching: a worker that is gone must not hold up requests.
+        var heartbeats = HeartbeatAsync();
         while (true)
         {
             UpdateDetails();
-            await Workflow.WaitConditionAsync(() => pending.Count > 0 || ShouldContinueAsNew());
+            await Workflow.WaitConditionAsync(() => pending.Count > 0 || ShouldContinueAsNew() || heartbeats.IsCompleted);
+            if (heartbeats.IsCompleted)
+            {
+                // It only ends by a fault: surface it rather than stop heartbeating unnoticed.
+                await heartbeats;
+            }
 
             // The queue is drained first: carrying a backlog of requests into the next run's input
             // could exceed the server's payload limit, and a burst of signals could otherwise make
             // every new run continue as new before dispatching anything.
             if (pending.Count == 0)
             {
-                // Handlers that are still running would be cut off by continue-as-new; a request that
-                // arrived meanwhile is dispatched first.
-                await Workflow.WaitConditionAsync(() => Workflow.AllHandlersFinished);
+                // Handlers and heartbeats that are still running would be cut off by continue-as-new;
+                // a request that arrived meanwhile is dispatched first.
+                await Workflow.WaitConditionAsync(() => Workflow.AllHandlersFinished && activitiesInFlight == 0 && releases.Count == 0);
                 if (pending.Count == 0)
                 {
                     Log.DispatcherContinuingAsNew(Workflow.Logger, Workflow.CurrentHistoryLength);
-                    var next = new DispatcherInput(maxHistoryEvents, Totals: totals);
+                    var next = new DispatcherInput(maxHistoryEvents, totals, attachment);
                     throw Workflow.CreateContinueAsNewException((DocumentDispatcherWorkflow wf) => wf.RunAsync(next));
                 }
             }
@@ -100,6 +117,50 @@ public sealed partial class DocumentDispatcherWorkflow
         pending.Enqueue(request);
         return Task.CompletedTask;
     }
+
+    /// <summary>
+    /// Makes the dispatcher heartbeat to the calling worker from now on. The worker attached before,
+    /// if another, is told it was released.
+    /// </summary>
+    /// <param name="next">The worker's heartbeat task queue and interval.</param>
+    /// <returns>A completed task.</returns>
+    [WorkflowUpdate("attach")]
+    public Task AttachAsync(DispatcherAttachment next)
+    {
+        if (attachment is { } previous && previous.HeartbeatTaskQueue != next.HeartbeatTaskQueue)
+        {
+            releases.Enqueue(previous.HeartbeatTaskQueue!);
+        }
+
+        attachment = next;
+        heartbeatsMissed = 0;
+        UpdateDetails();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Rejects an attachment that cannot work, before it is recorded in history.</summary>
+    /// <param name="next">The attachment.</param>
+    [WorkflowUpdateValidator(nameof(AttachAsync))]
+    public void ValidateAttach(DispatcherAttachment next)
+    {
+        if (ValidateAttachment(next) is { } error)
+        {
+            throw new ApplicationFailureException("Invalid attachment: " + error, DocumentPipelineWorkflow.InvalidInputErrorType, nonRetryable: true);
+        }
+    }
+
+    /// <summary>Returns why an attachment cannot be used, or null.</summary>
+    /// <param name="attachment">The attachment.</param>
+    /// <returns>The reason, or null when valid.</returns>
+    public static string? ValidateAttachment(DispatcherAttachment? attachment) =>
+        attachment switch
+        {
+            null => "attachment is required",
+            { DecodeError: { } decodeError } => decodeError,
+            { HeartbeatTaskQueue: null or "" } or { HeartbeatTaskQueue.Length: > 200 } => "'heartbeatTaskQueue' is required: 1-200 characters",
+            { HeartbeatIntervalSeconds: null or < 1 or > 600 } => "'heartbeatIntervalSeconds' must be between 1 and 600",
+            _ => null,
+        };
 
     /// <summary>Returns why a request cannot be dispatched, or null.</summary>
     /// <param name="request">The request.</param>
@@ -155,8 +216,84 @@ public sealed partial class DocumentDispatcherWorkflow
         }
     }
 
+    /// <summary>
+    /// Heartbeats to the attached worker every interval, and tells released workers they were
+    /// released. A heartbeat that does not arrive in time is counted, never retried: the next one is
+    /// due anyway, and the worker judges staleness by what reaches it.
+    /// </summary>
+    private async Task HeartbeatAsync()
+    {
+        var heartbeat = new DispatcherHeartbeat(Workflow.Info.WorkflowId);
+        while (true)
+        {
+            await Workflow.WaitConditionAsync(() => attachment is not null || releases.Count > 0);
+            while (releases.TryDequeue(out var released))
+            {
+                _ = RunHeartbeatActivityAsync((DispatcherHeartbeatActivities a) => a.Release(heartbeat), released, ReleaseTimeout, "Release the worker attached before");
+            }
+
+            if (attachment is not { } current)
+            {
+                continue;
+            }
+
+            var interval = TimeSpan.FromSeconds(current.HeartbeatIntervalSeconds!.Value);
+            var arrived = await RunHeartbeatActivityAsync((DispatcherHeartbeatActivities a) => a.RecordHeartbeat(heartbeat), current.HeartbeatTaskQueue!, interval, "Heartbeat to the attached worker");
+            if (ReferenceEquals(attachment, current))
+            {
+                if (!arrived && heartbeatsMissed++ == 0)
+                {
+                    Log.DispatcherHeartbeatMissed(Workflow.Logger, current.HeartbeatTaskQueue!);
+                }
+                else if (arrived && heartbeatsMissed > 0)
+                {
+                    Log.DispatcherHeartbeatRestored(Workflow.Logger, current.HeartbeatTaskQueue!, heartbeatsMissed);
+                    heartbeatsMissed = 0;
+                }
+
+                UpdateDetails();
+            }
+
+            // A new attachment or a release is served at once; otherwise the next beat is due after the interval.
+            await Workflow.WaitConditionAsync(() => !ReferenceEquals(attachment, current) || releases.Count > 0, interval);
+        }
+    }
+
+    private async Task<bool> RunHeartbeatActivityAsync(
+        System.Linq.Expressions.Expression<Action<DispatcherHeartbeatActivities>> activity, string taskQueue, TimeSpan timeout, string summary)
+    {
+        activitiesInFlight++;
+        try
+        {
+            await Workflow.ExecuteActivityAsync(activity, new ActivityOptions
+            {
+                TaskQueue = taskQueue,
+                ScheduleToCloseTimeout = timeout,
+                RetryPolicy = new() { MaximumAttempts = 1 },
+                Summary = summary,
+            });
+            return true;
+        }
+        catch (ActivityFailureException)
+        {
+            // Nobody polls that queue any more (the worker is gone) or it answered too late.
+            return false;
+        }
+        finally
+        {
+            activitiesInFlight--;
+        }
+    }
+
     private void UpdateDetails() =>
         Workflow.CurrentDetails = string.Create(
             CultureInfo.InvariantCulture,
-            $"**Dispatched:** {totals.Dispatched} pipelines\n\n**Pending:** {pending.Count}\n\n**Rejected:** {totals.Rejected} · **Duplicates:** {totals.Duplicates}\n\n**Run:** {totals.Generation} (continues as new at history bound)");
+            $"**Dispatched:** {totals.Dispatched} pipelines\n\n**Pending:** {pending.Count}\n\n**Rejected:** {totals.Rejected} · **Duplicates:** {totals.Duplicates}\n\n**Run:** {totals.Generation} (continues as new at history bound)\n\n**Heartbeat:** {HeartbeatDetails()}");
+
+    private string HeartbeatDetails() => attachment switch
+    {
+        null => "no worker attached",
+        _ when heartbeatsMissed > 0 => $"{heartbeatsMissed} missed in a row to `{attachment.HeartbeatTaskQueue}`",
+        _ => $"every {attachment.HeartbeatIntervalSeconds} s to `{attachment.HeartbeatTaskQueue}`",
+    };
 }

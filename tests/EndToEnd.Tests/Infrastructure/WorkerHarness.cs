@@ -50,6 +50,9 @@ internal sealed class WorkerHarness : IAsyncDisposable
             // Tests that scrape choose a free port; the rest must not fight over 9464.
             ["Monitoring:Enabled"] = "false",
 
+            // Tests that watch a dispatcher give it an id of their own; the rest would share one.
+            ["Temporal:Dispatcher:Enabled"] = "false",
+
             // Keeps the SDK from reading a developer's own temporal.toml.
             ["TEMPORAL_CONFIG_FILE"] = Path.Combine(Path.GetTempPath(), "watchtower-no-such-config.toml"),
         };

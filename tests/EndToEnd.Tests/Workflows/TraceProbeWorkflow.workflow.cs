@@ -68,6 +68,13 @@ public sealed class TraceProbeWorkflow
 /// <summary>An activity for the probe's handlers to call.</summary>
 public static class TraceProbeActivities
 {
+    private static readonly Action<ILogger, string, Exception?> Echoed =
+        LoggerMessage.Define<string>(LogLevel.Information, new EventId(1, "ProbeEcho"), "probe echo {Text}");
+
     [Temporalio.Activities.Activity("probeEcho")]
-    public static string Echo(string text) => text;
+    public static string Echo(string text)
+    {
+        Echoed(Temporalio.Activities.ActivityExecutionContext.Current.Logger, text, null);
+        return text;
+    }
 }

@@ -1,0 +1,16 @@
+namespace Watchtower.Workflows.Documents;
+
+/// <summary>
+/// Where a worker process takes its dispatcher's heartbeats. The host implements it (for example
+/// with a monitoring registry); the workflows only know that a heartbeat arrived.
+/// </summary>
+public interface IDispatcherHeartbeats
+{
+    /// <summary>Records that the dispatcher's heartbeat reached this process.</summary>
+    /// <param name="dispatcherId">The dispatcher's workflow id.</param>
+    void Beat(string dispatcherId);
+
+    /// <summary>Records that the dispatcher heartbeats to another worker from now on.</summary>
+    /// <param name="dispatcherId">The dispatcher's workflow id.</param>
+    void Released(string dispatcherId);
+}

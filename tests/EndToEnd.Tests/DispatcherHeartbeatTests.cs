@@ -1,0 +1,204 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Temporalio.Api.Enums.V1;
+using Temporalio.Client;
+using Watchtower.EndToEnd.Tests.Infrastructure;
+using Watchtower.Monitoring;
+using Watchtower.Monitoring.Dispatchers;
+using Watchtower.Worker.Hosting;
+using Watchtower.Workflows.Documents;
+
+namespace Watchtower.EndToEnd.Tests;
+
+public sealed class DispatcherHeartbeatTests(DevServerFixture server)
+{
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task Dispatcher_RunByTheWorker_HeartbeatsArriveOnThisProcessQueueAcrossContinueAsNew()
+    {
+        server.RequireCli();
+        var taskQueue = "e2e-" + Guid.NewGuid().ToString("N");
+        var id = "dispatcher-" + Guid.NewGuid().ToString("N");
+
+        // Running already, with a tiny history bound: the worker attaches to it, and heartbeats alone make it continue as new.
+        var first = await server.Client.StartWorkflowAsync(
+            (DocumentDispatcherWorkflow wf) => wf.RunAsync(new DispatcherInput(MaxHistoryEvents: 20)), new WorkflowOptions(id, taskQueue) { Rpc = WorkerHarness.Rpc });
+        var port = TestTools.FreePort();
+        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, settings: Dispatcher(id, port, taskQueue));
+        var keeper = worker.Host.Services.GetRequiredService<DispatcherKeeper>();
+        var monitor = worker.Host.Services.GetRequiredService<IDispatcherHeartbeatMonitor>();
+        await worker.WaitForLogAsync("DispatcherAttached", "the worker to attach to its dispatcher");
+
+        var handle = server.Client.GetWorkflowHandle<DocumentDispatcherWorkflow>(id);
+        var status = await Eventually.UntilAsync(
+            () => handle.QueryAsync(wf => wf.Status, new() { Rpc = WorkerHarness.Rpc }),
+            s => s.Totals.Generation >= 3,
+            "the dispatcher to continue as new twice on heartbeats alone",
+            TimeSpan.FromSeconds(60));
+        var registered = monitor.Find(id) ?? throw new InvalidOperationException("the dispatcher is not registered");
+        var later = await Eventually.UntilAsync(
+            () => Task.FromResult(monitor.Find(id)),
+            d => d is not null && d.Heartbeats >= registered.Heartbeats + 2,
+            "heartbeats to keep arriving after continue-as-new");
+
+        Assert.Equal(new DispatcherAttachment(keeper.HeartbeatTaskQueue, 1), status.Attachment);
+        Assert.StartsWith(taskQueue + "-heartbeat-", keeper.HeartbeatTaskQueue, StringComparison.Ordinal);
+        Assert.Equal(registered.RegisteredAt, later!.RegisteredAt);
+        Assert.False(later.IsStale);
+        Assert.Equal(1, worker.Count("DispatcherRegistered"));
+
+        // The heartbeats went through the server to this process's own queue.
+        var history = await server.Client.GetWorkflowHandle(id, runId: first.ResultRunId).FetchHistoryAsync(new() { Rpc = WorkerHarness.Rpc });
+        var beats = history.Events.Select(e => e.ActivityTaskScheduledEventAttributes).Where(a => a?.ActivityType.Name == "recordDispatcherHeartbeat").ToList();
+        Assert.NotEmpty(beats);
+        Assert.All(beats, a => Assert.Equal(keeper.HeartbeatTaskQueue, a!.TaskQueue.Name));
+        Assert.Equal(EventType.WorkflowExecutionContinuedAsNew, history.Events.Last().EventType);
+
+        using var http = new HttpClient();
+        var scrape = await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"), TestContext.Current.CancellationToken);
+        Assert.Matches($"(?m)^watchtower_dispatcher_heartbeats_total{{[^}}]*dispatcher=\"{id}\"[^}}]*}} [1-9]", scrape);
+        Assert.Matches($"(?m)^watchtower_dispatcher_heartbeat_age_seconds{{[^}}]*dispatcher=\"{id}\"", scrape);
+        Assert.Matches("(?m)^watchtower_dispatchers_healthy({[^}]*})? [1-9]", scrape);
+        var ready = await new HealthProbe(port).WaitForAsync("ready", 200, "readiness with a fresh dispatcher");
+        Assert.Contains(id, ready.Body, StringComparison.Ordinal);
+
+        // Ended from outside: the worker stops expecting its heartbeats.
+        await handle.CancelAsync(new() { Rpc = WorkerHarness.Rpc });
+        await worker.WaitForLogAsync("DispatcherEnded", "the worker to notice its dispatcher ended", match: r => r.Message.Contains("canceled", StringComparison.Ordinal));
+        Assert.Null(monitor.Find(id));
+    }
+
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task Dispatcher_HeartbeatsStopArriving_ReadinessFailsWhileStaleThenRecovers()
+    {
+        server.RequireCli();
+        var id = "dispatcher-" + Guid.NewGuid().ToString("N");
+        var port = TestTools.FreePort();
+        HeldHeartbeats? held = null;
+        await using var worker = await WorkerHarness.StartAsync(
+            server.TargetHost,
+            s => s.AddSingleton<IDispatcherHeartbeats>(sp => held = new HeldHeartbeats(sp.GetRequiredService<DispatcherKeeper>())),
+            Dispatcher(id, port));
+        var monitor = worker.Host.Services.GetRequiredService<IDispatcherHeartbeatMonitor>();
+        var health = new HealthProbe(port);
+        await Eventually.UntilAsync(() => Task.FromResult(monitor.Find(id)?.Heartbeats ?? 0), n => n >= 1, "the first heartbeat");
+        await health.WaitForAsync("ready", 200, "readiness with a fresh dispatcher");
+
+        held!.Holding = true;
+        var stale = await health.WaitForAsync("ready", 503, "readiness to fail once the dispatcher is stale");
+        Assert.Contains($"stale: {id}", stale.Body, StringComparison.Ordinal);
+        Assert.Contains("connected and polling", stale.Body, StringComparison.Ordinal);
+        await worker.WaitForLogAsync("DispatcherStale", "the stale dispatcher to be logged");
+
+        held.Holding = false;
+        await health.WaitForAsync("ready", 200, "readiness to pass again once heartbeats arrive");
+        await worker.WaitForLogAsync("DispatcherRecovered", "the recovery to be logged");
+        Assert.Equal(1, worker.Count("DispatcherStale"));
+        Assert.Equal(1, worker.Count("DispatcherRecovered"));
+        await server.Client.GetWorkflowHandle(id).CancelAsync(new() { Rpc = WorkerHarness.Rpc });
+    }
+
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task Dispatcher_SecondWorkerAttaches_FirstIsReleasedAndHeartbeatsMoveOver()
+    {
+        server.RequireCli();
+        var taskQueue = "e2e-" + Guid.NewGuid().ToString("N");
+        var id = "dispatcher-" + Guid.NewGuid().ToString("N");
+        await using var first = await WorkerHarness.StartAsync(server.TargetHost, settings: Dispatcher(id, port: null, taskQueue));
+        var firstMonitor = first.Host.Services.GetRequiredService<IDispatcherHeartbeatMonitor>();
+        await Eventually.UntilAsync(() => Task.FromResult(firstMonitor.Find(id)?.Heartbeats ?? 0), n => n >= 1, "heartbeats at the first worker");
+
+        await using var second = await WorkerHarness.StartAsync(server.TargetHost, settings: Dispatcher(id, port: null, taskQueue));
+        var secondMonitor = second.Host.Services.GetRequiredService<IDispatcherHeartbeatMonitor>();
+        await first.WaitForLogAsync("DispatcherReleased", "the first worker to be told it was released");
+        await Eventually.UntilAsync(() => Task.FromResult(secondMonitor.Find(id)?.Heartbeats ?? 0), n => n >= 2, "heartbeats at the second worker");
+
+        Assert.Null(firstMonitor.Find(id));
+        var status = await server.Client.GetWorkflowHandle<DocumentDispatcherWorkflow>(id).QueryAsync(wf => wf.Status, new() { Rpc = WorkerHarness.Rpc });
+        Assert.Equal(second.Host.Services.GetRequiredService<DispatcherKeeper>().HeartbeatTaskQueue, status.Attachment!.HeartbeatTaskQueue);
+        await server.Client.GetWorkflowHandle(id).CancelAsync(new() { Rpc = WorkerHarness.Rpc });
+    }
+
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task Monitors_EachFailsToStart_OneWarningEachAndWorkflowsStillComplete()
+    {
+        var cli = new TemporalCli(server.RequireCli(), server.TargetHost);
+        using var squatter = new TcpListener(IPAddress.Loopback, 0);
+        squatter.Start();
+        var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
+        var id = "dispatcher-" + Guid.NewGuid().ToString("N");
+        var settings = Dispatcher(id, port);
+        settings["Monitoring:Memory:WarnFraction"] = "1.5";
+        settings["Monitoring:Dispatchers:CheckInterval"] = "never";
+        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, settings: settings);
+        await worker.WaitForLogAsync("DispatcherAttached", "the worker to attach to its dispatcher");
+
+        await DispatcherTests.SubmitAsync(cli, id, """{"requestId":"req-1","pipeline":{"name":"despite-monitors","documents":[{"id":"d1","content":"Invoice 1"}],"reviewWindowSeconds":0}}""");
+        await Eventually.UntilAsync(
+            () => server.Client.GetWorkflowHandle<DocumentDispatcherWorkflow>(id).QueryAsync(wf => wf.Status, new() { Rpc = WorkerHarness.Rpc }),
+            s => s.Totals.Dispatched == 1,
+            "the dispatcher to start the requested pipeline");
+        var dispatched = await server.Client.GetWorkflowHandle($"{id}-req-1").GetResultAsync<DocumentPipelineResult>(rpcOptions: WorkerHarness.Rpc);
+        var direct = await server.Client.ExecuteWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2)), worker.Options("despite-monitors-" + Guid.NewGuid()));
+
+        Assert.Equal(1, dispatched.DocumentsPublished);
+        Assert.Equal(2, direct.DocumentsPublished);
+        // One warning each: the scrape endpoint and the health endpoint share the port that is taken.
+        var fellBack = worker.Logs.GetSnapshot().Where(r => r.Id.Name == "MonitorFellBack").Select(r => r.Message).ToList();
+        Assert.Equal(3, fellBack.Count);
+        Assert.Contains(fellBack, m => m.Contains("Monitoring:Memory:WarnFraction", StringComparison.Ordinal));
+        Assert.Contains(fellBack, m => m.Contains("Monitoring:Dispatchers:CheckInterval", StringComparison.Ordinal));
+        Assert.Contains(fellBack, m => m.Contains("health", StringComparison.Ordinal));
+        Assert.Single(worker.Logs.GetSnapshot(), r => r.Id.Name == "ScrapeEndpointFailed");
+        var status = worker.Host.Services.GetRequiredService<MonitoringStatus>().Monitors;
+        Assert.All(["memory", "dispatchers", "prometheus", "health"], name => Assert.NotNull(status[name]));
+        await server.Client.GetWorkflowHandle(id).CancelAsync(new() { Rpc = WorkerHarness.Rpc });
+    }
+
+    private static Dictionary<string, string?> Dispatcher(string id, int? port, string? taskQueue = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Temporal:Dispatcher:Enabled"] = "true",
+            ["Temporal:Dispatcher:Id"] = id,
+            ["Temporal:Dispatcher:HeartbeatInterval"] = "00:00:01",
+            ["Temporal:Dispatcher:StaleAfter"] = "00:00:03",
+        };
+        if (port is { } p)
+        {
+            settings["Monitoring:Enabled"] = "true";
+            settings["Monitoring:Port"] = p.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (taskQueue is not null)
+        {
+            settings["Temporal:TaskQueue"] = taskQueue;
+        }
+
+        return settings;
+    }
+
+    /// <summary>Passes heartbeats on to the worker, or drops them while <see cref="Holding"/>, as if they never arrived.</summary>
+    private sealed class HeldHeartbeats(IDispatcherHeartbeats inner) : IDispatcherHeartbeats
+    {
+        private volatile bool holding;
+
+        public bool Holding
+        {
+            get => holding;
+            set => holding = value;
+        }
+
+        public void Beat(string dispatcherId)
+        {
+            if (!holding)
+            {
+                inner.Beat(dispatcherId);
+            }
+        }
+
+        public void Released(string dispatcherId) => inner.Released(dispatcherId);
+    }
+}
