@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
+using Temporalio.Client.Interceptors;
 using Watchtower.EndToEnd.Tests.Infrastructure;
 using Watchtower.Monitoring;
 using Watchtower.Monitoring.Dispatchers;
@@ -42,7 +43,8 @@ public sealed class DispatcherHeartbeatTests(DevServerFixture server)
             d => d is not null && d.Heartbeats >= registered.Heartbeats + 2,
             "heartbeats to keep arriving after continue-as-new");
 
-        Assert.Equal(new DispatcherAttachment(keeper.HeartbeatTaskQueue, 1), status.Attachment);
+        Assert.Equal(keeper.HeartbeatTaskQueue, status.Attachment?.HeartbeatTaskQueue);
+        Assert.Equal((1, 1), (status.Attachment!.HeartbeatIntervalSeconds, status.Attachment.Number));
         Assert.StartsWith(taskQueue + "-heartbeat-", keeper.HeartbeatTaskQueue, StringComparison.Ordinal);
         Assert.Equal(registered.RegisteredAt, later!.RegisteredAt);
         Assert.False(later.IsStale);
@@ -85,17 +87,38 @@ public sealed class DispatcherHeartbeatTests(DevServerFixture server)
         await Eventually.UntilAsync(() => Task.FromResult(monitor.Find(id)?.Heartbeats ?? 0), n => n >= 1, "the first heartbeat");
         await health.WaitForAsync("ready", 200, "readiness with a fresh dispatcher");
 
+        var (staleBefore, recoveredBefore) = (worker.Count("DispatcherStale"), worker.Count("DispatcherRecovered"));
         held!.Holding = true;
         var stale = await health.WaitForAsync("ready", 503, "readiness to fail once the dispatcher is stale");
         Assert.Contains($"stale: {id}", stale.Body, StringComparison.Ordinal);
         Assert.Contains("connected and polling", stale.Body, StringComparison.Ordinal);
-        await worker.WaitForLogAsync("DispatcherStale", "the stale dispatcher to be logged");
+        await worker.WaitForLogAsync("DispatcherStale", "the stale dispatcher to be logged", match: _ => worker.Count("DispatcherStale") > staleBefore);
 
         held.Holding = false;
         await health.WaitForAsync("ready", 200, "readiness to pass again once heartbeats arrive");
-        await worker.WaitForLogAsync("DispatcherRecovered", "the recovery to be logged");
-        Assert.Equal(1, worker.Count("DispatcherStale"));
-        Assert.Equal(1, worker.Count("DispatcherRecovered"));
+        await worker.WaitForLogAsync("DispatcherRecovered", "the recovery to be logged", match: _ => worker.Count("DispatcherRecovered") > recoveredBefore);
+
+        // Once each way, however long it stayed stale.
+        Assert.Equal(staleBefore + 1, worker.Count("DispatcherStale"));
+        Assert.Equal(recoveredBefore + 1, worker.Count("DispatcherRecovered"));
+        await server.Client.GetWorkflowHandle(id).CancelAsync(new() { Rpc = WorkerHarness.Rpc });
+    }
+
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task Dispatcher_FirstAttachFails_RetriedUntilHeartbeatsArrive()
+    {
+        server.RequireCli();
+        var id = "dispatcher-" + Guid.NewGuid().ToString("N");
+        var failing = new FailFirstAttach();
+        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s => s.AddSingleton<IClientInterceptor>(failing), Dispatcher(id, port: null));
+        var monitor = worker.Host.Services.GetRequiredService<IDispatcherHeartbeatMonitor>();
+
+        await worker.WaitForLogAsync("DispatcherAttached", "the worker to attach on its second attempt");
+        await Eventually.UntilAsync(() => Task.FromResult(monitor.Find(id)?.Heartbeats ?? 0), n => n >= 1, "heartbeats after the retried attachment");
+
+        var failed = Assert.Single(worker.Logs.GetSnapshot(), r => r.Id.Name == "DispatcherAttachFailed");
+        Assert.Contains("injected", failed.Message, StringComparison.Ordinal);
+        Assert.Equal(2, failing.Calls);
         await server.Client.GetWorkflowHandle(id).CancelAsync(new() { Rpc = WorkerHarness.Rpc });
     }
 
@@ -180,6 +203,24 @@ public sealed class DispatcherHeartbeatTests(DevServerFixture server)
         return settings;
     }
 
+    /// <summary>Fails the worker's first update-with-start, as a server that drops a call would.</summary>
+    private sealed class FailFirstAttach : IClientInterceptor
+    {
+        private int calls;
+
+        public int Calls => Volatile.Read(ref calls);
+
+        public ClientOutboundInterceptor InterceptClient(ClientOutboundInterceptor nextInterceptor) => new Outbound(this, nextInterceptor);
+
+        private sealed class Outbound(FailFirstAttach owner, ClientOutboundInterceptor next) : ClientOutboundInterceptor(next)
+        {
+            public override Task<WorkflowUpdateHandle<TUpdateResult>> StartUpdateWithStartWorkflowAsync<TUpdateResult>(StartUpdateWithStartWorkflowInput input) =>
+                Interlocked.Increment(ref owner.calls) == 1
+                    ? throw new InvalidOperationException("injected: the server dropped the call")
+                    : base.StartUpdateWithStartWorkflowAsync<TUpdateResult>(input);
+        }
+    }
+
     /// <summary>Passes heartbeats on to the worker, or drops them while <see cref="Holding"/>, as if they never arrived.</summary>
     private sealed class HeldHeartbeats(IDispatcherHeartbeats inner) : IDispatcherHeartbeats
     {
@@ -199,6 +240,6 @@ public sealed class DispatcherHeartbeatTests(DevServerFixture server)
             }
         }
 
-        public void Released(string dispatcherId) => inner.Released(dispatcherId);
+        public void Released(string dispatcherId, int attachment) => inner.Released(dispatcherId, attachment);
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
 using Temporalio.Common;
@@ -81,6 +82,22 @@ public sealed class ReplayTests(DevServerFixture server)
             "the dispatcher to continue as new");
         histories.Add(("DocumentDispatcher", await server.Client.GetWorkflowHandle(dispatcherId, runId: firstRun).FetchHistoryAsync()));
         await dispatcher.CancelAsync();
+
+        // A dispatcher taken over by a worker that never polls: the one before is released, heartbeats
+        // to the new one are missed, and the run continues as new with those in flight.
+        var takeover = await server.Client.StartWorkflowAsync(
+            (DocumentDispatcherWorkflow wf) => wf.RunAsync(new DispatcherInput(MaxHistoryEvents: 40)),
+            new WorkflowOptions("replay-takeover-" + Guid.NewGuid(), dispatcherQueue) { Rpc = WorkerHarness.Rpc });
+        var keeperQueue = dispatcherWorker.Host.Services.GetRequiredService<Watchtower.Worker.Hosting.DispatcherKeeper>().HeartbeatTaskQueue;
+        await takeover.ExecuteUpdateAsync(wf => wf.AttachAsync(new DispatcherAttachment(keeperQueue, 1)));
+        await takeover.ExecuteUpdateAsync(wf => wf.AttachAsync(new DispatcherAttachment("nobody-polls-" + Guid.NewGuid().ToString("N"), 1)));
+        await Eventually.UntilAsync(
+            async () => (await server.Client.GetWorkflowHandle(takeover.Id, runId: takeover.ResultRunId).DescribeAsync()).Status,
+            status => status == WorkflowExecutionStatus.ContinuedAsNew,
+            "the taken-over dispatcher to continue as new",
+            TimeSpan.FromSeconds(60));
+        histories.Add(("DocumentDispatcher-takeover", await server.Client.GetWorkflowHandle(takeover.Id, runId: takeover.ResultRunId).FetchHistoryAsync()));
+        await takeover.CancelAsync();
 
         var replayer = new WorkflowReplayer(new WorkflowReplayerOptions { DataConverter = PipelineDataConverter.Instance }
             .AddWorkflow<DocumentPipelineWorkflow>()

@@ -35,6 +35,7 @@ public sealed class ReplayTests
         Assert.Contains("DocumentBatch.json", names);
         Assert.Contains("DocumentDispatcher.json", names);
         Assert.Contains("DocumentDispatcher-before-heartbeats.json", names);
+        Assert.Contains("DocumentDispatcher-takeover.json", names);
         Assert.Contains("DocumentPipeline-invalid-input.json", names);
         Assert.Contains("DocumentPipeline-cancelled.json", names);
     }

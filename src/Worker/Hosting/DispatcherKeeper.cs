@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
 using Temporalio.Exceptions;
+using Temporalio.Runtime;
 using Temporalio.Worker;
 using Watchtower.Monitoring.Dispatchers;
 using Watchtower.Workflows.Documents;
@@ -11,20 +12,33 @@ using Watchtower.Workflows.Documents;
 namespace Watchtower.Worker.Hosting;
 
 /// <summary>
-/// Keeps this worker's <c>DocumentDispatcher</c> running and hears its heartbeats. Each time the
-/// worker starts polling it starts the dispatcher, or attaches to the one already running under the
-/// same id, giving it a task queue that only this process polls; the heartbeats that arrive there
-/// feed the dispatcher-heartbeat monitor. The dispatcher is registered with the monitor while it
-/// runs and unregistered when it ends or another worker attaches to it.
+/// Keeps this worker's <c>DocumentDispatcher</c> running and hears its heartbeats. While the worker
+/// polls, it starts the dispatcher (or attaches to the one already running under the same id) and
+/// gives it a task queue that only this process polls; the heartbeats that arrive there feed the
+/// dispatcher-heartbeat monitor. The dispatcher is registered with the monitor from its attachment
+/// until it ends or another worker attaches to it. Nothing here ever stops the worker.
 /// </summary>
 internal sealed class DispatcherKeeper(
     IOptions<PipelineWorkerOptions> options,
     ConnectionSettings settings,
+    TemporalConnection connection,
     IDispatcherHeartbeatMonitor monitor,
-    ILogger<DispatcherKeeper> logger,
+    ILoggerFactory loggerFactory,
     TimeProvider timeProvider) : IDispatcherHeartbeats
 {
-    private CancellationTokenSource? released;
+    private const int MaxTaskQueueLength = 200;
+
+    private readonly ILogger logger = loggerFactory.CreateLogger<DispatcherKeeper>();
+    private readonly Lock gate = new();
+
+    // Heartbeats run on a connection and runtime of their own, without interceptors or metrics: their
+    // per-process task queue must not become a label value of the worker's own series.
+    private readonly Lazy<TemporalRuntime> heartbeatRuntime = new(() => CoreLogForwarder.CreateRuntime(loggerFactory));
+    private ITemporalClient? heartbeatClient;
+
+    // The attachment this process holds (0: none) and what to cancel when it is released.
+    private int attached;
+    private CancellationTokenSource? keeping;
 
     public bool Enabled => options.Value.Dispatcher.Enabled;
 
@@ -32,146 +46,282 @@ internal sealed class DispatcherKeeper(
     /// Gets the task queue only this process polls: a new one per process, so a heartbeat that
     /// arrives proves this very process took it, not a sibling or a predecessor.
     /// </summary>
-    public string HeartbeatTaskQueue { get; } = string.Create(
-        CultureInfo.InvariantCulture, $"{settings.TaskQueue[..Math.Min(settings.TaskQueue.Length, 900)]}-heartbeat-{HostLabel()}-{Guid.NewGuid().ToString("N")[..12]}");
+    public string HeartbeatTaskQueue { get; } = HeartbeatQueueFor(settings.TaskQueue);
 
     private PipelineWorkerOptions.DispatcherSettings Settings => options.Value.Dispatcher;
 
-    /// <summary>Creates the worker that polls <see cref="HeartbeatTaskQueue"/> for the heartbeat activities.</summary>
-    /// <param name="client">The connected client.</param>
-    /// <param name="loggerFactory">Logger factory.</param>
-    /// <param name="heartbeats">Where the heartbeats go: this keeper, unless the host puts something in between.</param>
-    /// <returns>The worker, not started.</returns>
-    public TemporalWorker CreateHeartbeatWorker(ITemporalClient client, ILoggerFactory loggerFactory, IDispatcherHeartbeats heartbeats) =>
-        new(client, new TemporalWorkerOptions(HeartbeatTaskQueue)
-        {
-            LoggerFactory = loggerFactory,
-            MaxConcurrentActivities = 4,
-            MaxConcurrentWorkflowTasks = 2,
-        }.AddAllActivities(new DispatcherHeartbeatActivities(heartbeats)));
-
     /// <summary>
-    /// Starts or attaches to the dispatcher, retrying while the server cannot be reached, then
-    /// watches it until it ends, another worker takes it, or the worker stops.
+    /// While the worker polls: polls the heartbeat queue, attaches to the dispatcher (retrying until
+    /// it can), and keeps it registered until it ends, is taken over, or the worker stops.
     /// </summary>
-    /// <param name="client">The connected client.</param>
-    /// <param name="cancellationToken">Stops when the worker stops.</param>
+    /// <param name="client">The worker's connected client.</param>
+    /// <param name="heartbeats">Where heartbeats go: this keeper, unless the host puts something in between.</param>
+    /// <param name="cancellationToken">Stops when the worker stops polling.</param>
     /// <returns>A task that never faults.</returns>
-    public async Task RunAsync(ITemporalClient client, CancellationToken cancellationToken)
+    public async Task RunAsync(ITemporalClient client, IDispatcherHeartbeats heartbeats, CancellationToken cancellationToken)
     {
-        var dispatcher = Settings;
-        using var releasedNow = new CancellationTokenSource();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, releasedNow.Token);
-        Interlocked.Exchange(ref released, releasedNow);
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var polling = PollHeartbeatsAsync(heartbeats, run.Token);
         try
         {
-            // Registered first, so the first heartbeat already counts; staleness runs from here.
-            monitor.Register(dispatcher.Id, dispatcher.StaleAfter);
-            if (!await AttachAsync(client, dispatcher, stop.Token).ConfigureAwait(false))
-            {
-                return;
-            }
-
-            await WatchAsync(client, dispatcher.Id, stop.Token).ConfigureAwait(false);
+            await KeepAsync(client, run.Token).ConfigureAwait(false);
         }
-        catch (Exception) when (stop.IsCancellationRequested)
+        catch (Exception) when (run.IsCancellationRequested)
         {
-            // The worker stops, or another worker took the dispatcher over.
+            // The worker stops polling.
+        }
+        catch (Exception e)
+        {
+            Log.DispatcherKeeperFailed(logger, Settings.Id, TemporalConnection.Describe(e));
         }
         finally
         {
-            Interlocked.CompareExchange(ref released, null, releasedNow);
+            Forget();
+            await run.CancelAsync().ConfigureAwait(false);
+            await polling.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
     public void Beat(string dispatcherId) => monitor.RecordHeartbeat(dispatcherId);
 
-    public void Released(string dispatcherId)
+    public void Released(string dispatcherId, int attachment)
     {
-        if (monitor.Unregister(dispatcherId))
+        CancellationTokenSource? stop;
+        lock (gate)
         {
-            Log.DispatcherReleased(logger, dispatcherId);
+            // A release of an earlier attachment is late: this process has attached again since.
+            if (dispatcherId != Settings.Id || attached == 0 || attachment < attached)
+            {
+                return;
+            }
+
+            attached = 0;
+            stop = keeping;
+            keeping = null;
         }
 
-        if (dispatcherId == Settings.Id)
+        monitor.Unregister(dispatcherId);
+        Log.DispatcherReleased(logger, dispatcherId);
+        try
         {
-            Volatile.Read(ref released)?.Cancel();
+            stop?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The keeping ended at the same moment.
         }
     }
 
-    private static string HostLabel()
+    internal static string HeartbeatQueueFor(string taskQueue)
     {
         var host = new string([.. Environment.MachineName.ToLowerInvariant().Where(c => char.IsAsciiLetterOrDigit(c) || c == '-')]);
-        return host.Length == 0 ? "host" : host[..Math.Min(host.Length, 30)];
+        var suffix = string.Create(
+            CultureInfo.InvariantCulture, $"-heartbeat-{(host.Length == 0 ? "host" : host[..Math.Min(host.Length, 30)])}-{Guid.NewGuid().ToString("N")[..12]}");
+        return taskQueue[..Math.Min(taskQueue.Length, MaxTaskQueueLength - suffix.Length)] + suffix;
     }
 
-    private static string HowItEnded(WorkflowFailedException e) => e.InnerException switch
+    private static string HowItEnded(Exception? e) => e switch
     {
-        CanceledFailureException => "canceled",
-        TerminatedFailureException => "terminated",
-        TimeoutFailureException => "timed out",
+        null => "completed",
+        RpcException { Code: RpcException.StatusCode.NotFound } => "deleted",
+        WorkflowFailedException { InnerException: CanceledFailureException } => "canceled",
+        WorkflowFailedException { InnerException: TerminatedFailureException } => "terminated",
+        WorkflowFailedException { InnerException: TimeoutFailureException } => "timed out",
         _ => "failed: " + e.InnerException?.Message,
     };
 
-    private async Task<bool> AttachAsync(ITemporalClient client, PipelineWorkerOptions.DispatcherSettings dispatcher, CancellationToken cancellationToken)
+    private async Task KeepAsync(ITemporalClient client, CancellationToken cancellationToken)
+    {
+        var dispatcher = Settings;
+        var number = await AttachAsync(client, dispatcher, cancellationToken).ConfigureAwait(false);
+        using var keep = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        lock (gate)
+        {
+            attached = number;
+            keeping = keep;
+        }
+
+        monitor.Register(dispatcher.Id, dispatcher.StaleAfter);
+        Log.DispatcherAttached(logger, dispatcher.Id, dispatcher.HeartbeatInterval.TotalSeconds, HeartbeatTaskQueue);
+        using var watching = CancellationTokenSource.CreateLinkedTokenSource(keep.Token);
+        var watch = WatchAsync(client, dispatcher.Id, watching.Token);
+        var verify = VerifyAsync(client, dispatcher, watching.Token);
+        try
+        {
+            await await Task.WhenAny(watch, verify).ConfigureAwait(false);
+        }
+        catch (Exception) when (keep.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // Released by the dispatcher: Released() said so and unregistered it.
+        }
+        finally
+        {
+            lock (gate)
+            {
+                if (keeping == keep)
+                {
+                    keeping = null;
+                }
+            }
+
+            await watching.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(watch, verify).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    /// <summary>Starts or attaches to the dispatcher, retrying until it works; returns the attachment's number.</summary>
+    private async Task<int> AttachAsync(ITemporalClient client, PipelineWorkerOptions.DispatcherSettings dispatcher, CancellationToken cancellationToken)
     {
         var attachment = new DispatcherAttachment(HeartbeatTaskQueue, (int)dispatcher.HeartbeatInterval.TotalSeconds);
-        var start = WithStartWorkflowOperation.Create(
-            (DocumentDispatcherWorkflow wf) => wf.RunAsync(new DispatcherInput()),
-            new WorkflowOptions(dispatcher.Id, settings.TaskQueue)
-            {
-                IdConflictPolicy = WorkflowIdConflictPolicy.UseExisting,
-                StaticSummary = "Document dispatcher, started by its worker",
-            });
         for (var attempt = 1; ; attempt++)
         {
+            // A start operation can be used once only: each attempt builds its own.
+            var start = WithStartWorkflowOperation.Create(
+                (DocumentDispatcherWorkflow wf) => wf.RunAsync(new DispatcherInput()),
+                new WorkflowOptions(dispatcher.Id, settings.TaskQueue)
+                {
+                    IdConflictPolicy = WorkflowIdConflictPolicy.UseExisting,
+                    StaticSummary = "Document dispatcher, started by its worker",
+                });
             try
             {
-                await client.ExecuteUpdateWithStartWorkflowAsync(
+                return await client.ExecuteUpdateWithStartWorkflowAsync(
                     (DocumentDispatcherWorkflow wf) => wf.AttachAsync(attachment),
                     new WorkflowUpdateWithStartOptions(start) { Rpc = new RpcOptions { CancellationToken = cancellationToken } }).ConfigureAwait(false);
-                Log.DispatcherAttached(logger, dispatcher.Id, dispatcher.HeartbeatInterval.TotalSeconds, HeartbeatTaskQueue);
-                return true;
-            }
-            catch (WorkflowUpdateFailedException e)
-            {
-                monitor.Unregister(dispatcher.Id);
-                Log.DispatcherAttachRejected(logger, dispatcher.Id, e.InnerException?.Message ?? e.Message);
-                return false;
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
+                // A rejection too is retried: during a rolling deployment a worker of the previous
+                // version, which has no 'attach' handler, may take the update.
                 var delay = Backoff.Delay(options.Value.ConnectRetry, attempt);
-                Log.DispatcherAttachFailed(logger, dispatcher.Id, attempt, TemporalConnection.Describe(e), delay.TotalSeconds);
+                var cause = e is WorkflowUpdateFailedException { InnerException: { } rejected } ? "refused: " + rejected.Message : TemporalConnection.Describe(e);
+                Log.DispatcherAttachFailed(logger, dispatcher.Id, attempt, cause, delay.TotalSeconds);
                 await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
-    /// <summary>Waits for the dispatcher to end, across continue-as-new and across server outages.</summary>
+    /// <summary>Returns when the dispatcher ends, following it across continue-as-new and server outages.</summary>
     private async Task WatchAsync(ITemporalClient client, string dispatcherId, CancellationToken cancellationToken)
     {
-        var handle = client.GetWorkflowHandle(dispatcherId);
         for (var failures = 0; ;)
         {
+            Exception? ended = null;
             try
             {
-                await handle.GetResultAsync(followRuns: true, new RpcOptions { CancellationToken = cancellationToken }).ConfigureAwait(false);
-                Log.DispatcherEnded(logger, dispatcherId, "completed");
-                break;
+                await client.GetWorkflowHandle(dispatcherId).GetResultAsync(followRuns: true, new RpcOptions { CancellationToken = cancellationToken }).ConfigureAwait(false);
             }
-            catch (WorkflowFailedException e)
+            catch (Exception e) when (e is WorkflowFailedException or RpcException { Code: RpcException.StatusCode.NotFound })
             {
-                Log.DispatcherEnded(logger, dispatcherId, HowItEnded(e));
-                break;
+                ended = e;
             }
             catch (Exception) when (!cancellationToken.IsCancellationRequested)
             {
                 // The server is away; the connection watch reports that. Watching resumes when it is back.
                 await Task.Delay(Backoff.Delay(options.Value.ConnectRetry, ++failures), timeProvider, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            // A reset ends the run with "terminated" while a new run goes on under the same id.
+            if (await StillRunningAsync(client, dispatcherId, cancellationToken).ConfigureAwait(false))
+            {
+                failures = 0;
+                continue;
+            }
+
+            Forget();
+            Log.DispatcherEnded(logger, dispatcherId, HowItEnded(ended));
+            return;
+        }
+    }
+
+    /// <summary>
+    /// While the dispatcher is stale, asks it whom it heartbeats to: a release that never arrived
+    /// (this process could not poll for a while) must not leave it registered here for good.
+    /// </summary>
+    private async Task VerifyAsync(ITemporalClient client, PipelineWorkerOptions.DispatcherSettings dispatcher, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await Task.Delay(dispatcher.StaleAfter, timeProvider, cancellationToken).ConfigureAwait(false);
+            if (monitor.Find(dispatcher.Id) is not { IsStale: true })
+            {
+                continue;
+            }
+
+            try
+            {
+                var status = await client.GetWorkflowHandle<DocumentDispatcherWorkflow>(dispatcher.Id)
+                    .QueryAsync(wf => wf.Status, new WorkflowQueryOptions { Rpc = new RpcOptions { CancellationToken = cancellationToken } }).ConfigureAwait(false);
+                if (status.Attachment is { } other && other.HeartbeatTaskQueue != HeartbeatTaskQueue)
+                {
+                    Released(dispatcher.Id, Volatile.Read(ref attached));
+                    return;
+                }
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // No answer (no worker, no server): staleness is what the operator should see.
             }
         }
+    }
 
-        monitor.Unregister(dispatcherId);
+    private static async Task<bool> StillRunningAsync(ITemporalClient client, string dispatcherId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var description = await client.GetWorkflowHandle(dispatcherId).DescribeAsync(new WorkflowDescribeOptions { Rpc = new RpcOptions { CancellationToken = cancellationToken } }).ConfigureAwait(false);
+            return description.Status == WorkflowExecutionStatus.Running;
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Polls the heartbeat queue until the worker stops, starting over after a fault.</summary>
+    private async Task PollHeartbeatsAsync(IDispatcherHeartbeats heartbeats, CancellationToken cancellationToken)
+    {
+        for (var failures = 0; !cancellationToken.IsCancellationRequested;)
+        {
+            try
+            {
+                heartbeatClient ??= await connection.ConnectSeparateAsync(heartbeatRuntime.Value, cancellationToken).ConfigureAwait(false);
+                using var worker = new TemporalWorker(heartbeatClient, new TemporalWorkerOptions(HeartbeatTaskQueue)
+                {
+                    LoggerFactory = loggerFactory,
+                    MaxConcurrentActivities = 4,
+                }.AddAllActivities(new DispatcherHeartbeatActivities(heartbeats)));
+                await worker.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                var delay = Backoff.Delay(options.Value.ConnectRetry, ++failures);
+                Log.HeartbeatWorkerFaulted(logger, HeartbeatTaskQueue, TemporalConnection.Describe(e), delay.TotalSeconds);
+                await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    /// <summary>Stops expecting the dispatcher's heartbeats.</summary>
+    private void Forget()
+    {
+        bool held;
+        lock (gate)
+        {
+            held = attached != 0;
+            attached = 0;
+            keeping = null;
+        }
+
+        if (held)
+        {
+            monitor.Unregister(Settings.Id);
+        }
     }
 }

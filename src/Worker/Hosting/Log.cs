@@ -56,12 +56,15 @@ internal static partial class Log
     [LoggerMessage(2016, LogLevel.Warning, "Could not start or attach to dispatcher {DispatcherId} (attempt {Attempt}): {Cause}. Retrying in {Delay:0.#} s", EventName = "DispatcherAttachFailed")]
     public static partial void DispatcherAttachFailed(ILogger logger, string dispatcherId, int attempt, string cause, double delay);
 
-    [LoggerMessage(2017, LogLevel.Error, "Dispatcher {DispatcherId} refused this worker's attachment: {Cause}", EventName = "DispatcherAttachRejected")]
-    public static partial void DispatcherAttachRejected(ILogger logger, string dispatcherId, string cause);
+    [LoggerMessage(2017, LogLevel.Warning, "The heartbeat worker on task queue {HeartbeatTaskQueue} stopped: {Cause}. Restarting it in {Delay:0.#} s; the main worker is not affected", EventName = "HeartbeatWorkerFaulted")]
+    public static partial void HeartbeatWorkerFaulted(ILogger logger, string heartbeatTaskQueue, string cause, double delay);
 
-    [LoggerMessage(2018, LogLevel.Warning, "Dispatcher {DispatcherId} ended ({How}); its heartbeats are no longer expected. The worker starts it again when it next starts", EventName = "DispatcherEnded")]
+    [LoggerMessage(2018, LogLevel.Warning, "Dispatcher {DispatcherId} ended ({How}); its heartbeats are no longer expected. Restart the worker to start it again", EventName = "DispatcherEnded")]
     public static partial void DispatcherEnded(ILogger logger, string dispatcherId, string how);
 
     [LoggerMessage(2019, LogLevel.Information, "Dispatcher {DispatcherId} now heartbeats to another worker that attached; this worker no longer expects its heartbeats", EventName = "DispatcherReleased")]
     public static partial void DispatcherReleased(ILogger logger, string dispatcherId);
+
+    [LoggerMessage(2020, LogLevel.Error, "Keeping dispatcher {DispatcherId} failed: {Cause}. Its heartbeats are no longer expected until the worker restarts", EventName = "DispatcherKeeperFailed")]
+    public static partial void DispatcherKeeperFailed(ILogger logger, string dispatcherId, string cause);
 }

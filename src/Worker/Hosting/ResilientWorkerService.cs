@@ -83,7 +83,6 @@ internal sealed class ResilientWorkerService(
         worker.GracefulShutdownTimeout = options.Value.GracefulShutdownTimeout;
         worker.LoggerFactory = loggerFactory;
         using var temporalWorker = new TemporalWorker(client, worker);
-        using var heartbeatWorker = dispatcher.Enabled ? dispatcher.CreateHeartbeatWorker(client, loggerFactory, heartbeats) : null;
         Log.WorkerPolling(logger, settings.TaskQueue);
         health.Polling();
         if (!hintShown)
@@ -92,22 +91,19 @@ internal sealed class ResilientWorkerService(
             Log.StartCommandHint(logger, StartCommand.For(settings.TaskQueue, connection.Address, settings.Namespace));
         }
 
-        // Both workers stop together: when the host stops, or when either faults (and is restarted with the other).
+        // The dispatcher is kept while the worker polls; its own faults never stop the worker.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var watch = WatchConnectionAsync(client, stop.Token);
-        Task[] polling = heartbeatWorker is null
-            ? [temporalWorker.ExecuteAsync(stop.Token)]
-            : [temporalWorker.ExecuteAsync(stop.Token), heartbeatWorker.ExecuteAsync(stop.Token)];
-        var keeper = heartbeatWorker is null ? Task.CompletedTask : dispatcher.RunAsync(client, stop.Token);
+        var keeper = dispatcher.Enabled ? dispatcher.RunAsync(client, heartbeats, stop.Token) : Task.CompletedTask;
         try
         {
-            await await Task.WhenAny(polling).ConfigureAwait(false);
+            await temporalWorker.ExecuteAsync(stoppingToken).ConfigureAwait(false);
         }
         finally
         {
             health.NotPolling();
             await stop.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll([.. polling, watch, keeper]).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await Task.WhenAll(watch, keeper).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 

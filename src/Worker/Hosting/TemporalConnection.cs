@@ -47,6 +47,24 @@ internal sealed class TemporalConnection(
         }
     }
 
+    /// <summary>
+    /// Opens a second connection to the server in use, on its own runtime and without interceptors:
+    /// what runs on it stays out of the worker's metrics and traces.
+    /// </summary>
+    /// <param name="separateRuntime">The runtime of the new connection.</param>
+    /// <param name="cancellationToken">Stops waiting for the connection.</param>
+    /// <returns>The client.</returns>
+    public async Task<ITemporalClient> ConnectSeparateAsync(TemporalRuntime separateRuntime, CancellationToken cancellationToken)
+    {
+        var address = Address ?? throw new InvalidOperationException("Not connected yet.");
+        var connectOptions = (TemporalClientConnectOptions)settings.ConnectOptions.Clone();
+        connectOptions.TargetHost = address;
+        connectOptions.LoggerFactory = loggerFactory;
+        connectOptions.Runtime = separateRuntime;
+        connectOptions.Interceptors = [];
+        return await TemporalClient.ConnectAsync(connectOptions).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public void Dispose() => gate.Dispose();
 
     private async Task<ITemporalClient> ConnectWithRetryAsync(CancellationToken cancellationToken)

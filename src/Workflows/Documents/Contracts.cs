@@ -166,7 +166,8 @@ public sealed record DispatcherStatus(DispatcherTotals Totals, int Pending, int 
 /// </summary>
 /// <param name="HeartbeatTaskQueue">A task queue only the attaching worker process polls.</param>
 /// <param name="HeartbeatIntervalSeconds">Seconds between heartbeats (1-600).</param>
-public sealed record DispatcherAttachment(string? HeartbeatTaskQueue, int? HeartbeatIntervalSeconds) : IWorkflowInput
+/// <param name="Number">Set by the dispatcher: 1 for its first attachment, +1 for each after it.</param>
+public sealed record DispatcherAttachment(string? HeartbeatTaskQueue, int? HeartbeatIntervalSeconds, int? Number = null) : IWorkflowInput
 {
     /// <inheritdoc />
     [JsonIgnore]
@@ -175,4 +176,5 @@ public sealed record DispatcherAttachment(string? HeartbeatTaskQueue, int? Heart
 
 /// <summary>Input of the dispatcher heartbeat activities.</summary>
 /// <param name="DispatcherId">The dispatcher's workflow id.</param>
-public sealed record DispatcherHeartbeat(string DispatcherId);
+/// <param name="Attachment">The number of the attachment the heartbeat or release is for.</param>
+public sealed record DispatcherHeartbeat(string DispatcherId, int Attachment = 0);

@@ -24,6 +24,6 @@ public sealed class DispatcherHeartbeatActivities(IDispatcherHeartbeats heartbea
     public void Release(DispatcherHeartbeat heartbeat)
     {
         ArgumentNullException.ThrowIfNull(heartbeat);
-        heartbeats.Released(heartbeat.DispatcherId);
+        heartbeats.Released(heartbeat.DispatcherId, heartbeat.Attachment);
     }
 }

@@ -23,7 +23,7 @@ public sealed partial class DocumentDispatcherWorkflow
     private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(30);
 
     private readonly Queue<DispatchRequest> pending = new();
-    private readonly Queue<string> releases = new();
+    private readonly Queue<DispatcherAttachment> releases = new();
     private readonly int maxHistoryEvents;
     private readonly string? inputError;
     private DispatcherTotals totals;
@@ -85,9 +85,10 @@ public sealed partial class DocumentDispatcherWorkflow
             // every new run continue as new before dispatching anything.
             if (pending.Count == 0)
             {
-                // Handlers and heartbeats that are still running would be cut off by continue-as-new;
-                // a request that arrived meanwhile is dispatched first.
-                await Workflow.WaitConditionAsync(() => Workflow.AllHandlersFinished && activitiesInFlight == 0 && releases.Count == 0);
+                // Handlers and heartbeats that are still running would be cut off by continue-as-new
+                // (a heartbeat to a worker that is gone runs for an interval); a request that arrives
+                // meanwhile is dispatched at once.
+                await Workflow.WaitConditionAsync(() => pending.Count > 0 || (Workflow.AllHandlersFinished && activitiesInFlight == 0 && releases.Count == 0));
                 if (pending.Count == 0)
                 {
                     Log.DispatcherContinuingAsNew(Workflow.Logger, Workflow.CurrentHistoryLength);
@@ -123,19 +124,20 @@ public sealed partial class DocumentDispatcherWorkflow
     /// if another, is told it was released.
     /// </summary>
     /// <param name="next">The worker's heartbeat task queue and interval.</param>
-    /// <returns>A completed task.</returns>
+    /// <returns>The attachment's number: it grows with every attachment, across continue-as-new, so a
+    /// worker can tell a release of an earlier attachment from one of its current attachment.</returns>
     [WorkflowUpdate("attach")]
-    public Task AttachAsync(DispatcherAttachment next)
+    public Task<int> AttachAsync(DispatcherAttachment next)
     {
         if (attachment is { } previous && previous.HeartbeatTaskQueue != next.HeartbeatTaskQueue)
         {
-            releases.Enqueue(previous.HeartbeatTaskQueue!);
+            releases.Enqueue(previous);
         }
 
-        attachment = next;
+        attachment = next with { Number = (attachment?.Number ?? 0) + 1 };
         heartbeatsMissed = 0;
         UpdateDetails();
-        return Task.CompletedTask;
+        return Task.FromResult(attachment.Number!.Value);
     }
 
     /// <summary>Rejects an attachment that cannot work, before it is recorded in history.</summary>
@@ -223,13 +225,14 @@ public sealed partial class DocumentDispatcherWorkflow
     /// </summary>
     private async Task HeartbeatAsync()
     {
-        var heartbeat = new DispatcherHeartbeat(Workflow.Info.WorkflowId);
+        var id = Workflow.Info.WorkflowId;
         while (true)
         {
             await Workflow.WaitConditionAsync(() => attachment is not null || releases.Count > 0);
             while (releases.TryDequeue(out var released))
             {
-                _ = RunHeartbeatActivityAsync((DispatcherHeartbeatActivities a) => a.Release(heartbeat), released, ReleaseTimeout, "Release the worker attached before");
+                var release = new DispatcherHeartbeat(id, released.Number ?? 0);
+                _ = RunHeartbeatActivityAsync((DispatcherHeartbeatActivities a) => a.Release(release), released.HeartbeatTaskQueue!, ReleaseTimeout, "Release the worker attached before");
             }
 
             if (attachment is not { } current)
@@ -238,8 +241,27 @@ public sealed partial class DocumentDispatcherWorkflow
             }
 
             var interval = TimeSpan.FromSeconds(current.HeartbeatIntervalSeconds!.Value);
-            var arrived = await RunHeartbeatActivityAsync((DispatcherHeartbeatActivities a) => a.RecordHeartbeat(heartbeat), current.HeartbeatTaskQueue!, interval, "Heartbeat to the attached worker");
-            if (ReferenceEquals(attachment, current))
+            var beat = new DispatcherHeartbeat(id, current.Number ?? 0);
+            var heartbeat = RunHeartbeatActivityAsync((DispatcherHeartbeatActivities a) => a.RecordHeartbeat(beat), current.HeartbeatTaskQueue!, interval, "Heartbeat to the attached worker");
+
+            // A worker that attaches meanwhile gets its first heartbeat at once, not after the one
+            // still waiting for the worker before (which may be gone) times out.
+            using (var stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(Workflow.CancellationToken))
+            {
+                var reattached = Workflow.WaitConditionAsync(() => !ReferenceEquals(attachment, current), stopWaiting.Token);
+                var first = await Workflow.WhenAnyAsync(heartbeat, reattached);
+                // Cancel, not CancelAsync: the callbacks must run here, on the workflow's own scheduler.
+#pragma warning disable CA1849
+                stopWaiting.Cancel();
+#pragma warning restore CA1849
+                if (first != heartbeat)
+                {
+                    continue;
+                }
+            }
+
+            var arrived = await heartbeat;
+            if (ReferenceEquals(attachment, current) && !Workflow.CancellationToken.IsCancellationRequested)
             {
                 if (!arrived && heartbeatsMissed++ == 0)
                 {

@@ -12,5 +12,7 @@ public interface IDispatcherHeartbeats
 
     /// <summary>Records that the dispatcher heartbeats to another worker from now on.</summary>
     /// <param name="dispatcherId">The dispatcher's workflow id.</param>
-    void Released(string dispatcherId);
+    /// <param name="attachment">The number of the attachment that ended; a release of an earlier
+    /// attachment than this process's current one is late and must be ignored.</param>
+    void Released(string dispatcherId, int attachment);
 }

@@ -66,15 +66,15 @@ public sealed class TraceProbeWorkflow
 }
 
 /// <summary>An activity for the probe's handlers to call.</summary>
-public static class TraceProbeActivities
+public static partial class TraceProbeActivities
 {
-    private static readonly Action<ILogger, string, Exception?> Echoed =
-        LoggerMessage.Define<string>(LogLevel.Information, new EventId(1, "ProbeEcho"), "probe echo {Text}");
-
     [Temporalio.Activities.Activity("probeEcho")]
     public static string Echo(string text)
     {
-        Echoed(Temporalio.Activities.ActivityExecutionContext.Current.Logger, text, null);
+        Echoed(Temporalio.Activities.ActivityExecutionContext.Current.Logger, text);
         return text;
     }
+
+    [LoggerMessage(1, LogLevel.Information, "probe echo {Text}", EventName = "ProbeEcho")]
+    private static partial void Echoed(ILogger logger, string text);
 }
