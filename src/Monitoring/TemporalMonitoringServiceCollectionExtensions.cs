@@ -54,7 +54,13 @@ public static class TemporalMonitoringServiceCollectionExtensions
             .AddEnvironmentVariableDetector();
         var resource = ResourceBuilder.CreateDefault();
         Describe(resource);
+        // An endpoint that is not a URL turns OTLP off with one warning, as a monitor that cannot start
+        // does; the value itself is never logged (it may carry credentials).
         var otlpEndpoint = configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
+        var otlpError = string.IsNullOrWhiteSpace(otlpEndpoint) || IsHttpUrl(otlpEndpoint)
+            ? null
+            : new ArgumentException("OTEL_EXPORTER_OTLP_ENDPOINT must be an absolute http:// or https:// URL such as http://localhost:4317; OTLP export is off.");
+        var otlp = !string.IsNullOrWhiteSpace(otlpEndpoint) && otlpError is null;
 
         services.TryAddSingleton(sp => new TemporalMonitoringInterceptor(
             sp.GetRequiredService<ILoggerFactory>(), snapshot.Tracing, snapshot.Metrics));
@@ -111,14 +117,14 @@ public static class TemporalMonitoringServiceCollectionExtensions
             otel.WithTracing(tracing =>
             {
                 tracing.AddTemporalInstrumentation();
-                if (!string.IsNullOrWhiteSpace(otlpEndpoint))
+                if (otlp)
                 {
                     tracing.AddOtlpExporter();
                 }
             });
         }
 
-        if (snapshot.Metrics && !string.IsNullOrWhiteSpace(otlpEndpoint))
+        if (snapshot.Metrics && otlp)
         {
             otel.WithMetrics(metrics =>
             {
@@ -130,9 +136,11 @@ public static class TemporalMonitoringServiceCollectionExtensions
         {
             services.AddHostedService(sp => new OtlpExportAnnouncement(
                 sp.GetRequiredService<ILogger<OtlpExportAnnouncement>>(),
+                sp.GetRequiredService<MonitoringStatus>(),
                 configuration["OTEL_EXPORTER_OTLP_PROTOCOL"] ?? "grpc",
                 Displayable(otlpEndpoint),
-                serviceName));
+                serviceName,
+                otlpError));
         }
 
         return services;
@@ -211,6 +219,9 @@ public static class TemporalMonitoringServiceCollectionExtensions
             "FALSE" or "0" or "NO" or "OFF" => false,
             _ => null,
         };
+
+    private static bool IsHttpUrl(string endpoint) =>
+        Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 
     /// <summary>Scheme, host and port only: an endpoint may carry credentials in its user info or query.</summary>
     private static string Displayable(string endpoint) =>

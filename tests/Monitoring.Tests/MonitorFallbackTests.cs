@@ -85,6 +85,21 @@ public sealed class MonitorFallbackTests
         Assert.Equal(["dispatchers", "memory"], provider.GetRequiredService<MonitoringStatus>().Monitors.Where(p => p.Value is not null).Select(p => p.Key).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task AddTemporalMonitoring_OtlpEndpointWithoutScheme_OtlpOffWithOneWarningThatHidesTheValue()
+    {
+        using var provider = Build(new() { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "collector.internal:4317" });
+
+        var announcement = provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<OtlpExportAnnouncement>().Single();
+        await announcement.StartAsync(TestContext.Current.CancellationToken);
+
+        var warning = Assert.Single(provider.GetFakeLogCollector().GetSnapshot(), r => r.Id.Name == "MonitorFellBack");
+        Assert.Contains("OTEL_EXPORTER_OTLP_ENDPOINT must be an absolute http:// or https:// URL", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("collector.internal", warning.Message, StringComparison.Ordinal);
+        Assert.NotNull(provider.GetRequiredService<MonitoringStatus>().Monitors["otlp"]);
+        Assert.DoesNotContain(provider.GetFakeLogCollector().GetSnapshot(), r => r.Id.Name == "OtlpExportEnabled");
+    }
+
     [Theory]
     [InlineData("true", HealthStatus.Unhealthy)]
     [InlineData("false", HealthStatus.Degraded)]
