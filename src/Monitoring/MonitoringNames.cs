@@ -11,4 +11,10 @@ public static class MonitoringNames
 
     /// <summary>Name of the library's one Meter.</summary>
     public const string MeterName = "Watchtower.Monitoring";
+
+    /// <summary>Health check tag that puts a check behind <c>/health/ready</c>.</summary>
+    public const string ReadinessTag = "ready";
+
+    /// <summary>Health check tag that puts a check behind <c>/health/startup</c>.</summary>
+    public const string StartupTag = "startup";
 }

@@ -49,6 +49,7 @@ public static class WorkerHostBuilderExtensions
         builder.Logging.AddTraceJsonConsole();
         services.AddTemporalMonitoring(builder.Configuration);
         services.AddTemporalWorkerHealthChecks();
+        services.AddHealthChecks().AddCheck<DispatcherAttachmentHealthCheck>("dispatcher-attachment", tags: [MonitoringNames.ReadinessTag]);
         services.AddSingleton<IClientInterceptor>(sp => sp.GetRequiredService<TemporalMonitoringInterceptor>());
         services.AddSingleton(sp => CoreLogForwarder.CreateRuntime(sp.GetRequiredService<ILoggerFactory>(), sp.GetService<MetricsOptions>()));
         services.AddSingleton<LocalTemporalServer>();

@@ -63,12 +63,16 @@ public sealed class DispatcherHeartbeatTests(DevServerFixture server)
         Assert.Matches($"(?m)^watchtower_dispatcher_heartbeat_age_seconds{{[^}}]*dispatcher=\"{id}\"", scrape);
         Assert.Matches("(?m)^watchtower_dispatchers_healthy({[^}]*})? [1-9]", scrape);
         var ready = await new HealthProbe(port).WaitForAsync("ready", 200, "readiness with a fresh dispatcher");
-        Assert.Contains(id, ready.Body, StringComparison.Ordinal);
+        Assert.Contains($"1 dispatcher(s) heartbeating: {id}", ready.Body, StringComparison.Ordinal);
+        Assert.Contains($"{id} attached, heartbeating every 1 s to this process", ready.Body, StringComparison.Ordinal);
 
         // Ended from outside: the worker stops expecting its heartbeats.
         await handle.CancelAsync(new() { Rpc = WorkerHarness.Rpc });
         await worker.WaitForLogAsync("DispatcherEnded", "the worker to notice its dispatcher ended", match: r => r.Message.Contains("canceled", StringComparison.Ordinal));
         Assert.Null(monitor.Find(id));
+        Assert.Equal((DispatcherKeeping.Ended, "canceled"), keeper.State);
+        var degraded = await new HealthProbe(port).WaitForAsync("ready", 200, "readiness, degraded, once the dispatcher ended");
+        Assert.Contains("\"status\":\"Degraded\"", degraded.Body, StringComparison.Ordinal);
     }
 
     [Fact(Timeout = TestTimeouts.EndToEnd)]
@@ -138,6 +142,7 @@ public sealed class DispatcherHeartbeatTests(DevServerFixture server)
         await Eventually.UntilAsync(() => Task.FromResult(secondMonitor.Find(id)?.Heartbeats ?? 0), n => n >= 2, "heartbeats at the second worker");
 
         Assert.Null(firstMonitor.Find(id));
+        Assert.Equal(DispatcherKeeping.Released, first.Host.Services.GetRequiredService<DispatcherKeeper>().State.State);
         var status = await server.Client.GetWorkflowHandle<DocumentDispatcherWorkflow>(id).QueryAsync(wf => wf.Status, new() { Rpc = WorkerHarness.Rpc });
         Assert.Equal(second.Host.Services.GetRequiredService<DispatcherKeeper>().HeartbeatTaskQueue, status.Attachment!.HeartbeatTaskQueue);
         await server.Client.GetWorkflowHandle(id).CancelAsync(new() { Rpc = WorkerHarness.Rpc });

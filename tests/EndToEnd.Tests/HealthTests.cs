@@ -26,7 +26,7 @@ public sealed class HealthTests(DevServerFixture server)
         Assert.Equal(200, live.Status);
         Assert.Equal("Healthy", Status(live.Body));
         Assert.Equal(["temporal-startup"], Checks(startup.Body));
-        Assert.Equal(["dispatchers", "memory", "monitors", "temporal"], Checks(ready.Body).Order(StringComparer.Ordinal));
+        Assert.Equal(["dispatcher-attachment", "dispatchers", "memory", "monitors", "temporal"], Checks(ready.Body).Order(StringComparer.Ordinal));
         Assert.Contains("connected and polling", ready.Body, StringComparison.Ordinal);
 
         using var http = new HttpClient();

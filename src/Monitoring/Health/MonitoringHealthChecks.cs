@@ -9,8 +9,8 @@ namespace Watchtower.Monitoring.Health;
 /// <summary>The checks behind /health/startup and /health/ready.</summary>
 internal static class MonitoringHealthChecks
 {
-    public const string StartupTag = "startup";
-    public const string ReadyTag = "ready";
+    public const string StartupTag = MonitoringNames.StartupTag;
+    public const string ReadyTag = MonitoringNames.ReadinessTag;
 
     public sealed class Temporal(TemporalWorkerHealth worker) : IHealthCheck
     {

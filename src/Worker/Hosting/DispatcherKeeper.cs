@@ -39,6 +39,7 @@ internal sealed class DispatcherKeeper(
     // The attachment this process holds (0: none) and what to cancel when it is released.
     private int attached;
     private CancellationTokenSource? keeping;
+    private (DispatcherKeeping State, string? Detail) state = (DispatcherKeeping.Attaching, null);
 
     public bool Enabled => options.Value.Dispatcher.Enabled;
 
@@ -47,6 +48,18 @@ internal sealed class DispatcherKeeper(
     /// arrives proves this very process took it, not a sibling or a predecessor.
     /// </summary>
     public string HeartbeatTaskQueue { get; } = HeartbeatQueueFor(settings.TaskQueue);
+
+    /// <summary>Gets where keeping the dispatcher stands, with a detail for people.</summary>
+    public (DispatcherKeeping State, string? Detail) State
+    {
+        get
+        {
+            lock (gate)
+            {
+                return Enabled ? state : (DispatcherKeeping.Disabled, null);
+            }
+        }
+    }
 
     private PipelineWorkerOptions.DispatcherSettings Settings => options.Value.Dispatcher;
 
@@ -72,6 +85,7 @@ internal sealed class DispatcherKeeper(
         }
         catch (Exception e)
         {
+            SetState(DispatcherKeeping.Ended, "keeping it failed: " + TemporalConnection.Describe(e));
             Log.DispatcherKeeperFailed(logger, Settings.Id, TemporalConnection.Describe(e));
         }
         finally
@@ -98,6 +112,7 @@ internal sealed class DispatcherKeeper(
             attached = 0;
             stop = keeping;
             keeping = null;
+            state = (DispatcherKeeping.Released, null);
         }
 
         monitor.Unregister(dispatcherId);
@@ -139,6 +154,7 @@ internal sealed class DispatcherKeeper(
         {
             attached = number;
             keeping = keep;
+            state = (DispatcherKeeping.Attached, null);
         }
 
         monitor.Register(dispatcher.Id, dispatcher.StaleAfter);
@@ -173,6 +189,7 @@ internal sealed class DispatcherKeeper(
     private async Task<int> AttachAsync(ITemporalClient client, PipelineWorkerOptions.DispatcherSettings dispatcher, CancellationToken cancellationToken)
     {
         var attachment = new DispatcherAttachment(HeartbeatTaskQueue, (int)dispatcher.HeartbeatInterval.TotalSeconds);
+        SetState(DispatcherKeeping.Attaching, null);
         for (var attempt = 1; ; attempt++)
         {
             // A start operation can be used once only: each attempt builds its own.
@@ -195,6 +212,7 @@ internal sealed class DispatcherKeeper(
                 // version, which has no 'attach' handler, may take the update.
                 var delay = Backoff.Delay(options.Value.ConnectRetry, attempt);
                 var cause = e is WorkflowUpdateFailedException { InnerException: { } rejected } ? "refused: " + rejected.Message : TemporalConnection.Describe(e);
+                SetState(DispatcherKeeping.Attaching, cause);
                 Log.DispatcherAttachFailed(logger, dispatcher.Id, attempt, cause, delay.TotalSeconds);
                 await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
             }
@@ -230,6 +248,7 @@ internal sealed class DispatcherKeeper(
             }
 
             Forget();
+            SetState(DispatcherKeeping.Ended, HowItEnded(ended));
             Log.DispatcherEnded(logger, dispatcherId, HowItEnded(ended));
             return;
         }
@@ -308,6 +327,14 @@ internal sealed class DispatcherKeeper(
         }
     }
 
+    private void SetState(DispatcherKeeping next, string? detail)
+    {
+        lock (gate)
+        {
+            state = (next, detail);
+        }
+    }
+
     /// <summary>Stops expecting the dispatcher's heartbeats.</summary>
     private void Forget()
     {
@@ -324,4 +351,23 @@ internal sealed class DispatcherKeeper(
             monitor.Unregister(Settings.Id);
         }
     }
+}
+
+/// <summary>Where keeping this worker's dispatcher stands.</summary>
+internal enum DispatcherKeeping
+{
+    /// <summary>The worker runs no dispatcher.</summary>
+    Disabled,
+
+    /// <summary>Starting or attaching to it, or waiting for the worker to poll first.</summary>
+    Attaching,
+
+    /// <summary>Attached: its heartbeats come to this process.</summary>
+    Attached,
+
+    /// <summary>Another worker attached to it since.</summary>
+    Released,
+
+    /// <summary>It ended (or keeping it failed); the worker starts it again when it restarts.</summary>
+    Ended,
 }
