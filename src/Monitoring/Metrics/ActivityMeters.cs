@@ -7,8 +7,8 @@ namespace Watchtower.Monitoring.Metrics;
 
 /// <summary>
 /// Per-execution activity measurements, kept to four recordings (executions, duration, bytes
-/// allocated, time in queue) because each costs a lookup of its tag set; in-flight is an observed gauge over counters
-/// kept here, and retries are counted only when they happen.
+/// allocated, time in queue) because each costs a lookup of its tag set; in-flight is an observed
+/// gauge over counters kept here, and retries are counted only when they happen.
 /// </summary>
 internal static class ActivityMeters
 {

@@ -5,8 +5,9 @@ namespace Watchtower.Monitoring.Metrics;
 /// The runtime only counts allocations per thread, and an async activity hops threads, so the
 /// execution's <see cref="AsyncLocal{T}"/> is told each time its code enters or leaves a thread: the
 /// thread's counter is read on entry and the difference added to the execution on exit. Work the
-/// activity starts that flows its execution context (child tasks) is counted too. The cost is one
-/// execution context for the activity's code and one counter read per thread switch.
+/// activity starts that flows its execution context (child tasks) is counted too; code that runs with
+/// execution-context flow suppressed is not. The cost is one execution context for the activity's
+/// code and one counter read per thread switch.
 /// </summary>
 internal static class AllocationMeter
 {
@@ -45,6 +46,7 @@ internal static class AllocationMeter
         }
     }
 
+    // The runtime fails the process if a change handler throws: nothing here may.
     private static void OnChanged(AsyncLocalValueChangedArgs<IAllocationCounter?> change)
     {
         if (ReferenceEquals(change.PreviousValue, change.CurrentValue))
