@@ -62,6 +62,7 @@ public sealed class DispatcherHeartbeatTests(DevServerFixture server)
         Assert.Matches($"(?m)^watchtower_dispatcher_heartbeats_total{{[^}}]*dispatcher=\"{id}\"[^}}]*}} [1-9]", scrape);
         Assert.Matches($"(?m)^watchtower_dispatcher_heartbeat_age_seconds{{[^}}]*dispatcher=\"{id}\"", scrape);
         Assert.Matches("(?m)^watchtower_dispatchers_healthy({[^}]*})? [1-9]", scrape);
+        Assert.DoesNotContain("-heartbeat-", scrape, StringComparison.Ordinal);
         var ready = await new HealthProbe(port).WaitForAsync("ready", 200, "readiness with a fresh dispatcher");
         Assert.Contains($"1 dispatcher(s) heartbeating: {id}", ready.Body, StringComparison.Ordinal);
         Assert.Contains($"{id} attached, heartbeating every 1 s to this process", ready.Body, StringComparison.Ordinal);

@@ -51,7 +51,7 @@ public sealed class PipelineWorkerOptionsValidatorTests : IDisposable
     [InlineData("my dispatcher", "00:00:10", "00:00:30", "Temporal:Dispatcher:Id must be 1-200 characters without spaces (got 'my dispatcher').")]
     [InlineData("d", "00:00:00.500", "00:00:30", "Temporal:Dispatcher:HeartbeatInterval must be between 00:00:01 and 00:10:00 (got 00:00:00.5000000).")]
     [InlineData("d", "00:00:01.500", "00:00:30", "Temporal:Dispatcher:HeartbeatInterval must be whole seconds (got 00:00:01.5000000).")]
-    [InlineData("d", "00:00:10", "00:00:19", "Temporal:Dispatcher:StaleAfter must be at least twice Temporal:Dispatcher:HeartbeatInterval (00:00:10) and at most 01:00:00 (got 00:00:19).")]
+    [InlineData("d", "00:00:10", "00:00:20", "Temporal:Dispatcher:StaleAfter must be more than twice Temporal:Dispatcher:HeartbeatInterval (00:00:10) and at most 01:00:00 (got 00:00:20).")]
     public void Validate_BadDispatcherSettings_NamesTheSetting(string id, string interval, string staleAfter, string expected)
     {
         var options = new PipelineWorkerOptions();

@@ -33,7 +33,7 @@ internal sealed class DispatcherKeeper(
 
     // Heartbeats run on a connection and runtime of their own, without interceptors or metrics: their
     // per-process task queue must not become a label value of the worker's own series.
-    private readonly Lazy<TemporalRuntime> heartbeatRuntime = new(() => CoreLogForwarder.CreateRuntime(loggerFactory));
+    private TemporalRuntime? heartbeatRuntime;
     private ITemporalClient? heartbeatClient;
 
     // The attachment this process holds (0: none) and what to cancel when it is released.
@@ -91,6 +91,11 @@ internal sealed class DispatcherKeeper(
         finally
         {
             Forget();
+            if (cancellationToken.IsCancellationRequested)
+            {
+                SetState(DispatcherKeeping.Attaching, "the worker is not polling");
+            }
+
             await run.CancelAsync().ConfigureAwait(false);
             await polling.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
@@ -148,40 +153,53 @@ internal sealed class DispatcherKeeper(
     private async Task KeepAsync(ITemporalClient client, CancellationToken cancellationToken)
     {
         var dispatcher = Settings;
-        var number = await AttachAsync(client, dispatcher, cancellationToken).ConfigureAwait(false);
-        using var keep = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        lock (gate)
+        while (true)
         {
-            attached = number;
-            keeping = keep;
-            state = (DispatcherKeeping.Attached, null);
-        }
+            var number = await AttachAsync(client, dispatcher, cancellationToken).ConfigureAwait(false);
 
-        monitor.Register(dispatcher.Id, dispatcher.StaleAfter);
-        Log.DispatcherAttached(logger, dispatcher.Id, dispatcher.HeartbeatInterval.TotalSeconds, HeartbeatTaskQueue);
-        using var watching = CancellationTokenSource.CreateLinkedTokenSource(keep.Token);
-        var watch = WatchAsync(client, dispatcher.Id, watching.Token);
-        var verify = VerifyAsync(client, dispatcher, watching.Token);
-        try
-        {
-            await await Task.WhenAny(watch, verify).ConfigureAwait(false);
-        }
-        catch (Exception) when (keep.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            // Released by the dispatcher: Released() said so and unregistered it.
-        }
-        finally
-        {
+            // Registered before the attachment counts as held, so a release can only ever find it registered.
+            monitor.Register(dispatcher.Id, dispatcher.StaleAfter);
+            using var keep = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             lock (gate)
             {
-                if (keeping == keep)
-                {
-                    keeping = null;
-                }
+                attached = number;
+                keeping = keep;
+                state = (DispatcherKeeping.Attached, null);
             }
 
-            await watching.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(watch, verify).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            Log.DispatcherAttached(logger, dispatcher.Id, dispatcher.HeartbeatInterval.TotalSeconds, HeartbeatTaskQueue);
+            using var watching = CancellationTokenSource.CreateLinkedTokenSource(keep.Token);
+            var watch = WatchAsync(client, dispatcher.Id, watching.Token);
+            var verify = VerifyAsync(client, dispatcher, watching.Token);
+            var attachAgain = false;
+            try
+            {
+                var first = await Task.WhenAny(watch, verify).ConfigureAwait(false);
+                attachAgain = first == verify && await verify.ConfigureAwait(false);
+                await first.ConfigureAwait(false);
+            }
+            catch (Exception) when (keep.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                // Released by the dispatcher: Released() said so and unregistered it.
+            }
+            finally
+            {
+                lock (gate)
+                {
+                    if (keeping == keep)
+                    {
+                        keeping = null;
+                    }
+                }
+
+                await watching.CancelAsync().ConfigureAwait(false);
+                await Task.WhenAll(watch, verify).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            if (!attachAgain)
+            {
+                return;
+            }
         }
     }
 
@@ -241,9 +259,18 @@ internal sealed class DispatcherKeeper(
             }
 
             // A reset ends the run with "terminated" while a new run goes on under the same id.
-            if (await StillRunningAsync(client, dispatcherId, cancellationToken).ConfigureAwait(false))
+            var running = await StillRunningAsync(client, dispatcherId, cancellationToken).ConfigureAwait(false);
+            if (running is not false)
             {
-                failures = 0;
+                if (running is null)
+                {
+                    await Task.Delay(Backoff.Delay(options.Value.ConnectRetry, ++failures), timeProvider, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    failures = 0;
+                }
+
                 continue;
             }
 
@@ -255,15 +282,17 @@ internal sealed class DispatcherKeeper(
     }
 
     /// <summary>
-    /// While the dispatcher is stale, asks it whom it heartbeats to: a release that never arrived
-    /// (this process could not poll for a while) must not leave it registered here for good.
+    /// When heartbeats are overdue, asks the dispatcher whom it heartbeats to. Another worker: a
+    /// release that never arrived (this process could not poll for a while) must not leave it
+    /// registered here for good. Nobody (a reset or a restarted run): attach again.
     /// </summary>
-    private async Task VerifyAsync(ITemporalClient client, PipelineWorkerOptions.DispatcherSettings dispatcher, CancellationToken cancellationToken)
+    /// <returns>True to attach again; false once released.</returns>
+    private async Task<bool> VerifyAsync(ITemporalClient client, PipelineWorkerOptions.DispatcherSettings dispatcher, CancellationToken cancellationToken)
     {
         while (true)
         {
-            await Task.Delay(dispatcher.StaleAfter, timeProvider, cancellationToken).ConfigureAwait(false);
-            if (monitor.Find(dispatcher.Id) is not { IsStale: true })
+            await Task.Delay(dispatcher.HeartbeatInterval, timeProvider, cancellationToken).ConfigureAwait(false);
+            if (monitor.Find(dispatcher.Id) is not { } health || health.SinceLastHeartbeat <= 2 * dispatcher.HeartbeatInterval)
             {
                 continue;
             }
@@ -272,10 +301,15 @@ internal sealed class DispatcherKeeper(
             {
                 var status = await client.GetWorkflowHandle<DocumentDispatcherWorkflow>(dispatcher.Id)
                     .QueryAsync(wf => wf.Status, new WorkflowQueryOptions { Rpc = new RpcOptions { CancellationToken = cancellationToken } }).ConfigureAwait(false);
-                if (status.Attachment is { } other && other.HeartbeatTaskQueue != HeartbeatTaskQueue)
+                if (status.Attachment is null)
+                {
+                    return true;
+                }
+
+                if (status.Attachment.HeartbeatTaskQueue != HeartbeatTaskQueue)
                 {
                     Released(dispatcher.Id, Volatile.Read(ref attached));
-                    return;
+                    return false;
                 }
             }
             catch (Exception) when (!cancellationToken.IsCancellationRequested)
@@ -285,16 +319,21 @@ internal sealed class DispatcherKeeper(
         }
     }
 
-    private static async Task<bool> StillRunningAsync(ITemporalClient client, string dispatcherId, CancellationToken cancellationToken)
+    /// <summary>Whether a run is going on under the id; null when the server cannot say now.</summary>
+    private static async Task<bool?> StillRunningAsync(ITemporalClient client, string dispatcherId, CancellationToken cancellationToken)
     {
         try
         {
             var description = await client.GetWorkflowHandle(dispatcherId).DescribeAsync(new WorkflowDescribeOptions { Rpc = new RpcOptions { CancellationToken = cancellationToken } }).ConfigureAwait(false);
             return description.Status == WorkflowExecutionStatus.Running;
         }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        catch (RpcException e) when (e.Code == RpcException.StatusCode.NotFound)
         {
             return false;
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null;
         }
     }
 
@@ -305,7 +344,8 @@ internal sealed class DispatcherKeeper(
         {
             try
             {
-                heartbeatClient ??= await connection.ConnectSeparateAsync(heartbeatRuntime.Value, cancellationToken).ConfigureAwait(false);
+                heartbeatRuntime ??= CoreLogForwarder.CreateRuntime(loggerFactory);
+                heartbeatClient ??= await connection.ConnectSeparateAsync(heartbeatRuntime, cancellationToken).ConfigureAwait(false);
                 using var worker = new TemporalWorker(heartbeatClient, new TemporalWorkerOptions(HeartbeatTaskQueue)
                 {
                     LoggerFactory = loggerFactory,

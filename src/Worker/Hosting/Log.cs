@@ -56,7 +56,7 @@ internal static partial class Log
     [LoggerMessage(2016, LogLevel.Warning, "Could not start or attach to dispatcher {DispatcherId} (attempt {Attempt}): {Cause}. Retrying in {Delay:0.#} s", EventName = "DispatcherAttachFailed")]
     public static partial void DispatcherAttachFailed(ILogger logger, string dispatcherId, int attempt, string cause, double delay);
 
-    [LoggerMessage(2017, LogLevel.Warning, "The heartbeat worker on task queue {HeartbeatTaskQueue} stopped: {Cause}. Restarting it in {Delay:0.#} s; the main worker is not affected", EventName = "HeartbeatWorkerFaulted")]
+    [LoggerMessage(2017, LogLevel.Warning, "The heartbeat worker on task queue {HeartbeatTaskQueue} could not run: {Cause}. Trying again in {Delay:0.#} s; the main worker is not affected", EventName = "HeartbeatWorkerFaulted")]
     public static partial void HeartbeatWorkerFaulted(ILogger logger, string heartbeatTaskQueue, string cause, double delay);
 
     [LoggerMessage(2018, LogLevel.Warning, "Dispatcher {DispatcherId} ended ({How}); its heartbeats are no longer expected. Restart the worker to start it again", EventName = "DispatcherEnded")]

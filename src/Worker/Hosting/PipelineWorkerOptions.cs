@@ -87,7 +87,7 @@ public sealed class PipelineWorkerOptions
         /// <summary>Gets or sets the time between heartbeats (whole seconds, 1 s to 10 min).</summary>
         public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 
-        /// <summary>Gets or sets the silence after which the dispatcher is stale (at least twice the interval, up to 1 h).</summary>
+        /// <summary>Gets or sets the silence after which the dispatcher is stale (more than twice the interval, up to 1 h).</summary>
         public TimeSpan StaleAfter { get; set; } = TimeSpan.FromSeconds(30);
     }
 

@@ -81,10 +81,10 @@ internal sealed class PipelineWorkerOptionsValidator(IConfiguration configuratio
             failures.Add(string.Create(CultureInfo.InvariantCulture, $"Temporal:Dispatcher:HeartbeatInterval must be whole seconds (got {dispatcher.HeartbeatInterval:c})."));
         }
 
-        // One late heartbeat leaves a gap of about two intervals; that alone must not make it stale.
-        if (dispatcher.StaleAfter < 2 * dispatcher.HeartbeatInterval || dispatcher.StaleAfter > TimeSpan.FromHours(1))
+        // One missed heartbeat leaves a gap of two intervals and a round trip; that alone must not make it stale.
+        if (dispatcher.StaleAfter <= 2 * dispatcher.HeartbeatInterval || dispatcher.StaleAfter > TimeSpan.FromHours(1))
         {
-            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Temporal:Dispatcher:StaleAfter must be at least twice Temporal:Dispatcher:HeartbeatInterval ({dispatcher.HeartbeatInterval:c}) and at most 01:00:00 (got {dispatcher.StaleAfter:c})."));
+            failures.Add(string.Create(CultureInfo.InvariantCulture, $"Temporal:Dispatcher:StaleAfter must be more than twice Temporal:Dispatcher:HeartbeatInterval ({dispatcher.HeartbeatInterval:c}) and at most 01:00:00 (got {dispatcher.StaleAfter:c})."));
         }
     }
 

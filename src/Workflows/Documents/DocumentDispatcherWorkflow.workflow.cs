@@ -30,6 +30,7 @@ public sealed partial class DocumentDispatcherWorkflow
     private DispatcherAttachment? attachment;
     private int activitiesInFlight;
     private int heartbeatsMissed;
+    private bool draining;
 
     /// <summary>
     /// Initializes a new instance of the <see cref="DocumentDispatcherWorkflow"/> class. State is restored
@@ -88,7 +89,10 @@ public sealed partial class DocumentDispatcherWorkflow
                 // Handlers and heartbeats that are still running would be cut off by continue-as-new
                 // (a heartbeat to a worker that is gone runs for an interval); a request that arrives
                 // meanwhile is dispatched at once.
+                // No new heartbeat starts meanwhile (one after a miss would otherwise always be in flight).
+                draining = true;
                 await Workflow.WaitConditionAsync(() => pending.Count > 0 || (Workflow.AllHandlersFinished && activitiesInFlight == 0 && releases.Count == 0));
+                draining = false;
                 if (pending.Count == 0)
                 {
                     Log.DispatcherContinuingAsNew(Workflow.Logger, Workflow.CurrentHistoryLength);
@@ -220,22 +224,23 @@ public sealed partial class DocumentDispatcherWorkflow
 
     /// <summary>
     /// Heartbeats to the attached worker every interval, and tells released workers they were
-    /// released. A heartbeat that does not arrive in time is counted, never retried: the next one is
-    /// due anyway, and the worker judges staleness by what reaches it.
+    /// released. A heartbeat that does not arrive within the interval is counted and the next one
+    /// goes at once; the worker judges staleness by what reaches it. While the run drains before
+    /// continuing as new, no heartbeat starts.
     /// </summary>
     private async Task HeartbeatAsync()
     {
         var id = Workflow.Info.WorkflowId;
         while (true)
         {
-            await Workflow.WaitConditionAsync(() => attachment is not null || releases.Count > 0);
+            await Workflow.WaitConditionAsync(() => releases.Count > 0 || (attachment is not null && !draining));
             while (releases.TryDequeue(out var released))
             {
                 var release = new DispatcherHeartbeat(id, released.Number ?? 0);
                 _ = RunHeartbeatActivityAsync((DispatcherHeartbeatActivities a) => a.Release(release), released.HeartbeatTaskQueue!, ReleaseTimeout, "Release the worker attached before");
             }
 
-            if (attachment is not { } current)
+            if (draining || attachment is not { } current)
             {
                 continue;
             }
@@ -276,7 +281,14 @@ public sealed partial class DocumentDispatcherWorkflow
                 UpdateDetails();
             }
 
-            // A new attachment or a release is served at once; otherwise the next beat is due after the interval.
+            // A missed beat already took an interval to time out: the next one goes at once, so one miss
+            // leaves a gap of two intervals. A new attachment or a release is served at once too;
+            // otherwise the next beat is due after the interval.
+            if (!arrived && !Workflow.CancellationToken.IsCancellationRequested)
+            {
+                continue;
+            }
+
             await Workflow.WaitConditionAsync(() => !ReferenceEquals(attachment, current) || releases.Count > 0, interval);
         }
     }
