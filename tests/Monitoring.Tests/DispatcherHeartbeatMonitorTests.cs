@@ -5,6 +5,7 @@ using Watchtower.Monitoring.Dispatchers;
 
 namespace Watchtower.Monitoring.Tests;
 
+[Collection(ProcessWideMeters.Name)]
 public sealed class DispatcherHeartbeatMonitorTests : IDisposable
 {
     private readonly FakeTimeProvider time = new(new DateTimeOffset(2026, 11, 27, 8, 0, 0, TimeSpan.Zero));

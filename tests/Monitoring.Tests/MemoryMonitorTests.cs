@@ -5,6 +5,7 @@ using Watchtower.Monitoring.Memory;
 
 namespace Watchtower.Monitoring.Tests;
 
+[Collection(ProcessWideMeters.Name)]
 public sealed class MemoryMonitorTests
 {
     private const long MiB = 1024 * 1024;

@@ -8,6 +8,7 @@ using Watchtower.Monitoring.Memory;
 
 namespace Watchtower.Monitoring.Tests;
 
+[Collection(ProcessWideMeters.Name)]
 public sealed class MonitorFallbackTests
 {
     [Fact]
