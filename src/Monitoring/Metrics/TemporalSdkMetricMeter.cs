@@ -39,17 +39,17 @@ internal sealed class TemporalSdkMetricMeter(ILogger<TemporalSdkMetricMeter> log
     public ICustomMetricCounter<T> CreateCounter<T>(string name, string? unit, string? description)
         where T : struct =>
         (ICustomMetricCounter<T>)wrappers.GetOrAdd((name, typeof(Counter<T>)), static (key, state) =>
-            new SdkCounter<T>((Counter<T>)Shared.GetOrAdd(key, static (k, s) => Telemetry.Meter.CreateCounter<T>(k.Name, Unit(s.unit), s.description), state), state.owner), (unit, description, owner: this));
+            new SdkInstrument<T>((Counter<T>)Shared.GetOrAdd(key, static (k, s) => Telemetry.Meter.CreateCounter<T>(k.Name, Unit(s.unit), s.description), state), state.owner), (unit, description, owner: this));
 
     public ICustomMetricHistogram<T> CreateHistogram<T>(string name, string? unit, string? description)
         where T : struct =>
         (ICustomMetricHistogram<T>)wrappers.GetOrAdd((name, typeof(Histogram<T>)), static (key, state) =>
-            new SdkHistogram<T>((Histogram<T>)Shared.GetOrAdd(key, static (k, s) => Telemetry.Meter.CreateHistogram<T>(k.Name, Unit(s.unit), s.description), state), state.owner), (unit, description, owner: this));
+            new SdkInstrument<T>((Histogram<T>)Shared.GetOrAdd(key, static (k, s) => Telemetry.Meter.CreateHistogram<T>(k.Name, Unit(s.unit), s.description), state), state.owner), (unit, description, owner: this));
 
     public ICustomMetricGauge<T> CreateGauge<T>(string name, string? unit, string? description)
         where T : struct =>
         (ICustomMetricGauge<T>)wrappers.GetOrAdd((name, typeof(Gauge<T>)), static (key, state) =>
-            new SdkGauge<T>((Gauge<T>)Shared.GetOrAdd(key, static (k, s) => Telemetry.Meter.CreateGauge<T>(k.Name, Unit(s.unit), s.description), state), state.owner), (unit, description, owner: this));
+            new SdkInstrument<T>((Gauge<T>)Shared.GetOrAdd(key, static (k, s) => Telemetry.Meter.CreateGauge<T>(k.Name, Unit(s.unit), s.description), state), state.owner), (unit, description, owner: this));
 
     /// <summary>Tag sets are immutable arrays; Core hands back the object to extend or to record with.</summary>
     public object CreateTags(object? appendFrom, IReadOnlyCollection<KeyValuePair<string, object>> tags)
@@ -85,83 +85,49 @@ internal sealed class TemporalSdkMetricMeter(ILogger<TemporalSdkMetricMeter> log
         tags as KeyValuePair<string, object?>[] ?? [];
 
     /// <summary>
-    /// Core calls these from its own threads through native code: nothing may be thrown back. An
-    /// instrument that fails once is said once and dropped.
+    /// One of Core's instruments. Core calls it from its own threads through native code: nothing
+    /// may be thrown back. An instrument that fails once is said once and dropped.
     /// </summary>
-    private abstract class SdkInstrument(string name, TemporalSdkMetricMeter owner)
+    private sealed class SdkInstrument<T>(Instrument<T> instrument, TemporalSdkMetricMeter owner)
+        : ICustomMetricCounter<T>, ICustomMetricHistogram<T>, ICustomMetricGauge<T>
+        where T : struct
     {
         private int failed;
 
-        protected bool Failed => Volatile.Read(ref failed) != 0;
+        public void Add(T value, object tags) => Measure(value, tags);
 
-        protected void Fail(Exception exception)
-        {
-            if (Interlocked.Exchange(ref failed, 1) == 0)
-            {
-                Log.SdkMetricFailed(owner.Logger, name, exception.Message);
-            }
-        }
-    }
+        public void Record(T value, object tags) => Measure(value, tags);
 
-    private sealed class SdkCounter<T>(Counter<T> counter, TemporalSdkMetricMeter owner) : SdkInstrument(counter.Name, owner), ICustomMetricCounter<T>
-        where T : struct
-    {
-        public void Add(T value, object tags)
+        public void Set(T value, object tags) => Measure(value, tags);
+
+        private void Measure(T value, object tags)
         {
-            if (Failed)
+            if (Volatile.Read(ref failed) != 0)
             {
                 return;
             }
 
             try
             {
-                counter.Add(value, Tags(tags));
+                switch (instrument)
+                {
+                    case Counter<T> counter:
+                        counter.Add(value, Tags(tags));
+                        break;
+                    case Histogram<T> histogram:
+                        histogram.Record(value, Tags(tags));
+                        break;
+                    case Gauge<T> gauge:
+                        gauge.Record(value, Tags(tags));
+                        break;
+                }
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                Fail(e);
-            }
-        }
-    }
-
-    private sealed class SdkHistogram<T>(Histogram<T> histogram, TemporalSdkMetricMeter owner) : SdkInstrument(histogram.Name, owner), ICustomMetricHistogram<T>
-        where T : struct
-    {
-        public void Record(T value, object tags)
-        {
-            if (Failed)
-            {
-                return;
-            }
-
-            try
-            {
-                histogram.Record(value, Tags(tags));
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                Fail(e);
-            }
-        }
-    }
-
-    private sealed class SdkGauge<T>(Gauge<T> gauge, TemporalSdkMetricMeter owner) : SdkInstrument(gauge.Name, owner), ICustomMetricGauge<T>
-        where T : struct
-    {
-        public void Set(T value, object tags)
-        {
-            if (Failed)
-            {
-                return;
-            }
-
-            try
-            {
-                gauge.Record(value, Tags(tags));
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                Fail(e);
+                if (Interlocked.Exchange(ref failed, 1) == 0)
+                {
+                    Log.SdkMetricFailed(owner.Logger, instrument.Name, e.Message);
+                }
             }
         }
     }
