@@ -221,14 +221,9 @@ public sealed partial class TracingTests(DevServerFixture server)
     public async Task Tracing_WorkflowCodeAndLogs_SeeTheirSpansIds()
     {
         server.RequireCli();
-        SpanRecorder? spans = null;
         var logs = new TraceIdLogProvider();
-        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s =>
-        {
-            spans = SpanRecorder.Attach(s);
-            s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs);
-            Monitored.Probe(s);
-        });
+        var (probed, spans) = await StartProbedAsync(s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
+        await using var worker = probed;
         var client = await Monitored.ClientAsync(worker, server.TargetHost);
         using var root = SpanRecorder.ClientRoot();
 
@@ -238,7 +233,7 @@ public sealed partial class TracingTests(DevServerFixture server)
         var runIds = await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
 
         var traceId = root.TraceId;
-        var trace = await spans!.WaitForAsync(traceId, t => t.Any(s => s.DisplayName == "RunWorkflow:TraceProbe"), "RunWorkflow:TraceProbe");
+        var trace = await spans.WaitForAsync(traceId, t => t.Any(s => s.DisplayName == "RunWorkflow:TraceProbe"), "RunWorkflow:TraceProbe");
         var run = Monitored.Single(trace, "RunWorkflow:TraceProbe");
         var signal = Monitored.Single(trace, "HandleSignal:finish");
         var update = Monitored.Single(trace, "HandleUpdate:rename");
@@ -256,22 +251,20 @@ public sealed partial class TracingTests(DevServerFixture server)
     public async Task JsonLogs_LinesFromActivityAndWorkflow_CarryTheirSpanIdsAndTemporalIdsOnce()
     {
         server.RequireCli();
-        SpanRecorder? spans = null;
         using var logs = new JsonLogCapture();
-        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s =>
+        var (probed, spans) = await StartProbedAsync(s =>
         {
-            spans = SpanRecorder.Attach(s);
             s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs);
-            Monitored.Probe(s);
             Monitored.DisableCache(s);
         });
+        await using var worker = probed;
         var client = await Monitored.ClientAsync(worker, server.TargetHost);
         using var root = SpanRecorder.ClientRoot();
 
         // Without the cache every task replays the run from the start: lines must still appear once.
         var handle = await client.StartWorkflowAsync((TraceProbeWorkflow wf) => wf.RunAsync(), worker.Options("json-logs-" + Guid.NewGuid()));
         await handle.SignalAsync(wf => wf.PingAsync());
-        await spans!.WaitForAsync(root.TraceId, t => t.Any(s => s.DisplayName == "HandleSignal:ping"), "the ping handler to run its activity");
+        await spans.WaitForAsync(root.TraceId, t => t.Any(s => s.DisplayName == "HandleSignal:ping"), "the ping handler to run its activity");
         await handle.SignalAsync(wf => wf.FinishAsync());
         await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
 
@@ -300,12 +293,8 @@ public sealed partial class TracingTests(DevServerFixture server)
     public async Task Tracing_MalformedHeader_NewRootSpanAndOneWarningWorkflowCompletes()
     {
         server.RequireCli();
-        SpanRecorder? spans = null;
-        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s =>
-        {
-            spans = SpanRecorder.Attach(s);
-            Monitored.Probe(s);
-        });
+        var (probed, spans) = await StartProbedAsync();
+        await using var worker = probed;
         var garbage = new Temporalio.Api.Common.V1.Payload
         {
             Metadata = { ["encoding"] = Google.Protobuf.ByteString.CopyFromUtf8("json/plain") },
@@ -321,12 +310,12 @@ public sealed partial class TracingTests(DevServerFixture server)
         var runIds = await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
 
         var run = await Eventually.UntilAsync(
-            () => Task.FromResult(spans!.Snapshot().FirstOrDefault(s => s.DisplayName == "RunWorkflow:TraceProbe" && (string?)s.GetTagItem("temporalWorkflowID") == handle.Id)),
+            () => Task.FromResult(spans.Snapshot().FirstOrDefault(s => s.DisplayName == "RunWorkflow:TraceProbe" && (string?)s.GetTagItem("temporalWorkflowID") == handle.Id)),
             s => s is not null,
             "RunWorkflow:TraceProbe");
         Assert.Equal(default, run!.ParentSpanId);
         Assert.Equal($"{run.TraceId}/{run.SpanId}", runIds);
-        Assert.Equal(run.SpanId, Monitored.Single(spans!.InTrace(run.TraceId), "HandleSignal:finish").ParentSpanId);
+        Assert.Equal(run.SpanId, Monitored.Single(spans.InTrace(run.TraceId), "HandleSignal:finish").ParentSpanId);
         Assert.Equal(2, worker.Logs.GetSnapshot().Count(r => r.Id.Name == "MalformedTraceHeader"));
     }
 
@@ -340,12 +329,8 @@ public sealed partial class TracingTests(DevServerFixture server)
         var startHeader = vectors.Header("EVENT_TYPE_WORKFLOW_EXECUTION_STARTED");
         var signalHeader = vectors.Header("EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED");
         var updateHeader = vectors.Header("EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED");
-        SpanRecorder? spans = null;
-        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s =>
-        {
-            spans = SpanRecorder.Attach(s);
-            Monitored.Probe(s);
-        });
+        var (probed, spans) = await StartProbedAsync();
+        await using var worker = probed;
         var client = await TemporalClient.ConnectAsync(new(server.TargetHost)
         {
             DataConverter = PipelineDataConverter.Instance,
@@ -359,7 +344,7 @@ public sealed partial class TracingTests(DevServerFixture server)
 
         var (traceHex, startSpan) = Vectors.Parent(startHeader);
         var traceId = ActivityTraceId.CreateFromString(traceHex);
-        var trace = await spans!.WaitForAsync(traceId, t => t.Any(s => s.DisplayName == "RunWorkflow:TraceProbe"), $"RunWorkflow in the {sdk} trace");
+        var trace = await spans.WaitForAsync(traceId, t => t.Any(s => s.DisplayName == "RunWorkflow:TraceProbe"), $"RunWorkflow in the {sdk} trace");
         Assert.Equal("StartWorkflow:VectorWorkflow", vectors.Span(startSpan).Name);
         Assert.Equal(startSpan, Monitored.Single(trace, "RunWorkflow:TraceProbe").ParentSpanId.ToHexString());
 
@@ -405,12 +390,8 @@ public sealed partial class TracingTests(DevServerFixture server)
     public async Task Tracing_CallFromHandlerSentUnderAnotherTrace_ParentedToTheHandlerInTheSendersTrace()
     {
         server.RequireCli();
-        SpanRecorder? spans = null;
-        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s =>
-        {
-            spans = SpanRecorder.Attach(s);
-            Monitored.Probe(s);
-        });
+        var (probed, spans) = await StartProbedAsync();
+        await using var worker = probed;
         var client = await Monitored.ClientAsync(worker, server.TargetHost);
         WorkflowHandle<TraceProbeWorkflow, string> handle;
         ActivityTraceId startTrace;
@@ -428,7 +409,7 @@ public sealed partial class TracingTests(DevServerFixture server)
         }
 
         // The handler's span ends after its call's, which ends after the activity has run.
-        var trace = await spans!.WaitForAsync(signalTrace, t => t.Any(s => s.DisplayName == "HandleSignal:ping"), "the ping handler's span");
+        var trace = await spans.WaitForAsync(signalTrace, t => t.Any(s => s.DisplayName == "HandleSignal:ping"), "the ping handler's span");
         var handler = Monitored.Single(trace, "HandleSignal:ping");
         var call = Monitored.Single(trace, "StartActivity:probeEcho");
         Assert.Equal(Monitored.Single(trace, "SignalWorkflow:ping").SpanId, handler.ParentSpanId);
@@ -444,12 +425,8 @@ public sealed partial class TracingTests(DevServerFixture server)
     public async Task Tracing_SignalHandlerFailsTheRun_RunWorkflowEndsWithTheFailure()
     {
         server.RequireCli();
-        SpanRecorder? spans = null;
-        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s =>
-        {
-            spans = SpanRecorder.Attach(s);
-            Monitored.Probe(s);
-        });
+        var (probed, spans) = await StartProbedAsync();
+        await using var worker = probed;
         using var metrics = new MetricsProbe(worker.TaskQueue);
         var client = await Monitored.ClientAsync(worker, server.TargetHost);
         using var root = SpanRecorder.ClientRoot();
@@ -459,7 +436,7 @@ public sealed partial class TracingTests(DevServerFixture server)
         var failed = await Assert.ThrowsAsync<Temporalio.Exceptions.WorkflowFailedException>(() => handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
         Assert.Equal("probe failed on request", failed.InnerException!.Message);
 
-        var trace = await spans!.WaitForAsync(root.TraceId, t => t.Any(s => s.DisplayName == "RunWorkflow:TraceProbe"), "RunWorkflow to be emitted when the handler failed the run");
+        var trace = await spans.WaitForAsync(root.TraceId, t => t.Any(s => s.DisplayName == "RunWorkflow:TraceProbe"), "RunWorkflow to be emitted when the handler failed the run");
         var run = Monitored.Single(trace, "RunWorkflow:TraceProbe");
         Assert.Equal(ActivityStatusCode.Error, run.Status);
         Assert.Equal("probe failed on request", run.StatusDescription);
@@ -499,4 +476,17 @@ public sealed partial class TracingTests(DevServerFixture server)
 
     [GeneratedRegex("""^\{"traceparent":"00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-9a-f]"\}$""")]
     private static partial Regex TraceParentOnly();
+
+    /// <summary>A worker with the probe workflow and activity, its spans recorded.</summary>
+    private async Task<(WorkerHarness Worker, SpanRecorder Spans)> StartProbedAsync(Action<IServiceCollection>? configure = null)
+    {
+        SpanRecorder? spans = null;
+        var worker = await WorkerHarness.StartAsync(server.TargetHost, s =>
+        {
+            spans = SpanRecorder.Attach(s);
+            Monitored.Probe(s);
+            configure?.Invoke(s);
+        });
+        return (worker, spans!);
+    }
 }
