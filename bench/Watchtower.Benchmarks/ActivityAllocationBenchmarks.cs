@@ -41,7 +41,7 @@ public class ActivityAllocationBenchmarks
         interceptor.Metrics!.MeasureAllocations = CountAllocations;
         meterProvider = Sdk.CreateMeterProviderBuilder()
             .AddTemporalInstrumentation()
-            .AddReader(new PeriodicExportingMetricReader(new Discard(), exportIntervalMilliseconds: 60_000))
+            .AddReader(new PeriodicExportingMetricReader(new DiscardingExporter<Metric>(), exportIntervalMilliseconds: 60_000))
             .Build();
 
         // The context an activity's continuations run in: with the counting local, or as it would be without.
@@ -76,45 +76,16 @@ public class ActivityAllocationBenchmarks
     {
         for (var i = 0; i < Executions; i++)
         {
-            var inbound = interceptor.InterceptActivity(new Terminal(synchronous));
+            var inbound = interceptor.InterceptActivity(new TerminalInbound(synchronous));
             inbound.Init(new TerminalOutbound());
             await inbound.ExecuteActivityAsync(input).ConfigureAwait(false);
         }
     });
-
-    // The SDK's own terminal interceptors are internal; this stands in as the activity itself.
-    private sealed class Terminal(bool synchronous) : ActivityInboundInterceptor(null!)
-    {
-        public override void Init(ActivityOutboundInterceptor outbound)
-        {
-        }
-
-        public override Task<object?> ExecuteActivityAsync(ExecuteActivityInput input) =>
-            synchronous ? Task.FromResult<object?>(null) : YieldAsync();
-
-        private static async Task<object?> YieldAsync()
-        {
-            await Task.Yield();
-            return null;
-        }
-    }
-
-    private sealed class TerminalOutbound() : ActivityOutboundInterceptor(null!)
-    {
-        public override void Heartbeat(HeartbeatInput input)
-        {
-        }
-    }
 
     private sealed class Sink : IAllocationCounter
     {
         public void Add(long bytes)
         {
         }
-    }
-
-    private sealed class Discard : BaseExporter<Metric>
-    {
-        public override ExportResult Export(in Batch<Metric> batch) => ExportResult.Success;
     }
 }

@@ -54,7 +54,7 @@ public class ActivityInterceptorBenchmarks
         {
             tracerProvider = Sdk.CreateTracerProviderBuilder()
                 .AddTemporalInstrumentation()
-                .AddProcessor(new BatchActivityExportProcessor(new DiscardingExporter()))
+                .AddProcessor(new BatchActivityExportProcessor(new DiscardingExporter<Activity>()))
                 .Build();
         }
 
@@ -62,7 +62,7 @@ public class ActivityInterceptorBenchmarks
         {
             meterProvider = Sdk.CreateMeterProviderBuilder()
                 .AddTemporalInstrumentation()
-                .AddReader(new PeriodicExportingMetricReader(new DiscardingMetricExporter(), exportIntervalMilliseconds: 60_000))
+                .AddReader(new PeriodicExportingMetricReader(new DiscardingExporter<Metric>(), exportIntervalMilliseconds: 60_000))
                 .Build();
         }
 
@@ -85,7 +85,7 @@ public class ActivityInterceptorBenchmarks
     {
         for (var i = 0; i < Executions; i++)
         {
-            ActivityInboundInterceptor inbound = new Terminal();
+            ActivityInboundInterceptor inbound = new TerminalInbound();
             if (interceptor is not null)
             {
                 inbound = interceptor.InterceptActivity(inbound);
@@ -95,32 +95,4 @@ public class ActivityInterceptorBenchmarks
             await inbound.ExecuteActivityAsync(input).ConfigureAwait(false);
         }
     });
-
-    /// <summary>The SDK's end of the chain: the activity itself, which completes at once.</summary>
-    // The SDK's own terminal interceptors are internal; these stand in, never calling a next.
-    private sealed class Terminal() : ActivityInboundInterceptor(null!)
-    {
-        public override void Init(ActivityOutboundInterceptor outbound)
-        {
-        }
-
-        public override Task<object?> ExecuteActivityAsync(ExecuteActivityInput input) => Task.FromResult<object?>(null);
-    }
-
-    private sealed class TerminalOutbound() : ActivityOutboundInterceptor(null!)
-    {
-        public override void Heartbeat(HeartbeatInput input)
-        {
-        }
-    }
-
-    private sealed class DiscardingExporter : BaseExporter<Activity>
-    {
-        public override ExportResult Export(in Batch<Activity> batch) => ExportResult.Success;
-    }
-
-    private sealed class DiscardingMetricExporter : BaseExporter<Metric>
-    {
-        public override ExportResult Export(in Batch<Metric> batch) => ExportResult.Success;
-    }
 }
