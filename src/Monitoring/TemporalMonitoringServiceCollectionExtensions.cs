@@ -80,26 +80,22 @@ public static class TemporalMonitoringServiceCollectionExtensions
             sp.GetRequiredService<ILogger<PrometheusScrapeEndpoint>>()));
 
         // Each monitor starts on its own; one that cannot becomes a no-op and the worker goes on.
-        services.AddOptions<MemoryMonitorOptions>().Configure(o => configuration.GetSection(MemoryMonitorOptionsCheck.Section).Bind(o));
-        services.TryAddSingleton<IMemoryMonitor>(sp => sp.GetRequiredService<MonitoringStatus>().Start<IMemoryMonitor>(
+        AddMonitor<IMemoryMonitor, MemoryMonitorOptions>(
+            services,
+            configuration,
             "memory",
-            () =>
-            {
-                var memory = sp.GetRequiredService<IOptions<MemoryMonitorOptions>>().Value;
-                MemoryMonitorOptionsCheck.ThrowIfInvalid(memory);
-                return new MemoryMonitor(new RuntimeMemorySource(), sp.GetService<TimeProvider>() ?? TimeProvider.System, sp.GetRequiredService<ILogger<MemoryMonitor>>(), memory);
-            },
-            e => new NoOpMemoryMonitor(e)));
-        services.AddOptions<DispatcherMonitorOptions>().Configure(o => configuration.GetSection(DispatcherMonitorOptions.Section).Bind(o));
-        services.TryAddSingleton<IDispatcherHeartbeatMonitor>(sp => sp.GetRequiredService<MonitoringStatus>().Start<IDispatcherHeartbeatMonitor>(
+            MemoryMonitorOptionsCheck.Section,
+            MemoryMonitorOptionsCheck.ThrowIfInvalid,
+            (sp, memory, time) => new MemoryMonitor(new RuntimeMemorySource(), time, sp.GetRequiredService<ILogger<MemoryMonitor>>(), memory),
+            e => new NoOpMemoryMonitor(e));
+        AddMonitor<IDispatcherHeartbeatMonitor, DispatcherMonitorOptions>(
+            services,
+            configuration,
             "dispatchers",
-            () =>
-            {
-                var dispatchers = sp.GetRequiredService<IOptions<DispatcherMonitorOptions>>().Value;
-                DispatcherMonitorOptions.ThrowIfInvalid(dispatchers);
-                return new DispatcherHeartbeatMonitor(sp.GetService<TimeProvider>() ?? TimeProvider.System, sp.GetRequiredService<ILogger<DispatcherHeartbeatMonitor>>(), dispatchers.CheckInterval);
-            },
-            e => new NoOpDispatcherHeartbeatMonitor(e)));
+            DispatcherMonitorOptions.Section,
+            DispatcherMonitorOptions.ThrowIfInvalid,
+            (sp, dispatchers, time) => new DispatcherHeartbeatMonitor(time, sp.GetRequiredService<ILogger<DispatcherHeartbeatMonitor>>(), dispatchers.CheckInterval),
+            e => new NoOpDispatcherHeartbeatMonitor(e));
         services.AddHostedService<MonitorsStarter>();
 
         // /health/live, /health/startup and /health/ready beside /metrics. The Temporal checks are
@@ -160,6 +156,33 @@ public static class TemporalMonitoringServiceCollectionExtensions
             .AddCheck<MonitoringHealthChecks.Startup>("temporal-startup", tags: [MonitoringHealthChecks.StartupTag])
             .AddCheck<MonitoringHealthChecks.Temporal>("temporal", tags: [MonitoringHealthChecks.ReadyTag]);
         return services;
+    }
+
+    /// <summary>
+    /// Registers a monitor that starts on first use from its own settings section: settings that
+    /// cannot be bound or checked, or anything its start throws, give the no-op stand-in instead.
+    /// </summary>
+    private static void AddMonitor<TMonitor, TOptions>(
+        IServiceCollection services,
+        IConfiguration configuration,
+        string name,
+        string section,
+        Action<TOptions> check,
+        Func<IServiceProvider, TOptions, TimeProvider, TMonitor> start,
+        Func<Exception, TMonitor> fallback)
+        where TMonitor : class
+        where TOptions : class
+    {
+        services.AddOptions<TOptions>().Configure(o => configuration.GetSection(section).Bind(o));
+        services.TryAddSingleton(sp => sp.GetRequiredService<MonitoringStatus>().Start(
+            name,
+            () =>
+            {
+                var options = sp.GetRequiredService<IOptions<TOptions>>().Value;
+                check(options);
+                return start(sp, options, sp.GetService<TimeProvider>() ?? TimeProvider.System);
+            },
+            fallback));
     }
 
     private static void Bind(TemporalMonitoringOptions options, IConfiguration configuration, Action<TemporalMonitoringOptions>? configure)
