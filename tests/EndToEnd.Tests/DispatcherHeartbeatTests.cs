@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,7 +25,7 @@ public sealed class DispatcherHeartbeatTests(DevServerFixture server)
         var first = await server.Client.StartWorkflowAsync(
             (DocumentDispatcherWorkflow wf) => wf.RunAsync(new DispatcherInput(MaxHistoryEvents: 20)), new WorkflowOptions(id, taskQueue) { Rpc = WorkerHarness.Rpc });
         var port = TestTools.FreePort();
-        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, settings: Dispatcher(id, port, taskQueue));
+        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, settings: WorkerHarness.DispatcherSettings(id, port, taskQueue));
         var keeper = worker.Host.Services.GetRequiredService<DispatcherKeeper>();
         var monitor = worker.Host.Services.GetRequiredService<IDispatcherHeartbeatMonitor>();
         await worker.WaitForLogAsync("DispatcherAttached", "the worker to attach to its dispatcher");
@@ -86,7 +85,7 @@ public sealed class DispatcherHeartbeatTests(DevServerFixture server)
         await using var worker = await WorkerHarness.StartAsync(
             server.TargetHost,
             s => s.AddSingleton<IDispatcherHeartbeats>(sp => held = new HeldHeartbeats(sp.GetRequiredService<DispatcherKeeper>())),
-            Dispatcher(id, port));
+            WorkerHarness.DispatcherSettings(id, port));
         var monitor = worker.Host.Services.GetRequiredService<IDispatcherHeartbeatMonitor>();
         var health = new HealthProbe(port);
         await Eventually.UntilAsync(() => Task.FromResult(monitor.Find(id)?.Heartbeats ?? 0), n => n >= 1, "the first heartbeat");
@@ -115,7 +114,7 @@ public sealed class DispatcherHeartbeatTests(DevServerFixture server)
         server.RequireCli();
         var id = "dispatcher-" + Guid.NewGuid().ToString("N");
         var failing = new FailFirstAttach();
-        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s => s.AddSingleton<IClientInterceptor>(failing), Dispatcher(id, port: null));
+        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s => s.AddSingleton<IClientInterceptor>(failing), WorkerHarness.DispatcherSettings(id, port: null));
         var monitor = worker.Host.Services.GetRequiredService<IDispatcherHeartbeatMonitor>();
 
         await worker.WaitForLogAsync("DispatcherAttached", "the worker to attach on its second attempt");
@@ -133,11 +132,11 @@ public sealed class DispatcherHeartbeatTests(DevServerFixture server)
         server.RequireCli();
         var taskQueue = "e2e-" + Guid.NewGuid().ToString("N");
         var id = "dispatcher-" + Guid.NewGuid().ToString("N");
-        await using var first = await WorkerHarness.StartAsync(server.TargetHost, settings: Dispatcher(id, port: null, taskQueue));
+        await using var first = await WorkerHarness.StartAsync(server.TargetHost, settings: WorkerHarness.DispatcherSettings(id, port: null, taskQueue));
         var firstMonitor = first.Host.Services.GetRequiredService<IDispatcherHeartbeatMonitor>();
         await Eventually.UntilAsync(() => Task.FromResult(firstMonitor.Find(id)?.Heartbeats ?? 0), n => n >= 1, "heartbeats at the first worker");
 
-        await using var second = await WorkerHarness.StartAsync(server.TargetHost, settings: Dispatcher(id, port: null, taskQueue));
+        await using var second = await WorkerHarness.StartAsync(server.TargetHost, settings: WorkerHarness.DispatcherSettings(id, port: null, taskQueue));
         var secondMonitor = second.Host.Services.GetRequiredService<IDispatcherHeartbeatMonitor>();
         await first.WaitForLogAsync("DispatcherReleased", "the first worker to be told it was released");
         await Eventually.UntilAsync(() => Task.FromResult(secondMonitor.Find(id)?.Heartbeats ?? 0), n => n >= 2, "heartbeats at the second worker");
@@ -157,7 +156,7 @@ public sealed class DispatcherHeartbeatTests(DevServerFixture server)
         squatter.Start();
         var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
         var id = "dispatcher-" + Guid.NewGuid().ToString("N");
-        var settings = Dispatcher(id, port);
+        var settings = WorkerHarness.DispatcherSettings(id, port);
         settings["Monitoring:Memory:WarnFraction"] = "1.5";
         settings["Monitoring:Dispatchers:CheckInterval"] = "never";
         await using var worker = await WorkerHarness.StartAsync(server.TargetHost, settings: settings);
@@ -184,29 +183,6 @@ public sealed class DispatcherHeartbeatTests(DevServerFixture server)
         var status = worker.Host.Services.GetRequiredService<MonitoringStatus>().Monitors;
         Assert.All(["memory", "dispatchers", "prometheus", "health"], name => Assert.NotNull(status[name]));
         await server.Client.GetWorkflowHandle(id).CancelAsync(new() { Rpc = WorkerHarness.Rpc });
-    }
-
-    private static Dictionary<string, string?> Dispatcher(string id, int? port, string? taskQueue = null)
-    {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Temporal:Dispatcher:Enabled"] = "true",
-            ["Temporal:Dispatcher:Id"] = id,
-            ["Temporal:Dispatcher:HeartbeatInterval"] = "00:00:01",
-            ["Temporal:Dispatcher:StaleAfter"] = "00:00:03",
-        };
-        if (port is { } p)
-        {
-            settings["Monitoring:Enabled"] = "true";
-            settings["Monitoring:Port"] = p.ToString(CultureInfo.InvariantCulture);
-        }
-
-        if (taskQueue is not null)
-        {
-            settings["Temporal:TaskQueue"] = taskQueue;
-        }
-
-        return settings;
     }
 
     /// <summary>Fails the worker's first update-with-start, as a server that drops a call would.</summary>

@@ -60,14 +60,7 @@ public sealed class ReplayTests(DevServerFixture server)
         var dispatcher = await server.Client.StartWorkflowAsync(
             (DocumentDispatcherWorkflow wf) => wf.RunAsync(new DispatcherInput(MaxHistoryEvents: 60)), new WorkflowOptions(dispatcherId, dispatcherQueue) { Rpc = WorkerHarness.Rpc });
         var firstRun = dispatcher.ResultRunId;
-        await using var dispatcherWorker = await WorkerHarness.StartAsync(server.TargetHost, settings: new Dictionary<string, string?>
-        {
-            ["Temporal:TaskQueue"] = dispatcherQueue,
-            ["Temporal:Dispatcher:Enabled"] = "true",
-            ["Temporal:Dispatcher:Id"] = dispatcherId,
-            ["Temporal:Dispatcher:HeartbeatInterval"] = "00:00:01",
-            ["Temporal:Dispatcher:StaleAfter"] = "00:00:05",
-        });
+        await using var dispatcherWorker = await WorkerHarness.StartAsync(server.TargetHost, settings: WorkerHarness.DispatcherSettings(dispatcherId, port: null, dispatcherQueue));
         await dispatcherWorker.WaitForLogAsync("DispatcherAttached", "the worker to attach to the dispatcher");
 
         // Requests only once the attachment's heartbeat went out: a request in the same workflow task as the

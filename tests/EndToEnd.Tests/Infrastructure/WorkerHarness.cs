@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -90,6 +91,34 @@ internal sealed class WorkerHarness : IAsyncDisposable
             timeout);
 
     public int Count(string eventName) => Logs.GetSnapshot().Count(r => r.Id.Name == eventName);
+
+    /// <summary>Settings for a worker that runs and watches its dispatcher, heartbeating every second.</summary>
+    /// <param name="id">The dispatcher's id: unique per test.</param>
+    /// <param name="port">The monitoring port (metrics and health), or null for none.</param>
+    /// <param name="taskQueue">The task queue, when the test picks it.</param>
+    /// <returns>Settings for <see cref="StartAsync"/>.</returns>
+    public static Dictionary<string, string?> DispatcherSettings(string id, int? port, string? taskQueue = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Temporal:Dispatcher:Enabled"] = "true",
+            ["Temporal:Dispatcher:Id"] = id,
+            ["Temporal:Dispatcher:HeartbeatInterval"] = "00:00:01",
+            ["Temporal:Dispatcher:StaleAfter"] = "00:00:03",
+        };
+        if (port is { } p)
+        {
+            settings["Monitoring:Enabled"] = "true";
+            settings["Monitoring:Port"] = p.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (taskQueue is not null)
+        {
+            settings["Temporal:TaskQueue"] = taskQueue;
+        }
+
+        return settings;
+    }
 
     /// <summary>Start options on this worker's task queue; calls end with the test (timeout or cancel).</summary>
     public WorkflowOptions Options(string id) => new(id, TaskQueue) { Rpc = Rpc };
