@@ -111,7 +111,7 @@ public sealed class ReplayTests(DevServerFixture server)
         {
             // Fixtures written by earlier code (such as DocumentDispatcher-before-heartbeats.json, a run
             // from before the heartbeats) stay, with their ids: today's code must still replay them.
-            var target = Path.Combine(RepositoryRoot(), "tests", "Workflows.Tests", "Histories");
+            var target = Path.Combine(TestTools.RepositoryRoot(), "tests", "Workflows.Tests", "Histories");
             var idsFile = Path.Combine(target, "workflow-ids.json");
             var ids = new SortedDictionary<string, string>(
                 System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(idsFile, TestContext.Current.CancellationToken))!,
@@ -128,18 +128,5 @@ public sealed class ReplayTests(DevServerFixture server)
                 System.Text.Json.JsonSerializer.Serialize(ids, Indented) + "\n",
                 TestContext.Current.CancellationToken);
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Watchtower.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("repository root (Watchtower.slnx) not found above " + AppContext.BaseDirectory);
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Temporalio.Client;
 using Temporalio.Testing;
 using Watchtower.Workflows;
@@ -6,8 +7,8 @@ namespace Watchtower.EndToEnd.Tests.Infrastructure;
 
 /// <summary>
 /// One real Temporal dev server (the official CLI, Web UI on) for every end-to-end test, on free
-/// loopback ports with its own database file, stopped and deleted afterwards. Tests isolate
-/// themselves by task queue and workflow ids.
+/// loopback ports with its own database file and its own metrics endpoint (<c>--metrics-port</c>),
+/// stopped and deleted afterwards. Tests isolate themselves by task queue and workflow ids.
 /// </summary>
 public sealed class DevServerFixture : IAsyncLifetime
 {
@@ -17,6 +18,9 @@ public sealed class DevServerFixture : IAsyncLifetime
     public string TargetHost { get; private set; } = string.Empty;
 
     public int UiPort { get; private set; }
+
+    /// <summary>Gets the port of the server's own Prometheus endpoint, <c>http://127.0.0.1:{MetricsPort}/metrics</c>.</summary>
+    public int MetricsPort { get; private set; }
 
     public string? CliPath { get; private set; }
 
@@ -36,7 +40,8 @@ public sealed class DevServerFixture : IAsyncLifetime
         Directory.CreateDirectory(directory);
         var port = TestTools.FreePort();
         UiPort = TestTools.FreePort();
-        environment = await StartServerAsync(CliPath, port, UiPort, Path.Combine(directory, "shared.sqlite"));
+        MetricsPort = TestTools.FreePort();
+        environment = await StartServerAsync(CliPath, port, UiPort, Path.Combine(directory, "shared.sqlite"), MetricsPort);
         TargetHost = $"127.0.0.1:{port}";
     }
 
@@ -58,7 +63,7 @@ public sealed class DevServerFixture : IAsyncLifetime
     }
 
     /// <summary>Starts a dev server with our data converter; also used by tests that need a server of their own.</summary>
-    public static Task<WorkflowEnvironment> StartServerAsync(string cli, int port, int uiPort, string database) =>
+    public static Task<WorkflowEnvironment> StartServerAsync(string cli, int port, int uiPort, string database, int metricsPort = 0) =>
         WorkflowEnvironment.StartLocalAsync(new()
         {
             TargetHost = $"127.0.0.1:{port}",
@@ -71,6 +76,9 @@ public sealed class DevServerFixture : IAsyncLifetime
                 DatabaseFilename = database,
                 LogLevel = "error",
                 StartupTimeout = TimeSpan.FromSeconds(60),
+
+                // Without the flag the CLI picks a random port nobody could scrape.
+                ExtraArgs = metricsPort > 0 ? ["--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture)] : [],
             },
         });
 }

@@ -71,6 +71,10 @@ internal static class Monitored
     public static void DisableCache(IServiceCollection services) =>
         services.Configure<TemporalWorkerServiceOptions>(ResilientWorkerService.OptionsName, o => o.MaxCachedWorkflows = 0);
 
+    /// <summary>Keeps only a few runs in the worker's cache, so that with more runs open than that tasks for evicted runs miss it.</summary>
+    public static void LimitCache(IServiceCollection services, int runs) =>
+        services.Configure<TemporalWorkerServiceOptions>(ResilientWorkerService.OptionsName, o => o.MaxCachedWorkflows = runs);
+
     public static ActivityTraceId TraceOf(Activity span) => span.TraceId;
 
     public static Activity Single(IEnumerable<Activity> spans, string name) =>

@@ -16,6 +16,8 @@ internal static class TestTools
 
     public static string? Promtool => Find("PROMTOOL_PATH", "promtool");
 
+    public static string? Prometheus => Find("PROMETHEUS_PATH", "prometheus");
+
     public static string? Chromium =>
         Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } configured
             ? configured
@@ -31,7 +33,7 @@ internal static class TestTools
             return path;
         }
 
-        var message = $"{what} not found; run `bash eng/install-tools.sh` (and `apt-get install chromium prometheus` for the browser and promtool tests)";
+        var message = $"{what} not found; run `bash eng/install-tools.sh` (and `apt-get install chromium prometheus` for the browser, promtool and Prometheus tests)";
         if (IsCi)
         {
             Assert.Fail(message);
@@ -46,6 +48,20 @@ internal static class TestTools
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The repository's root (where Watchtower.slnx is), for tests that read its files.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Watchtower.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("repository root (Watchtower.slnx) not found above " + AppContext.BaseDirectory);
     }
 
     private static string? Find(string variable, string name)
