@@ -36,8 +36,10 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
     /// monitored client, from the CLI, after a query, a rejected update and the review signal, and two
     /// started by the worker's dispatcher on request), that fail on invalid input, and one canceled
     /// (in neither side of the failure ratio). Publishing fails twice before the index comes up, so
-    /// activity failures and retries show; the worker keeps two runs in its cache, so with more open,
-    /// sticky tasks miss it. A type nobody registered fails its workflow task and is
+    /// activity failures and retries show. A second worker, which keeps one run in its cache, runs
+    /// pipelines of its own at once on a second queue, so that its sticky tasks miss the cache (the
+    /// first keeps its cache: a dispatcher evicted over and over would replay all the time). A type
+    /// nobody registered fails its workflow task and is
     /// terminated; a run on a queue nobody polls times out on the server.
     /// </summary>
     [Fact(Timeout = TestTimeouts.EndToEnd)]
@@ -50,11 +52,7 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
         var dispatcherId = "dispatcher-" + Guid.NewGuid().ToString("N");
         await using var worker = await WorkerHarness.StartAsync(
             server.TargetHost,
-            s =>
-            {
-                s.AddSingleton<IDocumentIndex>(new RecordingIndex(failFirst: 2));
-                Monitored.LimitCache(s, runs: 2);
-            },
+            s => s.AddSingleton<IDocumentIndex>(new RecordingIndex(failFirst: 2)),
             new Dictionary<string, string?>
             {
                 ["Monitoring:Enabled"] = "true",
@@ -74,8 +72,10 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
             t => t == $"{ServerJob}=up {WorkerJob}=up",
             "Prometheus to scrape the worker and the dev server");
         await worker.WaitForLogAsync("DispatcherAttached", "the worker to attach to its dispatcher");
+        await using var evicting = await WorkerHarness.StartAsync(server.TargetHost, s => Monitored.LimitCache(s, runs: 1));
 
         var queue = worker.TaskQueue;
+        string[] queues = [queue, evicting.TaskQueue];
         var client = await Monitored.ClientAsync(worker, server.TargetHost);
         var pipelines = $"watchtower_workflows_closed_total{{task_queue=\"{queue}\", workflow_type=\"DocumentPipeline\"";
 
@@ -95,6 +95,8 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
             Task.WhenAll(Enumerable.Range(0, 3).Select(i => client.ExecuteWorkflowAsync(
                 (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)), worker.Options($"ok-{i}-{Guid.NewGuid():N}")))),
             ExecuteAsync(cli, queue),
+            Task.WhenAll(Enumerable.Range(0, 3).Select(i => server.Client.ExecuteWorkflowAsync(
+                (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 3, batchSize: 1)), evicting.Options($"evicted-{i}-{Guid.NewGuid():N}")))),
             ExecuteInvalidAsync(cli, queue, """{"name":"bad-type","documents":[{"id":"a","content":"x"}],"batchSize":"many"}""", "'batchSize' has the wrong type"),
             ExecuteInvalidAsync(cli, queue, """{"name":"bad-range","documents":[{"id":"a","content":"x"}],"batchSize":500}""", "'batchSize' must be between 1 and 100"),
             ReviewedAsync(cli, client, queue),
@@ -112,13 +114,13 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
             () => RulesAsync(prometheus),
             r => r.Count > 0 && r.All(rule => rule.Health == "ok"),
             "every alert rule to be evaluated without error");
-        var dashboard = Dashboard.Load(Path.Combine(root, "temporal-dev", "grafana", "dashboards", "watchtower-worker.json"), queue);
+        var dashboard = Dashboard.Load(Path.Combine(root, "temporal-dev", "grafana", "dashboards", "watchtower-worker.json"), queues);
 
         // Every metric name they use has data, from the job that should have it.
         var names = rules.SelectMany(r => MetricNames(r.Query)).Concat(dashboard.Queries.SelectMany(q => MetricNames(q.Expression))).ToHashSet(StringComparer.Ordinal);
         Assert.All(ExpectedAbsent.Keys, name => Assert.Contains(name, names));
         await Eventually.UntilAsync(
-            () => MissingAsync(prometheus, names.Except(ExpectedAbsent.Keys), queue),
+            () => MissingAsync(prometheus, names.Except(ExpectedAbsent.Keys), queues),
             missing => missing.Length == 0,
             "every metric name in the dashboard and the alert rules to have data",
             TimeSpan.FromSeconds(20));
@@ -194,21 +196,29 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
         Assert.True(result.ExitCode != 0 && (result.Output + result.Error).Contains(reason, StringComparison.Ordinal), result.ToString());
     }
 
-    private static async Task StartAwaitingReviewAsync(TemporalCli cli, string queue, string id)
+    /// <summary>
+    /// Starts a pipeline and returns once its review timer is in history. A query alone is not enough:
+    /// with the run out of the small cache, a query is answered from a replay of every event,
+    /// including those of a workflow task not yet completed, and an update sent then would be
+    /// validated in that task, before the stage it reported.
+    /// </summary>
+    private static async Task StartAwaitingReviewAsync(TemporalCli cli, TemporalClient client, string queue, string id)
     {
         await cli.TextAsync(
             "workflow", "start", "--type", "DocumentPipeline", "--task-queue", queue, "--workflow-id", id,
             "--input", Json(Documents.Pipeline(documents: 1, reviewWindowSeconds: 600)));
         await Eventually.UntilAsync(
-            () => cli.RunAsync("workflow", "query", "--workflow-id", id, "--name", "progress"),
-            r => r.ExitCode == 0 && r.Output.Contains("awaitingReview", StringComparison.Ordinal),
-            $"{id} to await its review");
+            async () => (await client.GetWorkflowHandle(id).FetchHistoryAsync(new() { Rpc = WorkerHarness.Rpc })).Events.Any(e => e.EventType == EventType.TimerStarted),
+            started => started,
+            $"{id} to start its review timer");
+        var progress = await cli.TextAsync("workflow", "query", "--workflow-id", id, "--name", "progress");
+        Assert.Contains("awaitingReview", progress, StringComparison.Ordinal);
     }
 
     private static async Task ReviewedAsync(TemporalCli cli, TemporalClient client, string queue)
     {
         var id = "reviewed-" + Guid.NewGuid().ToString("N");
-        await StartAwaitingReviewAsync(cli, queue, id);
+        await StartAwaitingReviewAsync(cli, client, queue, id);
         var late = await cli.RunAsync(
             "workflow", "update", "execute", "--workflow-id", id, "--name", "addDocuments",
             "--input", """[{"id":"late-1","title":"Late","content":"Quarterly report summary"}]""");
@@ -221,7 +231,7 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
     private static async Task CanceledAsync(TemporalCli cli, TemporalClient client, string queue)
     {
         var id = "canceled-" + Guid.NewGuid().ToString("N");
-        await StartAwaitingReviewAsync(cli, queue, id);
+        await StartAwaitingReviewAsync(cli, client, queue, id);
         await cli.TextAsync("workflow", "cancel", "--workflow-id", id);
         var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => client.GetWorkflowHandle(id).GetResultAsync(rpcOptions: WorkerHarness.Rpc));
         Assert.IsType<CanceledFailureException>(failed.InnerException);
@@ -301,9 +311,9 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
     /// <summary>
     /// The names without data from the job that exports them, each with what was found. The worker's
     /// series are process-wide (other tests' workers record into them too), so a name whose series
-    /// carry a task queue must have one on this test's queue.
+    /// carry a task queue must have one on one of this test's queues.
     /// </summary>
-    private static async Task<string> MissingAsync(PrometheusServer prometheus, IEnumerable<string> names, string queue)
+    private static async Task<string> MissingAsync(PrometheusServer prometheus, IEnumerable<string> names, string[] queues)
     {
         var missing = new List<string>();
         foreach (var name in names.Order(StringComparer.Ordinal))
@@ -313,15 +323,15 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
                 : [ServerJob];
             foreach (var job in jobs)
             {
-                var found = await prometheus.QueryAsync($"count by (task_queue) ({{__name__=\"{name}\", job=\"{job}\"}})");
-                var queues = found.Select(s => PrometheusServer.Label(s, "task_queue")).ToList();
-                if (queues.Count == 0)
+                var found = (await prometheus.QueryAsync($"count by (task_queue) ({{__name__=\"{name}\", job=\"{job}\"}})"))
+                    .Select(s => PrometheusServer.Label(s, "task_queue")).ToList();
+                if (found.Count == 0)
                 {
                     missing.Add($"{name} (no series from {job})");
                 }
-                else if (queues.Any(q => q is not null) && !queues.Contains(queue))
+                else if (found.Any(q => q is not null) && !found.Any(queues.Contains))
                 {
-                    missing.Add($"{name} (not on this test's task queue)");
+                    missing.Add($"{name} (not on this test's task queues)");
                 }
             }
         }
@@ -387,12 +397,13 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
 
     /// <summary>
     /// The dashboard's queries with Grafana's variables filled in: the intervals as
-    /// temporal-dev/README-assets.md says (1m, 1h), the namespace and the task queue pinned to this
-    /// test's (the notes use .*, which would also answer with other tests' data), every workflow type.
+    /// temporal-dev/README-assets.md says (1m, 1h), the namespace and the task queues pinned to this
+    /// test's, as Grafana writes a selection of two (the notes use .*, which would also answer with
+    /// other tests' data), every workflow type.
     /// </summary>
     private sealed record Dashboard(IReadOnlyList<(string Where, string Expression)> Queries, IReadOnlyList<(string Name, string Label, string Selector)> Variables)
     {
-        public static Dashboard Load(string path, string queue)
+        public static Dashboard Load(string path, string[] queues)
         {
             using var json = JsonDocument.Parse(File.ReadAllText(path));
             var queries = new List<(string, string)>();
@@ -403,7 +414,7 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
                 {
                     foreach (var target in p.GetProperty("targets").EnumerateArray())
                     {
-                        queries.Add(($"panel \"{p.GetProperty("title").GetString()}\" {target.GetProperty("refId").GetString()}", Substitute(target.GetProperty("expr").GetString()!, queue)));
+                        queries.Add(($"panel \"{p.GetProperty("title").GetString()}\" {target.GetProperty("refId").GetString()}", Substitute(target.GetProperty("expr").GetString()!, queues)));
                     }
                 }
             }
@@ -415,21 +426,21 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
                 var text = query.ValueKind == JsonValueKind.Object ? query.GetProperty("query").GetString()! : query.GetString()!;
                 var match = LabelValues().Match(text);
                 Assert.True(match.Success, $"variable {variable.GetProperty("name")} is not a label_values query: {text}");
-                variables.Add((variable.GetProperty("name").GetString()!, match.Groups[2].Value, Substitute(match.Groups[1].Value, queue)));
+                variables.Add((variable.GetProperty("name").GetString()!, match.Groups[2].Value, Substitute(match.Groups[1].Value, queues)));
             }
 
             Assert.NotEmpty(queries);
             return new(queries, variables);
         }
 
-        private static string Substitute(string expression, string queue)
+        private static string Substitute(string expression, string[] queues)
         {
             var filled = expression
                 .Replace("$__rate_interval", "1m", StringComparison.Ordinal)
                 .Replace("$__range", "1h", StringComparison.Ordinal)
                 .Replace("$__interval", "15s", StringComparison.Ordinal)
                 .Replace("$namespace", "default", StringComparison.Ordinal)
-                .Replace("$task_queue", queue, StringComparison.Ordinal)
+                .Replace("$task_queue", $"({string.Join('|', queues)})", StringComparison.Ordinal)
                 .Replace("$workflow_type", ".*", StringComparison.Ordinal);
             Assert.False(filled.Contains('$', StringComparison.Ordinal), $"a dashboard variable this test does not fill in: {expression}");
             return filled;
