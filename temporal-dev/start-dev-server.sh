@@ -7,7 +7,14 @@
 #
 # Safe to re-run: when something already listens on the gRPC port it says so and
 # exits 0. Overrides: TEMPORAL_PORT, TEMPORAL_UI_PORT, TEMPORAL_METRICS_PORT,
-# TEMPORAL_DB (SQLite file), TEMPORAL_CLI_PATH (the `temporal` binary).
+# TEMPORAL_DB (SQLite file), TEMPORAL_CLI_PATH (the `temporal` binary),
+# TEMPORAL_NAMESPACE (created besides `default`, which always exists: the worker's
+# Temporal:Namespace and the CLI read the same variable), TEMPORAL_SEARCH_ATTRIBUTES
+# (space-separated Name=Type pairs to register, e.g. "CustomerId=Keyword Priority=Int").
+#
+# The workflows here use only Temporal's built-in search attributes (WorkflowType,
+# ExecutionStatus, WorkflowId, StartTime, ...), which need no registration; the
+# README's list queries and the alert runbooks rely on those alone.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,14 +54,25 @@ if [[ ! -x "$temporal" ]]; then
   exit 1
 fi
 
+args=(--namespace default)
+namespace="${TEMPORAL_NAMESPACE:-default}"
+[[ "$namespace" == default ]] || args+=(--namespace "$namespace")
+for attribute in ${TEMPORAL_SEARCH_ATTRIBUTES:-}; do
+  if [[ ! "$attribute" =~ ^[A-Za-z_][A-Za-z0-9_]*=(Text|Keyword|Int|Double|Bool|Datetime|KeywordList)$ ]]; then
+    say "TEMPORAL_SEARCH_ATTRIBUTES: '$attribute' is not Name=Type (Text, Keyword, Int, Double, Bool, Datetime, KeywordList)." >&2
+    exit 2
+  fi
+  args+=(--search-attribute "$attribute")
+done
+
 mkdir -p "$(dirname "$db")"
 say "Temporal dev server: gRPC $ip:$port, Web UI http://localhost:$ui_port, metrics http://$ip:$metrics_port/metrics"
-say "state: $db   (Ctrl+C to stop)"
+say "namespaces: default${TEMPORAL_NAMESPACE:+, $namespace}; state: $db   (Ctrl+C to stop)"
 exec "$temporal" server start-dev \
   --ip "$ip" \
   --port "$port" \
   --ui-port "$ui_port" \
   --metrics-port "$metrics_port" \
   --db-filename "$db" \
-  --namespace default \
+  "${args[@]}" \
   --log-level warn

@@ -114,14 +114,20 @@ internal sealed class PrometheusServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await process.DisposeAsync();
         try
         {
-            Directory.Delete(directory, recursive: true);
+            await process.DisposeAsync();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        finally
         {
-            // Best effort: the OS temp cleaner takes what is left.
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Best effort: the OS temp cleaner takes what is left.
+            }
         }
     }
 
@@ -173,8 +179,9 @@ internal sealed class PrometheusServer : IAsyncDisposable
             using var response = await Http.GetAsync(new Uri($"http://127.0.0.1:{port}/-/ready"), TestContext.Current.CancellationToken);
             return response.IsSuccessStatusCode;
         }
-        catch (HttpRequestException)
+        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !TestContext.Current.CancellationToken.IsCancellationRequested))
         {
+            // Not listening yet, or too slow to answer within the client's timeout while it starts.
             return false;
         }
     }
