@@ -3,6 +3,7 @@ using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
 using Temporalio.Common;
 using Temporalio.Exceptions;
+using Temporalio.Extensions.Hosting;
 using Temporalio.Worker;
 using Watchtower.EndToEnd.Tests.Infrastructure;
 using Watchtower.Workflows;
@@ -101,10 +102,22 @@ public sealed class ReplayTests(DevServerFixture server)
             .AddWorkflow<DocumentPipelineWorkflow>()
             .AddWorkflow<DocumentBatchWorkflow>()
             .AddWorkflow<DocumentDispatcherWorkflow>());
+        // The worker recorded them through its monitoring interceptor; they replay the same without it
+        // (as WorkflowReplayer and the fixture tests do) and with it.
+        var monitoredReplayer = new WorkflowReplayer(new WorkflowReplayerOptions
+        {
+            DataConverter = PipelineDataConverter.Instance,
+            Interceptors = [new Watchtower.Monitoring.TemporalMonitoringInterceptor()],
+        }
+            .AddWorkflow<DocumentPipelineWorkflow>()
+            .AddWorkflow<DocumentBatchWorkflow>()
+            .AddWorkflow<DocumentDispatcherWorkflow>());
         foreach (var (name, history) in histories)
         {
             var replayed = await replayer.ReplayWorkflowAsync(history, cancellationToken: TestContext.Current.CancellationToken);
             Assert.True(replayed.ReplayFailure is null, $"{name} failed to replay: {replayed.ReplayFailure}");
+            replayed = await monitoredReplayer.ReplayWorkflowAsync(history, cancellationToken: TestContext.Current.CancellationToken);
+            Assert.True(replayed.ReplayFailure is null, $"{name} failed to replay through the monitoring interceptor: {replayed.ReplayFailure}");
         }
 
         if (Environment.GetEnvironmentVariable("WATCHTOWER_UPDATE_REPLAY_FIXTURES") == "1")
@@ -127,6 +140,81 @@ public sealed class ReplayTests(DevServerFixture server)
                 idsFile,
                 System.Text.Json.JsonSerializer.Serialize(ids, Indented) + "\n",
                 TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The monitoring interceptor adds no scheduler step: two routines resumed in one workflow task
+    /// (an activity's completion and a timer, delivered together because no workflow worker polled
+    /// while they happened) issue their next commands in the same order with and without it, so the
+    /// history the monitored worker writes replays without the interceptor and with it.
+    /// </summary>
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task Replay_RoutinesResumedInOneWorkflowTask_SameCommandsWithAndWithoutInterceptor()
+    {
+        server.RequireCli();
+        var queue = "e2e-race-" + Guid.NewGuid().ToString("N");
+        var activityQueue = queue + "-activities";
+        var settings = new Dictionary<string, string?> { ["Temporal:TaskQueue"] = queue };
+        void Register(IServiceCollection s)
+        {
+            SpanRecorder.Attach(s);
+            Monitored.Workflows(s).AddWorkflow<Tests.Workflows.StepRaceWorkflow>();
+        }
+
+        // The first workflow task schedules the activity and starts the timer; then no workflow worker polls.
+        var id = "step-race-" + Guid.NewGuid().ToString("N");
+        WorkflowHandle<Tests.Workflows.StepRaceWorkflow, string> handle;
+        await using (var first = await WorkerHarness.StartAsync(server.TargetHost, Register, settings))
+        {
+            handle = await server.Client.StartWorkflowAsync(
+                (Tests.Workflows.StepRaceWorkflow wf) => wf.RunAsync(activityQueue), new WorkflowOptions(id, queue) { Rpc = WorkerHarness.Rpc });
+            await Eventually.UntilAsync(
+                async () => (await handle.FetchHistoryAsync()).Events.Count(e => e.EventType is EventType.ActivityTaskScheduled or EventType.TimerStarted),
+                n => n == 2,
+                "the first workflow task to schedule the activity and start the timer");
+        }
+
+        // The activity completes and the timer fires while nobody runs workflow tasks.
+        using (var activities = new TemporalWorker(server.Client, new TemporalWorkerOptions(activityQueue).AddActivity(Tests.Workflows.StepRaceActivities.Step)))
+        {
+            await activities.ExecuteAsync(
+                () => Eventually.UntilAsync(
+                    async () => (await handle.FetchHistoryAsync()).Events.Count(e => e.EventType is EventType.ActivityTaskCompleted or EventType.TimerFired),
+                    n => n == 2,
+                    "the activity to complete and the timer to fire with no workflow worker polling",
+                    Tests.Workflows.StepRaceWorkflow.TimerDelay + TimeSpan.FromSeconds(30)),
+                TestContext.Current.CancellationToken);
+        }
+
+        // A monitored worker resumes both routines in one workflow task, and the two follow-up activities run.
+        string resumed;
+        await using (var second = await WorkerHarness.StartAsync(server.TargetHost, Register, settings))
+        using (var activities = new TemporalWorker(server.Client, new TemporalWorkerOptions(activityQueue).AddActivity(Tests.Workflows.StepRaceActivities.Step)))
+        {
+            resumed = await activities.ExecuteAsync(() => handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc), TestContext.Current.CancellationToken);
+        }
+
+        var history = await handle.FetchHistoryAsync();
+        var events = history.Events.ToList();
+        var completed = events.FindIndex(e => e.EventType == EventType.ActivityTaskCompleted);
+        var fired = events.FindIndex(e => e.EventType == EventType.TimerFired);
+        var together = events.FindIndex(Math.Max(completed, fired), e => e.EventType == EventType.WorkflowTaskStarted);
+        Assert.True(
+            events.Take(together).Count(e => e.EventType == EventType.WorkflowTaskCompleted) == 1,
+            "the activity's completion and the timer reached the workflow in one workflow task");
+
+        // The routines resumed in the order the events arrived, as they would without any interceptor.
+        Assert.Equal(completed < fired ? "activity,timer" : "timer,activity", resumed);
+        foreach (var interceptors in new[] { Array.Empty<Temporalio.Worker.Interceptors.IWorkerInterceptor>(), [new Watchtower.Monitoring.TemporalMonitoringInterceptor()] })
+        {
+            var replayer = new WorkflowReplayer(new WorkflowReplayerOptions
+            {
+                DataConverter = PipelineDataConverter.Instance,
+                Interceptors = interceptors,
+            }.AddWorkflow<Tests.Workflows.StepRaceWorkflow>());
+            var replayed = await replayer.ReplayWorkflowAsync(history, cancellationToken: TestContext.Current.CancellationToken);
+            Assert.True(replayed.ReplayFailure is null, $"replay with {interceptors.Length} interceptor(s) failed: {replayed.ReplayFailure}");
         }
     }
 }

@@ -49,11 +49,12 @@ internal sealed partial class MetricsInterceptor
             }
         }
 
-        public override async Task<object?> ExecuteWorkflowAsync(ExecuteWorkflowInput input)
+        // No await in these handlers: see WorkflowSteps.
+        public override Task<object?> ExecuteWorkflowAsync(ExecuteWorkflowInput input)
         {
             if (passThrough)
             {
-                return await Next.ExecuteWorkflowAsync(input);
+                return Next.ExecuteWorkflowAsync(input);
             }
 
             // In flight goes up with the count of starts and down with the count of closes, never in a
@@ -64,43 +65,40 @@ internal sealed partial class MetricsInterceptor
                 WorkerMetrics.WorkflowsInFlight.Add(1, Tags);
             }
 
-            object? result;
-            try
+            return WorkflowSteps.Observe(Next.ExecuteWorkflowAsync(input), e =>
             {
-                result = await Next.ExecuteWorkflowAsync(input);
-            }
-            catch (Exception e) when (RunOutcome.Of(e) is { } outcome)
-            {
-                Close(outcome);
-                throw;
-            }
-
-            Close(RunOutcome.Completed);
-            return result;
+                if (e is null)
+                {
+                    Close(RunOutcome.Completed);
+                }
+                else if (RunOutcome.Of(e) is { } outcome)
+                {
+                    Close(outcome);
+                }
+            });
         }
 
-        public override async Task HandleSignalAsync(HandleSignalInput input)
+        public override Task HandleSignalAsync(HandleSignalInput input)
         {
             if (passThrough)
             {
-                await Next.HandleSignalAsync(input);
-                return;
+                return Next.HandleSignalAsync(input);
             }
 
             var sequence = ++signalSequence;
-            try
+            return WorkflowSteps.Observe(Next.HandleSignalAsync(input), e =>
             {
-                await Next.HandleSignalAsync(input);
-            }
-            catch (Exception e) when (RunOutcome.Of(e) is { } outcome)
-            {
-                // Thrown from a signal handler, a failure (or continue-as-new) ends the whole run.
-                Handled(WorkerMetrics.Signals, "failed", "signal", sequence);
-                Close(outcome);
-                throw;
-            }
-
-            Handled(WorkerMetrics.Signals, RunOutcome.Completed, "signal", sequence);
+                if (e is null)
+                {
+                    Handled(WorkerMetrics.Signals, RunOutcome.Completed, "signal", sequence);
+                }
+                else if (RunOutcome.Of(e) is { } outcome)
+                {
+                    // Thrown from a signal handler, a failure (or continue-as-new) ends the whole run.
+                    Handled(WorkerMetrics.Signals, "failed", "signal", sequence);
+                    Close(outcome);
+                }
+            });
         }
 
         public override object? HandleQuery(HandleQueryInput input)
@@ -144,27 +142,25 @@ internal sealed partial class MetricsInterceptor
             }
         }
 
-        public override async Task<object?> HandleUpdateAsync(HandleUpdateInput input)
+        public override Task<object?> HandleUpdateAsync(HandleUpdateInput input)
         {
             if (passThrough)
             {
-                return await Next.HandleUpdateAsync(input);
+                return Next.HandleUpdateAsync(input);
             }
 
-            object? result;
-            try
+            return WorkflowSteps.Observe(Next.HandleUpdateAsync(input), e =>
             {
-                result = await Next.HandleUpdateAsync(input);
-            }
-            catch (Exception e) when (RunOutcome.Of(e) is not null)
-            {
-                // The update failed; any other exception fails the workflow task and is retried.
-                Handled(WorkerMetrics.Updates, "failed", "update:" + input.Id, 0);
-                throw;
-            }
-
-            Handled(WorkerMetrics.Updates, RunOutcome.Completed, "update:" + input.Id, 0);
-            return result;
+                if (e is null)
+                {
+                    Handled(WorkerMetrics.Updates, RunOutcome.Completed, "update:" + input.Id, 0);
+                }
+                else if (RunOutcome.Of(e) is not null)
+                {
+                    // The update failed; any other exception fails the workflow task and is retried.
+                    Handled(WorkerMetrics.Updates, "failed", "update:" + input.Id, 0);
+                }
+            });
         }
 
         private void Close(string outcome)

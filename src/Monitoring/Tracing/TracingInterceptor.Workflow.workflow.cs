@@ -256,53 +256,50 @@ internal sealed partial class TracingInterceptor
             }
         }
 
-        public override async Task<object?> ExecuteWorkflowAsync(ExecuteWorkflowInput input)
+        // No await in these handlers: see WorkflowSteps. The span is made current only while the next
+        // interceptor starts the workflow code, which keeps it across its own awaits.
+        public override Task<object?> ExecuteWorkflowAsync(ExecuteWorkflowInput input)
         {
             if (passThrough)
             {
-                return await Next.ExecuteWorkflowAsync(input);
+                return Next.ExecuteWorkflowAsync(input);
             }
 
             var span = Run.Span;
-            Activity.Current = span.Carrier;
-            object? result;
-            try
+            return WorkflowSteps.Observe(WithCurrent(span, () => Next.ExecuteWorkflowAsync(input)), e =>
             {
-                result = await Next.ExecuteWorkflowAsync(input);
-            }
-            catch (Exception e) when (RunOutcome.Of(e) is { } outcome)
-            {
-                span.End(e, outcome);
-                throw;
-            }
-
-            span.End(null);
-            return result;
+                if (e is null)
+                {
+                    span.End(null);
+                }
+                else if (RunOutcome.Of(e) is { } outcome)
+                {
+                    span.End(e, outcome);
+                }
+            });
         }
 
-        public override async Task HandleSignalAsync(HandleSignalInput input)
+        public override Task HandleSignalAsync(HandleSignalInput input)
         {
             if (passThrough)
             {
-                await Next.HandleSignalAsync(input);
-                return;
+                return Next.HandleSignalAsync(input);
             }
 
             var span = StartHandler("HandleSignal:" + input.Signal, input.Headers, Run.NextSignalSpanId(), updateId: null);
-            Activity.Current = span.Carrier;
-            try
+            return WorkflowSteps.Observe(WithCurrent(span, () => Next.HandleSignalAsync(input)), e =>
             {
-                await Next.HandleSignalAsync(input);
-            }
-            catch (Exception e) when (RunOutcome.Of(e) is { } outcome)
-            {
-                // A failure (or continue-as-new) thrown by a signal handler ends the whole run.
-                span.End(e, outcome);
-                Run.Span.End(e, outcome);
-                throw;
-            }
-
-            span.End(null);
+                if (e is null)
+                {
+                    span.End(null);
+                }
+                else if (RunOutcome.Of(e) is { } outcome)
+                {
+                    // A failure (or continue-as-new) thrown by a signal handler ends the whole run.
+                    span.End(e, outcome);
+                    Run.Span.End(e, outcome);
+                }
+            });
         }
 
         public override object? HandleQuery(HandleQueryInput input)
@@ -349,29 +346,41 @@ internal sealed partial class TracingInterceptor
             }
         }
 
-        public override async Task<object?> HandleUpdateAsync(HandleUpdateInput input)
+        public override Task<object?> HandleUpdateAsync(HandleUpdateInput input)
         {
             if (passThrough)
             {
-                return await Next.HandleUpdateAsync(input);
+                return Next.HandleUpdateAsync(input);
             }
 
             var span = StartHandler("HandleUpdate:" + input.Update, input.Headers, SpanIds.ForSpan(Run.RunId, "HandleUpdate", input.Id), input.Id);
-            Activity.Current = span.Carrier;
-            object? result;
-            try
-            {
-                result = await Next.HandleUpdateAsync(input);
-            }
-            catch (Exception e) when (RunOutcome.Of(e) is not null)
+            return WorkflowSteps.Observe(WithCurrent(span, () => Next.HandleUpdateAsync(input)), e =>
             {
                 // The update failed (its caller gets the failure); other exceptions fail the task and retry.
-                span.End(e);
-                throw;
-            }
+                if (e is null || RunOutcome.Of(e) is not null)
+                {
+                    span.End(e);
+                }
+            });
+        }
 
-            span.End(null);
-            return result;
+        /// <summary>
+        /// Starts the next interceptor with the span current, and puts back what was current: the
+        /// workflow code captures the span at its first await, while the SDK's own code after this
+        /// call must not run under it.
+        /// </summary>
+        private static T WithCurrent<T>(WorkflowSpan span, Func<T> start)
+        {
+            var previous = Activity.Current;
+            Activity.Current = span.Carrier;
+            try
+            {
+                return start();
+            }
+            finally
+            {
+                Activity.Current = previous;
+            }
         }
 
         private WorkflowSpan StartHandler(string name, IReadOnlyDictionary<string, Temporalio.Api.Common.V1.Payload>? headers, ActivitySpanId spanId, string? updateId)
@@ -460,93 +469,40 @@ internal sealed partial class TracingInterceptor
         }
     }
 
-    /// <summary>StartActivity, StartChildWorkflow, signals and continue-as-new, under the span making the call.</summary>
+    /// <summary>
+    /// StartActivity, StartChildWorkflow, signals and continue-as-new, under the span making the call.
+    /// Each span ends when its operation ends, observed without an await (see WorkflowSteps).
+    /// </summary>
     private sealed class WorkflowOutbound(WorkflowInbound owner, WorkflowOutboundInterceptor next) : WorkflowOutboundInterceptor(next)
     {
-        public override async Task<TResult> ScheduleActivityAsync<TResult>(ScheduleActivityInput input)
+        public override Task<TResult> ScheduleActivityAsync<TResult>(ScheduleActivityInput input)
         {
             var span = Begin("StartActivity:" + input.Activity);
-            TResult result;
-            try
-            {
-                result = await base.ScheduleActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) });
-            }
-            catch (Exception e)
-            {
-                span.End(e);
-                throw;
-            }
-
-            span.End(null);
-            return result;
+            return Ended(span, () => base.ScheduleActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }));
         }
 
-        public override async Task<TResult> ScheduleLocalActivityAsync<TResult>(ScheduleLocalActivityInput input)
+        public override Task<TResult> ScheduleLocalActivityAsync<TResult>(ScheduleLocalActivityInput input)
         {
             var span = Begin("StartActivity:" + input.Activity);
-            TResult result;
-            try
-            {
-                result = await base.ScheduleLocalActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) });
-            }
-            catch (Exception e)
-            {
-                span.End(e);
-                throw;
-            }
-
-            span.End(null);
-            return result;
+            return Ended(span, () => base.ScheduleLocalActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }));
         }
 
-        public override async Task<ChildWorkflowHandle<TWorkflow, TResult>> StartChildWorkflowAsync<TWorkflow, TResult>(StartChildWorkflowInput input)
+        public override Task<ChildWorkflowHandle<TWorkflow, TResult>> StartChildWorkflowAsync<TWorkflow, TResult>(StartChildWorkflowInput input)
         {
             var span = Begin("StartChildWorkflow:" + input.Workflow);
-            ChildWorkflowHandle<TWorkflow, TResult> handle;
-            try
-            {
-                handle = await base.StartChildWorkflowAsync<TWorkflow, TResult>(input with { Headers = Inject(input.Headers, span) });
-            }
-            catch (Exception e)
-            {
-                span.End(e);
-                throw;
-            }
-
-            span.End(null);
-            return handle;
+            return Ended(span, () => base.StartChildWorkflowAsync<TWorkflow, TResult>(input with { Headers = Inject(input.Headers, span) }));
         }
 
-        public override async Task SignalChildWorkflowAsync(SignalChildWorkflowInput input)
+        public override Task SignalChildWorkflowAsync(SignalChildWorkflowInput input)
         {
             var span = Begin("SignalChildWorkflow:" + input.Signal);
-            try
-            {
-                await base.SignalChildWorkflowAsync(input with { Headers = Inject(input.Headers, span) });
-            }
-            catch (Exception e)
-            {
-                span.End(e);
-                throw;
-            }
-
-            span.End(null);
+            return Ended(span, () => base.SignalChildWorkflowAsync(input with { Headers = Inject(input.Headers, span) }));
         }
 
-        public override async Task SignalExternalWorkflowAsync(SignalExternalWorkflowInput input)
+        public override Task SignalExternalWorkflowAsync(SignalExternalWorkflowInput input)
         {
             var span = Begin("SignalExternalWorkflow:" + input.Signal);
-            try
-            {
-                await base.SignalExternalWorkflowAsync(input with { Headers = Inject(input.Headers, span) });
-            }
-            catch (Exception e)
-            {
-                span.End(e);
-                throw;
-            }
-
-            span.End(null);
+            return Ended(span, () => base.SignalExternalWorkflowAsync(input with { Headers = Inject(input.Headers, span) }));
         }
 
         public override ContinueAsNewException CreateContinueAsNewException(CreateContinueAsNewExceptionInput input)
@@ -555,6 +511,25 @@ internal sealed partial class TracingInterceptor
             var exception = base.CreateContinueAsNewException(input with { Headers = Inject(input.Headers, span) });
             span.End(null);
             return exception;
+        }
+
+        /// <summary>Calls the next interceptor and ends the span when the operation ends, or at once when the call throws.</summary>
+        private static TTask Ended<TTask>(WorkflowSpan span, Func<TTask> call)
+            where TTask : Task
+        {
+            TTask task;
+            try
+            {
+                task = call();
+            }
+            catch (Exception e)
+            {
+                span.End(e);
+                throw;
+            }
+
+            WorkflowSteps.Observe(task, e => span.End(e));
+            return task;
         }
 
         private WorkflowSpan Begin(string name)
