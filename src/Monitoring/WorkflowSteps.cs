@@ -14,28 +14,39 @@ namespace Watchtower.Monitoring;
 /// </summary>
 internal static class WorkflowSteps
 {
-    /// <summary>Runs <paramref name="ended"/> with the task's exception (null on success) when it ends, and returns the task itself.</summary>
-    /// <typeparam name="T">The task's result type.</typeparam>
-    /// <param name="task">A task returned by the next interceptor.</param>
+    /// <summary>
+    /// Calls the next interceptor and returns its task itself; <paramref name="ended"/> gets the task's
+    /// exception (null on success) when it ends, or the exception the call threw at once.
+    /// </summary>
+    /// <typeparam name="TTask">The task type.</typeparam>
+    /// <param name="start">The call to the next interceptor.</param>
     /// <param name="ended">Bookkeeping that issues no commands and never throws.</param>
-    /// <returns><paramref name="task"/>.</returns>
-    public static Task<T> Observe<T>(Task<T> task, Action<Exception?> ended)
+    /// <returns>The task <paramref name="start"/> returned.</returns>
+    public static TTask Observe<TTask>(Func<TTask> start, Action<Exception?> ended)
+        where TTask : Task
     {
-        Observe((Task)task, ended);
+        TTask task;
+        try
+        {
+            task = start();
+        }
+        catch (Exception e)
+        {
+            ended(e);
+            throw;
+        }
+
+        Observe(task, ended);
         return task;
     }
 
-    /// <summary>Runs <paramref name="ended"/> with the task's exception (null on success) when it ends, and returns the task itself.</summary>
-    /// <param name="task">A task returned by the next interceptor.</param>
-    /// <param name="ended">Bookkeeping that issues no commands and never throws.</param>
-    /// <returns><paramref name="task"/>.</returns>
-    public static Task Observe(Task task, Action<Exception?> ended)
+    private static void Observe(Task task, Action<Exception?> ended)
     {
         if (task.IsCompleted)
         {
-            // Already done (a handler that never awaited): the bookkeeping happens now, as before the await.
+            // Already done (a handler that never awaited): the bookkeeping happens now.
             ended(ExceptionOf(task));
-            return task;
+            return;
         }
 
         // TaskScheduler.Current is the workflow's own scheduler: the continuation runs in the workflow's
@@ -46,7 +57,6 @@ internal static class WorkflowSteps
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Current);
-        return task;
     }
 
     /// <summary>What awaiting the task would throw: its first exception, a cancellation, or null.</summary>

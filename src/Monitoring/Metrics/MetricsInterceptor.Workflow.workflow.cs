@@ -65,7 +65,7 @@ internal sealed partial class MetricsInterceptor
                 WorkerMetrics.WorkflowsInFlight.Add(1, Tags);
             }
 
-            return WorkflowSteps.Observe(Next.ExecuteWorkflowAsync(input), e =>
+            return WorkflowSteps.Observe(() => Next.ExecuteWorkflowAsync(input), e =>
             {
                 if (e is null)
                 {
@@ -86,7 +86,7 @@ internal sealed partial class MetricsInterceptor
             }
 
             var sequence = ++signalSequence;
-            return WorkflowSteps.Observe(Next.HandleSignalAsync(input), e =>
+            return WorkflowSteps.Observe(() => Next.HandleSignalAsync(input), e =>
             {
                 if (e is null)
                 {
@@ -149,7 +149,7 @@ internal sealed partial class MetricsInterceptor
                 return Next.HandleUpdateAsync(input);
             }
 
-            return WorkflowSteps.Observe(Next.HandleUpdateAsync(input), e =>
+            return WorkflowSteps.Observe(() => Next.HandleUpdateAsync(input), e =>
             {
                 if (e is null)
                 {

@@ -266,7 +266,7 @@ internal sealed partial class TracingInterceptor
             }
 
             var span = Run.Span;
-            return WorkflowSteps.Observe(WithCurrent(span, () => Next.ExecuteWorkflowAsync(input)), e =>
+            return WorkflowSteps.Observe(() => WithCurrent(span, () => Next.ExecuteWorkflowAsync(input)), e =>
             {
                 if (e is null)
                 {
@@ -287,7 +287,7 @@ internal sealed partial class TracingInterceptor
             }
 
             var span = StartHandler("HandleSignal:" + input.Signal, input.Headers, Run.NextSignalSpanId(), updateId: null);
-            return WorkflowSteps.Observe(WithCurrent(span, () => Next.HandleSignalAsync(input)), e =>
+            return WorkflowSteps.Observe(() => WithCurrent(span, () => Next.HandleSignalAsync(input)), e =>
             {
                 if (e is null)
                 {
@@ -354,7 +354,7 @@ internal sealed partial class TracingInterceptor
             }
 
             var span = StartHandler("HandleUpdate:" + input.Update, input.Headers, SpanIds.ForSpan(Run.RunId, "HandleUpdate", input.Id), input.Id);
-            return WorkflowSteps.Observe(WithCurrent(span, () => Next.HandleUpdateAsync(input)), e =>
+            return WorkflowSteps.Observe(() => WithCurrent(span, () => Next.HandleUpdateAsync(input)), e =>
             {
                 // The update failed (its caller gets the failure); other exceptions fail the task and retry.
                 if (e is null || RunOutcome.Of(e) is not null)
@@ -478,31 +478,31 @@ internal sealed partial class TracingInterceptor
         public override Task<TResult> ScheduleActivityAsync<TResult>(ScheduleActivityInput input)
         {
             var span = Begin("StartActivity:" + input.Activity);
-            return Ended(span, () => base.ScheduleActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }));
+            return WorkflowSteps.Observe(() => base.ScheduleActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }), e => span.End(e));
         }
 
         public override Task<TResult> ScheduleLocalActivityAsync<TResult>(ScheduleLocalActivityInput input)
         {
             var span = Begin("StartActivity:" + input.Activity);
-            return Ended(span, () => base.ScheduleLocalActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }));
+            return WorkflowSteps.Observe(() => base.ScheduleLocalActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }), e => span.End(e));
         }
 
         public override Task<ChildWorkflowHandle<TWorkflow, TResult>> StartChildWorkflowAsync<TWorkflow, TResult>(StartChildWorkflowInput input)
         {
             var span = Begin("StartChildWorkflow:" + input.Workflow);
-            return Ended(span, () => base.StartChildWorkflowAsync<TWorkflow, TResult>(input with { Headers = Inject(input.Headers, span) }));
+            return WorkflowSteps.Observe(() => base.StartChildWorkflowAsync<TWorkflow, TResult>(input with { Headers = Inject(input.Headers, span) }), e => span.End(e));
         }
 
         public override Task SignalChildWorkflowAsync(SignalChildWorkflowInput input)
         {
             var span = Begin("SignalChildWorkflow:" + input.Signal);
-            return Ended(span, () => base.SignalChildWorkflowAsync(input with { Headers = Inject(input.Headers, span) }));
+            return WorkflowSteps.Observe(() => base.SignalChildWorkflowAsync(input with { Headers = Inject(input.Headers, span) }), e => span.End(e));
         }
 
         public override Task SignalExternalWorkflowAsync(SignalExternalWorkflowInput input)
         {
             var span = Begin("SignalExternalWorkflow:" + input.Signal);
-            return Ended(span, () => base.SignalExternalWorkflowAsync(input with { Headers = Inject(input.Headers, span) }));
+            return WorkflowSteps.Observe(() => base.SignalExternalWorkflowAsync(input with { Headers = Inject(input.Headers, span) }), e => span.End(e));
         }
 
         public override ContinueAsNewException CreateContinueAsNewException(CreateContinueAsNewExceptionInput input)
@@ -511,25 +511,6 @@ internal sealed partial class TracingInterceptor
             var exception = base.CreateContinueAsNewException(input with { Headers = Inject(input.Headers, span) });
             span.End(null);
             return exception;
-        }
-
-        /// <summary>Calls the next interceptor and ends the span when the operation ends, or at once when the call throws.</summary>
-        private static TTask Ended<TTask>(WorkflowSpan span, Func<TTask> call)
-            where TTask : Task
-        {
-            TTask task;
-            try
-            {
-                task = call();
-            }
-            catch (Exception e)
-            {
-                span.End(e);
-                throw;
-            }
-
-            WorkflowSteps.Observe(task, e => span.End(e));
-            return task;
         }
 
         private WorkflowSpan Begin(string name)
