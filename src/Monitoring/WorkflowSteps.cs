@@ -40,6 +40,38 @@ internal static class WorkflowSteps
         return task;
     }
 
+    /// <summary>
+    /// Runs an inbound interceptor's own code and returns its task, or a faulted task for what it threw,
+    /// as an async method would: the SDK looks for a handler's failure in its task, never in a throw.
+    /// </summary>
+    /// <typeparam name="T">The task's result type.</typeparam>
+    /// <param name="body">The interceptor's code.</param>
+    /// <returns>The task <paramref name="body"/> returned, or a faulted task.</returns>
+    public static Task<T> Faulting<T>(Func<Task<T>> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<T>(e);
+        }
+    }
+
+    /// <inheritdoc cref="Faulting{T}(Func{Task{T}})"/>
+    public static Task Faulting(Func<Task> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e)
+        {
+            return Task.FromException(e);
+        }
+    }
+
     private static void Observe(Task task, Action<Exception?> ended)
     {
         if (task.IsCompleted)
@@ -59,12 +91,22 @@ internal static class WorkflowSteps
             TaskScheduler.Current);
     }
 
-    /// <summary>What awaiting the task would throw: its first exception, a cancellation, or null.</summary>
-    private static Exception? ExceptionOf(Task task) =>
-        task.Status switch
+    /// <summary>What awaiting the ended task would throw (the original cancellation exception included), or null.</summary>
+    private static Exception? ExceptionOf(Task task)
+    {
+        if (task.IsCompletedSuccessfully)
         {
-            TaskStatus.Faulted => task.Exception!.InnerException,
-            TaskStatus.Canceled => new TaskCanceledException(task),
-            _ => null,
-        };
+            return null;
+        }
+
+        try
+        {
+            task.GetAwaiter().GetResult();
+            return null;
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
+    }
 }

@@ -57,24 +57,27 @@ internal sealed partial class MetricsInterceptor
                 return Next.ExecuteWorkflowAsync(input);
             }
 
-            // In flight goes up with the count of starts and down with the count of closes, never in a
-            // finally: an evicted instance is dropped without its pending code ever running again.
-            if (!Workflow.Unsafe.IsReplayingHistoryEvents && Once("started"))
+            return WorkflowSteps.Faulting(() =>
             {
-                WorkerMetrics.WorkflowsStarted.Add(1, Tags);
-                WorkerMetrics.WorkflowsInFlight.Add(1, Tags);
-            }
+                // In flight goes up with the count of starts and down with the count of closes, never in a
+                // finally: an evicted instance is dropped without its pending code ever running again.
+                if (!Workflow.Unsafe.IsReplayingHistoryEvents && Once("started"))
+                {
+                    WorkerMetrics.WorkflowsStarted.Add(1, Tags);
+                    WorkerMetrics.WorkflowsInFlight.Add(1, Tags);
+                }
 
-            return WorkflowSteps.Observe(() => Next.ExecuteWorkflowAsync(input), e =>
-            {
-                if (e is null)
+                return WorkflowSteps.Observe(() => Next.ExecuteWorkflowAsync(input), e =>
                 {
-                    Close(RunOutcome.Completed);
-                }
-                else if (RunOutcome.Of(e) is { } outcome)
-                {
-                    Close(outcome);
-                }
+                    if (e is null)
+                    {
+                        Close(RunOutcome.Completed);
+                    }
+                    else if (RunOutcome.Of(e) is { } outcome)
+                    {
+                        Close(outcome);
+                    }
+                });
             });
         }
 
@@ -85,19 +88,22 @@ internal sealed partial class MetricsInterceptor
                 return Next.HandleSignalAsync(input);
             }
 
-            var sequence = ++signalSequence;
-            return WorkflowSteps.Observe(() => Next.HandleSignalAsync(input), e =>
+            return WorkflowSteps.Faulting(() =>
             {
-                if (e is null)
+                var sequence = ++signalSequence;
+                return WorkflowSteps.Observe(() => Next.HandleSignalAsync(input), e =>
                 {
-                    Handled(WorkerMetrics.Signals, RunOutcome.Completed, "signal", sequence);
-                }
-                else if (RunOutcome.Of(e) is { } outcome)
-                {
-                    // Thrown from a signal handler, a failure (or continue-as-new) ends the whole run.
-                    Handled(WorkerMetrics.Signals, "failed", "signal", sequence);
-                    Close(outcome);
-                }
+                    if (e is null)
+                    {
+                        Handled(WorkerMetrics.Signals, RunOutcome.Completed, "signal", sequence);
+                    }
+                    else if (RunOutcome.Of(e) is { } outcome)
+                    {
+                        // Thrown from a signal handler, a failure (or continue-as-new) ends the whole run.
+                        Handled(WorkerMetrics.Signals, "failed", "signal", sequence);
+                        Close(outcome);
+                    }
+                });
             });
         }
 
@@ -149,17 +155,20 @@ internal sealed partial class MetricsInterceptor
                 return Next.HandleUpdateAsync(input);
             }
 
-            return WorkflowSteps.Observe(() => Next.HandleUpdateAsync(input), e =>
+            return WorkflowSteps.Faulting(() =>
             {
-                if (e is null)
+                return WorkflowSteps.Observe(() => Next.HandleUpdateAsync(input), e =>
                 {
-                    Handled(WorkerMetrics.Updates, RunOutcome.Completed, "update:" + input.Id, 0);
-                }
-                else if (RunOutcome.Of(e) is not null)
-                {
-                    // The update failed; any other exception fails the workflow task and is retried.
-                    Handled(WorkerMetrics.Updates, "failed", "update:" + input.Id, 0);
-                }
+                    if (e is null)
+                    {
+                        Handled(WorkerMetrics.Updates, RunOutcome.Completed, "update:" + input.Id, 0);
+                    }
+                    else if (RunOutcome.Of(e) is not null)
+                    {
+                        // The update failed; any other exception fails the workflow task and is retried.
+                        Handled(WorkerMetrics.Updates, "failed", "update:" + input.Id, 0);
+                    }
+                });
             });
         }
 

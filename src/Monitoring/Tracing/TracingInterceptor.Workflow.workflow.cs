@@ -265,17 +265,20 @@ internal sealed partial class TracingInterceptor
                 return Next.ExecuteWorkflowAsync(input);
             }
 
-            var span = Run.Span;
-            return WorkflowSteps.Observe(() => WithCurrent(span, () => Next.ExecuteWorkflowAsync(input)), e =>
+            return WorkflowSteps.Faulting(() =>
             {
-                if (e is null)
+                var span = Run.Span;
+                return WorkflowSteps.Observe(() => WithCurrent(span, () => Next.ExecuteWorkflowAsync(input)), e =>
                 {
-                    span.End(null);
-                }
-                else if (RunOutcome.Of(e) is { } outcome)
-                {
-                    span.End(e, outcome);
-                }
+                    if (e is null)
+                    {
+                        span.End(null);
+                    }
+                    else if (RunOutcome.Of(e) is { } outcome)
+                    {
+                        span.End(e, outcome);
+                    }
+                });
             });
         }
 
@@ -286,19 +289,22 @@ internal sealed partial class TracingInterceptor
                 return Next.HandleSignalAsync(input);
             }
 
-            var span = StartHandler("HandleSignal:" + input.Signal, input.Headers, Run.NextSignalSpanId(), updateId: null);
-            return WorkflowSteps.Observe(() => WithCurrent(span, () => Next.HandleSignalAsync(input)), e =>
+            return WorkflowSteps.Faulting(() =>
             {
-                if (e is null)
+                var span = StartHandler("HandleSignal:" + input.Signal, input.Headers, Run.NextSignalSpanId(), updateId: null);
+                return WorkflowSteps.Observe(() => WithCurrent(span, () => Next.HandleSignalAsync(input)), e =>
                 {
-                    span.End(null);
-                }
-                else if (RunOutcome.Of(e) is { } outcome)
-                {
-                    // A failure (or continue-as-new) thrown by a signal handler ends the whole run.
-                    span.End(e, outcome);
-                    Run.Span.End(e, outcome);
-                }
+                    if (e is null)
+                    {
+                        span.End(null);
+                    }
+                    else if (RunOutcome.Of(e) is { } outcome)
+                    {
+                        // A failure (or continue-as-new) thrown by a signal handler ends the whole run.
+                        span.End(e, outcome);
+                        Run.Span.End(e, outcome);
+                    }
+                });
             });
         }
 
@@ -353,14 +359,17 @@ internal sealed partial class TracingInterceptor
                 return Next.HandleUpdateAsync(input);
             }
 
-            var span = StartHandler("HandleUpdate:" + input.Update, input.Headers, SpanIds.ForSpan(Run.RunId, "HandleUpdate", input.Id), input.Id);
-            return WorkflowSteps.Observe(() => WithCurrent(span, () => Next.HandleUpdateAsync(input)), e =>
+            return WorkflowSteps.Faulting(() =>
             {
-                // The update failed (its caller gets the failure); other exceptions fail the task and retry.
-                if (e is null || RunOutcome.Of(e) is not null)
+                var span = StartHandler("HandleUpdate:" + input.Update, input.Headers, SpanIds.ForSpan(Run.RunId, "HandleUpdate", input.Id), input.Id);
+                return WorkflowSteps.Observe(() => WithCurrent(span, () => Next.HandleUpdateAsync(input)), e =>
                 {
-                    span.End(e);
-                }
+                    // The update failed (its caller gets the failure); other exceptions fail the task and retry.
+                    if (e is null || RunOutcome.Of(e) is not null)
+                    {
+                        span.End(e);
+                    }
+                });
             });
         }
 
@@ -379,7 +388,8 @@ internal sealed partial class TracingInterceptor
             }
             finally
             {
-                Activity.Current = previous;
+                // The setter ignores a stopped activity, which would leave the carrier current.
+                Activity.Current = previous is { IsStopped: true } ? null : previous;
             }
         }
 

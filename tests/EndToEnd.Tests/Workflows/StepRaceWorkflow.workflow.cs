@@ -13,7 +13,7 @@ namespace Watchtower.EndToEnd.Tests.Workflows;
 public sealed class StepRaceWorkflow
 {
     /// <summary>How long the timer routine waits: the activity's completion normally comes first.</summary>
-    public static readonly TimeSpan TimerDelay = TimeSpan.FromSeconds(3);
+    public static readonly TimeSpan TimerDelay = TimeSpan.FromSeconds(5);
 
     private readonly List<string> resumed = [];
 
@@ -32,14 +32,23 @@ public sealed class StepRaceWorkflow
     {
         await Workflow.ExecuteActivityAsync(() => StepRaceActivities.Step("first"), options);
         resumed.Add("activity");
-        await Workflow.ExecuteActivityAsync(() => StepRaceActivities.Step("after-activity"), options);
+        // Ids of their own: replay matches a scheduled activity by id and type, so the two follow-ups
+        // must differ in one of them for a swapped order to show.
+        await Workflow.ExecuteActivityAsync(() => StepRaceActivities.Step("after-activity"), Options(options, "after-activity"));
+    }
+
+    private static ActivityOptions Options(ActivityOptions options, string id)
+    {
+        var withId = (ActivityOptions)options.Clone();
+        withId.ActivityId = id;
+        return withId;
     }
 
     private async Task AfterTimerAsync(ActivityOptions options)
     {
         await Workflow.DelayAsync(TimerDelay);
         resumed.Add("timer");
-        await Workflow.ExecuteActivityAsync(() => StepRaceActivities.Step("after-timer"), options);
+        await Workflow.ExecuteActivityAsync(() => StepRaceActivities.Step("after-timer"), Options(options, "after-timer"));
     }
 }
 
