@@ -94,19 +94,25 @@ internal static class WorkflowSteps
     /// <summary>What awaiting the ended task would throw (the original cancellation exception included), or null.</summary>
     private static Exception? ExceptionOf(Task task)
     {
-        if (task.IsCompletedSuccessfully)
+        switch (task.Status)
         {
-            return null;
-        }
+            case TaskStatus.Faulted:
+                // What an await throws, without throwing it: failed activities and children are common.
+                return task.Exception!.InnerException;
+            case TaskStatus.Canceled:
+                // The task keeps its cancellation exception to itself; only an await hands it out.
+                try
+                {
+                    task.GetAwaiter().GetResult();
+                }
+                catch (OperationCanceledException e)
+                {
+                    return e;
+                }
 
-        try
-        {
-            task.GetAwaiter().GetResult();
-            return null;
-        }
-        catch (Exception e)
-        {
-            return e;
+                return null;
+            default:
+                return null;
         }
     }
 }
