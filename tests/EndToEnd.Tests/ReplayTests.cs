@@ -95,26 +95,12 @@ public sealed class ReplayTests(DevServerFixture server)
         histories.Add(("DocumentDispatcher-takeover", await server.Client.GetWorkflowHandle(takeover.Id, runId: takeover.ResultRunId).FetchHistoryAsync()));
         await takeover.CancelAsync();
 
-        var replayer = new WorkflowReplayer(new WorkflowReplayerOptions { DataConverter = PipelineDataConverter.Instance }
-            .AddWorkflow<DocumentPipelineWorkflow>()
-            .AddWorkflow<DocumentBatchWorkflow>()
-            .AddWorkflow<DocumentDispatcherWorkflow>());
-        // The worker recorded them through its monitoring interceptor; they replay the same without it
-        // (as WorkflowReplayer and the fixture tests do) and with it.
-        var monitoredReplayer = new WorkflowReplayer(new WorkflowReplayerOptions
-        {
-            DataConverter = PipelineDataConverter.Instance,
-            Interceptors = [new Watchtower.Monitoring.TemporalMonitoringInterceptor()],
-        }
-            .AddWorkflow<DocumentPipelineWorkflow>()
-            .AddWorkflow<DocumentBatchWorkflow>()
-            .AddWorkflow<DocumentDispatcherWorkflow>());
         foreach (var (name, history) in histories)
         {
-            var replayed = await replayer.ReplayWorkflowAsync(history, cancellationToken: TestContext.Current.CancellationToken);
-            Assert.True(replayed.ReplayFailure is null, $"{name} failed to replay: {replayed.ReplayFailure}");
-            replayed = await monitoredReplayer.ReplayWorkflowAsync(history, cancellationToken: TestContext.Current.CancellationToken);
-            Assert.True(replayed.ReplayFailure is null, $"{name} failed to replay through the monitoring interceptor: {replayed.ReplayFailure}");
+            await AssertReplaysWithAndWithoutInterceptorAsync(name, history, o => o
+                .AddWorkflow<DocumentPipelineWorkflow>()
+                .AddWorkflow<DocumentBatchWorkflow>()
+                .AddWorkflow<DocumentDispatcherWorkflow>());
         }
 
         if (Environment.GetEnvironmentVariable("WATCHTOWER_UPDATE_REPLAY_FIXTURES") == "1")
@@ -205,15 +191,26 @@ public sealed class ReplayTests(DevServerFixture server)
         // its routine resumes first; so it must with the interceptor.
         Assert.True(completed < fired, $"the activity completed before the timer fired (events {completed} and {fired})");
         Assert.Equal("activity,timer", resumed);
+        await AssertReplaysWithAndWithoutInterceptorAsync("StepRace", history, o => o.AddWorkflow<Tests.Workflows.StepRaceWorkflow>());
+    }
+
+    /// <summary>
+    /// Replays a history the monitored worker recorded twice: without interceptors, as WorkflowReplayer
+    /// and the fixture tests do, and through the monitoring interceptor. Both must succeed.
+    /// </summary>
+    private static async Task AssertReplaysWithAndWithoutInterceptorAsync(
+        string name, WorkflowHistory history, Func<WorkflowReplayerOptions, WorkflowReplayerOptions> addWorkflows)
+    {
         foreach (var interceptors in new[] { Array.Empty<Temporalio.Worker.Interceptors.IWorkerInterceptor>(), [new Watchtower.Monitoring.TemporalMonitoringInterceptor()] })
         {
-            var replayer = new WorkflowReplayer(new WorkflowReplayerOptions
+            var replayer = new WorkflowReplayer(addWorkflows(new WorkflowReplayerOptions
             {
                 DataConverter = PipelineDataConverter.Instance,
                 Interceptors = interceptors,
-            }.AddWorkflow<Tests.Workflows.StepRaceWorkflow>());
+            }));
             var replayed = await replayer.ReplayWorkflowAsync(history, cancellationToken: TestContext.Current.CancellationToken);
-            Assert.True(replayed.ReplayFailure is null, $"replay with {interceptors.Length} interceptor(s) failed: {replayed.ReplayFailure}");
+            var how = interceptors.Length == 0 ? "without interceptors" : "through the monitoring interceptor";
+            Assert.True(replayed.ReplayFailure is null, $"{name} failed to replay {how}: {replayed.ReplayFailure}");
         }
     }
 }
