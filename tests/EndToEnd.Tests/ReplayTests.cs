@@ -145,6 +145,9 @@ public sealed class ReplayTests(DevServerFixture server)
             Monitored.Workflows(s).AddWorkflow<Tests.Workflows.StepRaceWorkflow>();
         }
 
+        TemporalWorker ActivityWorker() =>
+            new(server.Client, new TemporalWorkerOptions(activityQueue).AddActivity(Tests.Workflows.StepRaceActivities.Step));
+
         // The first workflow task schedules the activity and starts the timer; then no workflow worker polls.
         var id = "step-race-" + Guid.NewGuid().ToString("N");
         WorkflowHandle<Tests.Workflows.StepRaceWorkflow, string> handle;
@@ -159,7 +162,7 @@ public sealed class ReplayTests(DevServerFixture server)
         }
 
         // The activity completes and the timer fires while nobody runs workflow tasks.
-        using (var activities = new TemporalWorker(server.Client, new TemporalWorkerOptions(activityQueue).AddActivity(Tests.Workflows.StepRaceActivities.Step)))
+        using (var activities = ActivityWorker())
         {
             await activities.ExecuteAsync(
                 () => Eventually.UntilAsync(
@@ -173,7 +176,7 @@ public sealed class ReplayTests(DevServerFixture server)
         // A monitored worker resumes both routines in one workflow task, and the two follow-up activities run.
         string resumed;
         await using (var second = await WorkerHarness.StartAsync(server.TargetHost, Register, settings))
-        using (var activities = new TemporalWorker(server.Client, new TemporalWorkerOptions(activityQueue).AddActivity(Tests.Workflows.StepRaceActivities.Step)))
+        using (var activities = ActivityWorker())
         {
             resumed = await activities.ExecuteAsync(() => handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc), TestContext.Current.CancellationToken);
         }
