@@ -74,9 +74,11 @@ public sealed class MonitorFallbackTests
     public void AddTemporalMonitoring_MonitorsThrowWhileStarting_BothFallBackAndSayWhyOnce()
     {
         using var provider = Build([], new Services(s => s.AddSingleton<TimeProvider>(new TimerlessTimeProvider())));
+        using var workingSet = new MetricCollector<long>(Telemetry.Meter, "watchtower.memory.working_set");
 
         var memory = provider.GetRequiredService<IMemoryMonitor>();
         var dispatchers = provider.GetRequiredService<IDispatcherHeartbeatMonitor>();
+        workingSet.RecordObservableInstruments();
 
         Assert.IsType<InvalidOperationException>(memory.InitializationError);
         Assert.IsType<InvalidOperationException>(dispatchers.InitializationError);
@@ -84,6 +86,9 @@ public sealed class MonitorFallbackTests
         Assert.Equal(2, warnings.Count);
         Assert.All(warnings, w => Assert.Contains("no timers here", w.Message, StringComparison.Ordinal));
         Assert.Equal(["dispatchers", "memory"], provider.GetRequiredService<MonitoringStatus>().Monitors.Where(p => p.Value is not null).Select(p => p.Key).Order(StringComparer.Ordinal));
+
+        // The half-started monitor is never disposed; it must not keep reporting a frozen sample.
+        Assert.Empty(workingSet.GetMeasurementSnapshot());
     }
 
     [Fact]

@@ -28,8 +28,11 @@ internal sealed class DispatcherHeartbeatMonitor : IDispatcherHeartbeatMonitor, 
         this.time = time;
         this.logger = logger;
         _ = Gauges.Value;
-        Live[this] = 0;
         timer = time.CreateTimer(static state => ((DispatcherHeartbeatMonitor)state!).Check(), this, checkEvery, checkEvery);
+
+        // Joins the gauges only once started: a monitor whose timer cannot be made falls back to a
+        // no-op and is never disposed, so it must not go on reporting.
+        Live[this] = 0;
     }
 
     public bool IsInitialized => true;

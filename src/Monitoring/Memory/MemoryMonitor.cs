@@ -32,8 +32,11 @@ internal sealed class MemoryMonitor : IMemoryMonitor, IDisposable
         this.options = options;
         _ = Gauges.Value;
         Sample();
-        Live[this] = 0;
         timer = time.CreateTimer(static state => ((MemoryMonitor)state!).Sample(), this, options.SampleInterval, options.SampleInterval);
+
+        // Joins the gauges only once started: a monitor whose timer cannot be made falls back to a
+        // no-op and is never disposed, so it must not go on reporting a frozen sample.
+        Live[this] = 0;
     }
 
     public bool IsInitialized => true;
