@@ -145,41 +145,42 @@ public sealed class ReplayTests(DevServerFixture server)
             Monitored.Workflows(s).AddWorkflow<Tests.Workflows.StepRaceWorkflow>();
         }
 
-        TemporalWorker ActivityWorker() =>
-            new(server.Client, new TemporalWorkerOptions(activityQueue).AddActivity(Tests.Workflows.StepRaceActivities.Step));
-
-        // The first workflow task schedules the activity and starts the timer; then no workflow worker polls.
+        // The activity worker runs throughout, but the first activity holds until no workflow worker
+        // polls any more, so its completion cannot reach the workflow on its own; a slow shutdown of
+        // the first worker then only eats into the timer's head start, not the activity's.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var activities = new TemporalWorker(
+            server.Client,
+            new TemporalWorkerOptions(activityQueue).AddAllActivities(new Tests.Workflows.StepRaceActivities(release.Task)));
         var id = "step-race-" + Guid.NewGuid().ToString("N");
-        WorkflowHandle<Tests.Workflows.StepRaceWorkflow, string> handle;
-        await using (var first = await WorkerHarness.StartAsync(server.TargetHost, Register, settings))
-        {
-            handle = await server.Client.StartWorkflowAsync(
-                (Tests.Workflows.StepRaceWorkflow wf) => wf.RunAsync(activityQueue), new WorkflowOptions(id, queue) { Rpc = WorkerHarness.Rpc });
-            await Eventually.UntilAsync(
-                async () => (await handle.FetchHistoryAsync()).Events.Count(e => e.EventType is EventType.ActivityTaskScheduled or EventType.TimerStarted),
-                n => n == 2,
-                "the first workflow task to schedule the activity and start the timer");
-        }
+        var (handle, resumed) = await activities.ExecuteAsync(
+            async () =>
+            {
+                // The first workflow task schedules the activity and starts the timer; then no workflow worker polls.
+                WorkflowHandle<Tests.Workflows.StepRaceWorkflow, string> handle;
+                await using (var first = await WorkerHarness.StartAsync(server.TargetHost, Register, settings))
+                {
+                    handle = await server.Client.StartWorkflowAsync(
+                        (Tests.Workflows.StepRaceWorkflow wf) => wf.RunAsync(activityQueue), new WorkflowOptions(id, queue) { Rpc = WorkerHarness.Rpc });
+                    await Eventually.UntilAsync(
+                        async () => (await handle.FetchHistoryAsync()).Events.Count(e => e.EventType is EventType.ActivityTaskScheduled or EventType.TimerStarted),
+                        n => n == 2,
+                        "the first workflow task to schedule the activity and start the timer");
+                }
 
-        // The activity completes and the timer fires while nobody runs workflow tasks.
-        using (var activities = ActivityWorker())
-        {
-            await activities.ExecuteAsync(
-                () => Eventually.UntilAsync(
+                // The activity completes and the timer fires while nobody runs workflow tasks.
+                release.SetResult();
+                await Eventually.UntilAsync(
                     async () => (await handle.FetchHistoryAsync()).Events.Count(e => e.EventType is EventType.ActivityTaskCompleted or EventType.TimerFired),
                     n => n == 2,
                     "the activity to complete and the timer to fire with no workflow worker polling",
-                    Tests.Workflows.StepRaceWorkflow.TimerDelay + TimeSpan.FromSeconds(30)),
-                TestContext.Current.CancellationToken);
-        }
+                    Tests.Workflows.StepRaceWorkflow.TimerDelay + TimeSpan.FromSeconds(30));
 
-        // A monitored worker resumes both routines in one workflow task, and the two follow-up activities run.
-        string resumed;
-        await using (var second = await WorkerHarness.StartAsync(server.TargetHost, Register, settings))
-        using (var activities = ActivityWorker())
-        {
-            resumed = await activities.ExecuteAsync(() => handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc), TestContext.Current.CancellationToken);
-        }
+                // A monitored worker resumes both routines in one workflow task, and the two follow-up activities run.
+                await using var second = await WorkerHarness.StartAsync(server.TargetHost, Register, settings);
+                return (handle, await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
+            },
+            TestContext.Current.CancellationToken);
 
         var history = await handle.FetchHistoryAsync();
         var events = history.Events.ToList();
@@ -190,7 +191,7 @@ public sealed class ReplayTests(DevServerFixture server)
             events.Take(together).Count(e => e.EventType == EventType.WorkflowTaskCompleted) == 1,
             "the activity's completion and the timer reached the workflow in one workflow task");
 
-        // The activity completed first (the timer waits long enough for that), so without any interceptor
+        // The activity completed first (it was released before the timer could fire), so without any interceptor
         // its routine resumes first; so it must with the interceptor.
         Assert.True(completed < fired, $"the activity completed before the timer fired (events {completed} and {fired})");
         Assert.Equal("activity,timer", resumed);

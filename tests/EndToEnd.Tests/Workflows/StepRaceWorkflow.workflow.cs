@@ -12,8 +12,11 @@ namespace Watchtower.EndToEnd.Tests.Workflows;
 [Workflow("StepRace")]
 public sealed class StepRaceWorkflow
 {
-    /// <summary>How long the timer routine waits: the activity's completion normally comes first.</summary>
-    public static readonly TimeSpan TimerDelay = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long the timer routine waits: long enough for the test to stop its first worker and
+    /// release the activity, so the activity's completion comes first.
+    /// </summary>
+    public static readonly TimeSpan TimerDelay = TimeSpan.FromSeconds(10);
 
     private readonly List<string> resumed = [];
 
@@ -30,11 +33,11 @@ public sealed class StepRaceWorkflow
 
     private async Task AfterActivityAsync(ActivityOptions options)
     {
-        await Workflow.ExecuteActivityAsync(() => StepRaceActivities.Step("first"), options);
+        await Workflow.ExecuteActivityAsync((StepRaceActivities a) => a.StepAsync("first"), options);
         resumed.Add("activity");
         // Ids of their own: replay matches a scheduled activity by id and type, so the two follow-ups
         // must differ in one of them for a swapped order to show.
-        await Workflow.ExecuteActivityAsync(() => StepRaceActivities.Step("after-activity"), Options(options, "after-activity"));
+        await Workflow.ExecuteActivityAsync((StepRaceActivities a) => a.StepAsync("after-activity"), Options(options, "after-activity"));
     }
 
     private static ActivityOptions Options(ActivityOptions options, string id)
@@ -48,13 +51,25 @@ public sealed class StepRaceWorkflow
     {
         await Workflow.DelayAsync(TimerDelay);
         resumed.Add("timer");
-        await Workflow.ExecuteActivityAsync(() => StepRaceActivities.Step("after-timer"), Options(options, "after-timer"));
+        await Workflow.ExecuteActivityAsync((StepRaceActivities a) => a.StepAsync("after-timer"), Options(options, "after-timer"));
     }
 }
 
-/// <summary>The race's activity: returns its argument.</summary>
-public static class StepRaceActivities
+/// <summary>The race's activity: returns its argument; the first step holds until the test releases it.</summary>
+/// <param name="released">Completes when the first step may finish.</param>
+public sealed class StepRaceActivities(Task released)
 {
+    /// <summary>Returns the step's name, once released if it is the first.</summary>
+    /// <param name="name">The step.</param>
+    /// <returns>The same name.</returns>
     [Activity("stepRaceStep")]
-    public static string Step(string name) => name;
+    public async Task<string> StepAsync(string name)
+    {
+        if (name == "first")
+        {
+            await released.WaitAsync(ActivityExecutionContext.Current.CancellationToken);
+        }
+
+        return name;
+    }
 }
