@@ -75,8 +75,9 @@ public sealed partial class TracingTests(DevServerFixture server)
 
         var queries = trace.Where(s => s.DisplayName == "QueryWorkflow:progress").Select(s => s.SpanId).ToHashSet();
         var handled = trace.Where(s => s.DisplayName == "HandleQuery:progress").ToList();
+        // Not one handler span per client span: the server may hand a query to a worker twice, and a
+        // query that timed out while polling has a client span but no answer.
         Assert.NotEmpty(handled);
-        Assert.Equal(queries.Count, handled.Count);
         Assert.All(handled, s => Assert.Contains(s.ParentSpanId, queries));
 
         var updates = trace.Where(s => s.DisplayName == "UpdateWorkflow:addDocuments").OrderBy(s => s.StartTimeUtc).ToList();
@@ -84,10 +85,10 @@ public sealed partial class TracingTests(DevServerFixture server)
         var accepted = Monitored.Single(trace, "HandleUpdate:addDocuments");
         Assert.Equal(updates[0].SpanId, accepted.ParentSpanId);
         Assert.Equal(updates[0].GetTagItem("temporalUpdateID"), accepted.GetTagItem("temporalUpdateID"));
+        // A speculative workflow task lost under load runs the validator again under the same update.
         var validations = trace.Where(s => s.DisplayName == "ValidateUpdate:addDocuments").OrderBy(s => s.StartTimeUtc).ToList();
-        Assert.Equal([updates[0].SpanId, updates[1].SpanId], validations.Select(s => s.ParentSpanId));
-        Assert.Equal(ActivityStatusCode.Unset, validations[0].Status);
-        Assert.Equal(ActivityStatusCode.Error, validations[1].Status);
+        Assert.Equal([updates[0].SpanId, updates[1].SpanId], validations.Select(s => s.ParentSpanId).Distinct());
+        Assert.All(validations, v => Assert.Equal(v.ParentSpanId == updates[0].SpanId ? ActivityStatusCode.Unset : ActivityStatusCode.Error, v.Status));
         Assert.Equal(ActivityStatusCode.Error, updates[1].Status);
 
         // One tree: every span has its parent in the trace, or is a client call under the test's root.

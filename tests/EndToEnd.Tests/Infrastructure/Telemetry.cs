@@ -18,7 +18,7 @@ namespace Watchtower.EndToEnd.Tests.Infrastructure;
 /// </summary>
 internal sealed class SpanRecorder
 {
-    private readonly List<Activity> spans = [];
+    private readonly LockedSpans spans = [];
 
     /// <summary>The test's own source: a client-side root span, as the other SDKs' vectors have ("client-root").</summary>
     public static readonly ActivitySource TestSource = new("Watchtower.EndToEnd.Tests");
@@ -46,6 +46,21 @@ internal sealed class SpanRecorder
 
     public Task<IReadOnlyList<Activity>> WaitForAsync(ActivityTraceId traceId, Func<IReadOnlyList<Activity>, bool> done, string what, TimeSpan? timeout = null) =>
         Eventually.UntilAsync(() => Task.FromResult(InTrace(traceId)), done, what, timeout);
+
+    /// <summary>
+    /// The exporter adds from whichever thread ends a span, while a test copies the list: adding
+    /// takes the lock the copy takes, or the copy can see a slot before its span.
+    /// </summary>
+    private sealed class LockedSpans : System.Collections.ObjectModel.Collection<Activity>
+    {
+        protected override void InsertItem(int index, Activity item)
+        {
+            lock (this)
+            {
+                base.InsertItem(index, item);
+            }
+        }
+    }
 }
 
 /// <summary>Helpers to set up monitored workers and clients.</summary>
