@@ -29,7 +29,8 @@ public sealed class ReplayTests(DevServerFixture server)
 
         // A pipeline that takes an update while analysing, a review signal, and heartbeats while publishing.
         var pipelineId = "replay-pipeline-" + Guid.NewGuid();
-        var input = Documents.Pipeline(documents: 12, batchSize: 1, reviewWindowSeconds: 600, publishDelayMs: 50);
+        // Enough documents that analysis is still going when the update arrives, even on a busy machine.
+        var input = Documents.Pipeline(documents: 40, batchSize: 1, reviewWindowSeconds: 600, publishDelayMs: 50);
         var pipeline = await server.Client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options(pipelineId));
         await Eventually.UntilAsync(() => pipeline.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.Analyzing, "Analyzing stage");
         await pipeline.ExecuteUpdateAsync(wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late", "Late", "Quarterly report summary") }));
