@@ -83,8 +83,7 @@ internal static class Monitored
         Workflows(services).AddWorkflow<Tests.Workflows.TraceProbeWorkflow>().AddStaticActivities(typeof(Tests.Workflows.TraceProbeActivities));
 
     /// <summary>Turns the worker's workflow cache off, so that every workflow task replays the run from the start.</summary>
-    public static void DisableCache(IServiceCollection services) =>
-        services.Configure<TemporalWorkerServiceOptions>(ResilientWorkerService.OptionsName, o => o.MaxCachedWorkflows = 0);
+    public static void DisableCache(IServiceCollection services) => LimitCache(services, runs: 0);
 
     /// <summary>Keeps only a few runs in the worker's cache, so that with more runs open than that tasks for evicted runs miss it.</summary>
     public static void LimitCache(IServiceCollection services, int runs) =>
