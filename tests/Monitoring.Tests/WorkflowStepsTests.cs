@@ -51,15 +51,8 @@ public sealed class WorkflowStepsTests
         var failure = new ArgumentException("no timeout");
         Exception? seen = null;
 
-        Exception? thrown = null;
-        try
-        {
-            _ = WorkflowSteps.Observe<Task>(() => throw failure, e => seen = e);
-        }
-        catch (ArgumentException e)
-        {
-            thrown = e;
-        }
+        // A statement lambda: the call throws before any task exists, which is what is tested.
+        var thrown = Assert.Throws<ArgumentException>(() => { _ = WorkflowSteps.Observe<Task>(() => throw failure, e => seen = e); });
 
         Assert.Same(failure, thrown);
         Assert.Same(failure, seen);
