@@ -27,7 +27,7 @@ public sealed class OtlpExportTests(DevServerFixture server)
         try
         {
             await Eventually.UntilAsync(
-                async () => !jaeger.HasExited && await IsUpAsync(new Uri($"http://127.0.0.1:{query}/api/services")),
+                async () => !jaeger.HasExited && await TestTools.AnswersAsync(new Uri($"http://127.0.0.1:{query}/api/services")),
                 up => up,
                 "Jaeger's query API to answer");
 
@@ -92,19 +92,6 @@ public sealed class OtlpExportTests(DevServerFixture server)
         {
             await jaeger.DisposeAsync();
             File.Delete(config);
-        }
-    }
-
-    private static async Task<bool> IsUpAsync(Uri uri)
-    {
-        try
-        {
-            using var response = await Http.GetAsync(uri, TestContext.Current.CancellationToken);
-            return response.IsSuccessStatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return false;
         }
     }
 

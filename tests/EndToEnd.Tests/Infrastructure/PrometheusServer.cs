@@ -50,7 +50,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
         try
         {
             await Eventually.UntilAsync(
-                async () => server.process.HasExited || await IsReadyAsync(port),
+                async () => server.process.HasExited || await TestTools.AnswersAsync(new Uri($"http://127.0.0.1:{port}/-/ready")),
                 done => done,
                 "Prometheus to become ready");
             Assert.False(server.process.HasExited, $"Prometheus exited at start-up:{Environment.NewLine}{server.Output}");
@@ -170,19 +170,5 @@ internal sealed class PrometheusServer : IAsyncDisposable
         }
 
         return ($"{(int)response.StatusCode} {(root.TryGetProperty("error", out var error) ? error.GetString() : body)}", default);
-    }
-
-    private static async Task<bool> IsReadyAsync(int port)
-    {
-        try
-        {
-            using var response = await Http.GetAsync(new Uri($"http://127.0.0.1:{port}/-/ready"), TestContext.Current.CancellationToken);
-            return response.IsSuccessStatusCode;
-        }
-        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !TestContext.Current.CancellationToken.IsCancellationRequested))
-        {
-            // Not listening yet, or too slow to answer within the client's timeout while it starts.
-            return false;
-        }
     }
 }

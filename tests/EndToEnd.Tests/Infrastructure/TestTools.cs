@@ -3,9 +3,14 @@ using System.Net.Sockets;
 
 namespace Watchtower.EndToEnd.Tests.Infrastructure;
 
-/// <summary>Finds the external binaries the end-to-end tests need; under CI a missing one fails the run.</summary>
+/// <summary>
+/// Finds the external binaries the end-to-end tests need (under CI a missing one fails the run), and
+/// the free ports, repository files and starting servers they wait on.
+/// </summary>
 internal static class TestTools
 {
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
     public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
     public static string? TemporalCli => Find("TEMPORAL_CLI_PATH", "temporal");
@@ -48,6 +53,23 @@ internal static class TestTools
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// Whether a server that is starting answers a GET with success yet: not listening, or too slow
+    /// to answer within the client's timeout while it starts, is "not yet".
+    /// </summary>
+    public static async Task<bool> AnswersAsync(Uri uri)
+    {
+        try
+        {
+            using var response = await Http.GetAsync(uri, TestContext.Current.CancellationToken);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !TestContext.Current.CancellationToken.IsCancellationRequested))
+        {
+            return false;
+        }
     }
 
     /// <summary>The repository's root (where Watchtower.slnx is), for tests that read its files.</summary>
