@@ -37,7 +37,7 @@ public class ActivityAllocationBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        interceptor = new TemporalMonitoringInterceptor(NullLoggerFactory.Instance, tracing: false, metrics: true);
+        interceptor = new TemporalMonitoringInterceptor(new() { Tracing = false, Metrics = true }, NullLoggerFactory.Instance);
         interceptor.Metrics!.MeasureAllocations = CountAllocations;
         meterProvider = Sdk.CreateMeterProviderBuilder()
             .AddTemporalInstrumentation()

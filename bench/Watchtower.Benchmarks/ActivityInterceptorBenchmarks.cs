@@ -49,7 +49,7 @@ public class ActivityInterceptorBenchmarks
     {
         var tracing = Mode.HasFlag(Monitoring.Traces);
         var metrics = Mode.HasFlag(Monitoring.Metrics);
-        interceptor = Mode == Monitoring.None ? null : new TemporalMonitoringInterceptor(NullLoggerFactory.Instance, tracing, metrics);
+        interceptor = Mode == Monitoring.None ? null : new TemporalMonitoringInterceptor(new() { Tracing = tracing, Metrics = metrics }, NullLoggerFactory.Instance);
         if (tracing)
         {
             tracerProvider = Sdk.CreateTracerProviderBuilder()
@@ -70,7 +70,7 @@ public class ActivityInterceptorBenchmarks
         var flags = Mode.HasFlag(Monitoring.Unsampled) ? ActivityTraceFlags.None : ActivityTraceFlags.Recorded;
         var caller = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), flags);
         var definition = ActivityDefinition.Create("analyzeDocument", typeof(object), [], 0, _ => null);
-        input = new ExecuteActivityInput(definition, [], new Dictionary<string, Payload> { [TraceHeader.Key] = TraceHeader.Create(caller, null) });
+        input = new ExecuteActivityInput(definition, [], new Dictionary<string, Payload> { [TraceHeader.DefaultKey] = TraceHeader.Create(caller, null) });
     }
 
     [GlobalCleanup]

@@ -12,7 +12,7 @@ using Temporalio.Client;
 using Temporalio.Testing;
 using Watchtower.Monitoring;
 using Watchtower.Workflows;
-using Watchtower.Workflows.Documents;
+using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.LoadRunner;
 

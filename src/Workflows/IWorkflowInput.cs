@@ -1,3 +1,4 @@
+
 namespace Watchtower.Workflows;
 
 /// <summary>

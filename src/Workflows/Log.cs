@@ -12,7 +12,7 @@ internal static partial class Log
     public static partial void PipelineInputRejected(ILogger logger, string reason);
 
     [LoggerMessage(1002, LogLevel.Information, "Pipeline {Stage}: {Analyzed} of {Total} documents analysed", EventName = "PipelineStageChanged")]
-    public static partial void PipelineStageChanged(ILogger logger, Documents.PipelineStage stage, int analyzed, int total);
+    public static partial void PipelineStageChanged(ILogger logger, Pipeline.PipelineStage stage, int analyzed, int total);
 
     [LoggerMessage(1003, LogLevel.Warning, "Review rejected the pipeline", EventName = "PipelineRejected")]
     public static partial void PipelineRejected(ILogger logger);

@@ -5,10 +5,11 @@ using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
 using Temporalio.Client.Interceptors;
 using Watchtower.EndToEnd.Tests.Infrastructure;
-using Watchtower.Monitoring;
-using Watchtower.Monitoring.Dispatchers;
-using Watchtower.Worker.Hosting;
-using Watchtower.Workflows.Documents;
+using Watchtower.Monitoring.Hosting.DispatcherHeartbeats;
+using Watchtower.Monitoring.Hosting.Monitors;
+using Watchtower.Worker.Dispatcher;
+using Watchtower.Workflows.Dispatcher;
+using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.EndToEnd.Tests;
 
@@ -73,7 +74,7 @@ public sealed class DispatcherHeartbeatTests(DevServerFixture server)
         await handle.CancelAsync(new() { Rpc = WorkerHarness.Rpc });
         await worker.WaitForLogAsync("DispatcherEnded", "the worker to notice its dispatcher ended", match: r => r.Message.Contains("canceled", StringComparison.Ordinal));
         Assert.Null(monitor.Find(id));
-        Assert.Equal((DispatcherKeeping.Ended, "canceled"), keeper.State);
+        Assert.Equal((DispatcherAttachmentStatus.Ended, "canceled"), keeper.State);
         var degraded = await new HealthProbe(port).WaitForAsync("ready", 200, "readiness, degraded, once the dispatcher ended");
         Assert.Contains("\"status\":\"Degraded\"", degraded.Body, StringComparison.Ordinal);
     }
@@ -87,7 +88,7 @@ public sealed class DispatcherHeartbeatTests(DevServerFixture server)
         HeldHeartbeats? held = null;
         await using var worker = await WorkerHarness.StartAsync(
             server.TargetHost,
-            s => s.AddSingleton<IDispatcherHeartbeats>(sp => held = new HeldHeartbeats(sp.GetRequiredService<DispatcherKeeper>())),
+            s => s.AddSingleton<IDispatcherHeartbeats>(sp => held = new HeldHeartbeats(sp.GetRequiredService<DispatcherHeartbeatReceiver>())),
             WorkerHarness.DispatcherSettings(id, port));
         var monitor = worker.Host.Services.GetRequiredService<IDispatcherHeartbeatMonitor>();
         var health = new HealthProbe(port);
@@ -145,7 +146,7 @@ public sealed class DispatcherHeartbeatTests(DevServerFixture server)
         await Eventually.UntilAsync(() => Task.FromResult(secondMonitor.Find(id)?.Heartbeats ?? 0), n => n >= 2, "heartbeats at the second worker");
 
         Assert.Null(firstMonitor.Find(id));
-        Assert.Equal(DispatcherKeeping.Released, first.Host.Services.GetRequiredService<DispatcherKeeper>().State.State);
+        Assert.Equal(DispatcherAttachmentStatus.Released, first.Host.Services.GetRequiredService<DispatcherKeeper>().State.Status);
         var status = await server.Client.GetWorkflowHandle<DocumentDispatcherWorkflow>(id).QueryAsync(wf => wf.Status, new() { Rpc = WorkerHarness.Rpc });
         Assert.Equal(second.Host.Services.GetRequiredService<DispatcherKeeper>().HeartbeatTaskQueue, status.Attachment!.HeartbeatTaskQueue);
         await server.Client.GetWorkflowHandle(id).CancelAsync(new() { Rpc = WorkerHarness.Rpc });

@@ -1,6 +1,7 @@
 using Temporalio.Api.Enums.V1;
 using Watchtower.EndToEnd.Tests.Infrastructure;
-using Watchtower.Workflows.Documents;
+using Watchtower.Workflows.Dispatcher;
+using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.EndToEnd.Tests;
 

@@ -3,7 +3,7 @@ using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
 using Temporalio.Exceptions;
 using Watchtower.EndToEnd.Tests.Infrastructure;
-using Watchtower.Workflows.Documents;
+using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.EndToEnd.Tests;
 

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Temporalio.Client;
 using Watchtower.EndToEnd.Tests.Infrastructure;
-using Watchtower.Workflows.Documents;
+using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.EndToEnd.Tests;
 

@@ -7,7 +7,8 @@ using Temporalio.Client;
 using Temporalio.Exceptions;
 using Watchtower.EndToEnd.Tests.Infrastructure;
 using Watchtower.Workflows;
-using Watchtower.Workflows.Documents;
+using Watchtower.Workflows.Dispatcher;
+using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.EndToEnd.Tests;
 
@@ -23,6 +24,9 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
 {
     private const string WorkerJob = "watchtower-worker";
     private const string ServerJob = "temporal-server";
+
+    /// <summary>Names the worker exports: its own, the SDK's, and the .NET runtime's.</summary>
+    private static readonly string[] WorkerPrefixes = ["watchtower_", "temporal_", "dotnet_"];
 
     /// <summary>PromQL words that look like metric names.</summary>
     private static readonly HashSet<string> Keywords = new(
@@ -310,7 +314,7 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
         foreach (var name in names.Order(StringComparer.Ordinal))
         {
             string[] jobs = name == "up" ? [ServerJob, WorkerJob]
-                : name.StartsWith("watchtower_", StringComparison.Ordinal) || name.StartsWith("temporal_", StringComparison.Ordinal) ? [WorkerJob]
+                : WorkerPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)) ? [WorkerJob]
                 : [ServerJob];
             foreach (var job in jobs)
             {

@@ -2,7 +2,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Temporalio.Client;
 using Temporalio.Exceptions;
 using Watchtower.EndToEnd.Tests.Infrastructure;
-using Watchtower.Workflows.Documents;
+using Watchtower.Workflows.Dispatcher;
+using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.EndToEnd.Tests;
 

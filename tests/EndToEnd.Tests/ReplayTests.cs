@@ -7,7 +7,8 @@ using Temporalio.Extensions.Hosting;
 using Temporalio.Worker;
 using Watchtower.EndToEnd.Tests.Infrastructure;
 using Watchtower.Workflows;
-using Watchtower.Workflows.Documents;
+using Watchtower.Workflows.Dispatcher;
+using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.EndToEnd.Tests;
 
@@ -85,7 +86,7 @@ public sealed class ReplayTests(DevServerFixture server)
         var takeover = await server.Client.StartWorkflowAsync(
             (DocumentDispatcherWorkflow wf) => wf.RunAsync(new DispatcherInput(MaxHistoryEvents: 40)),
             new WorkflowOptions("replay-takeover-" + Guid.NewGuid(), dispatcherQueue) { Rpc = WorkerHarness.Rpc });
-        var keeperQueue = dispatcherWorker.Host.Services.GetRequiredService<Watchtower.Worker.Hosting.DispatcherKeeper>().HeartbeatTaskQueue;
+        var keeperQueue = dispatcherWorker.Host.Services.GetRequiredService<Watchtower.Worker.Dispatcher.DispatcherKeeper>().HeartbeatTaskQueue;
         await takeover.ExecuteUpdateAsync(wf => wf.AttachAsync(new DispatcherAttachment(keeperQueue, 1)));
         await takeover.ExecuteUpdateAsync(wf => wf.AttachAsync(new DispatcherAttachment("nobody-polls-" + Guid.NewGuid().ToString("N"), 1)));
         await Eventually.UntilAsync(

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Temporalio.Client;
 using Watchtower.EndToEnd.Tests.Infrastructure;
-using Watchtower.Workflows.Documents;
+using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.EndToEnd.Tests;
 

@@ -2,7 +2,7 @@ using Temporalio.Client;
 using Temporalio.Testing;
 using Watchtower.EndToEnd.Tests.Infrastructure;
 using Watchtower.Workflows;
-using Watchtower.Workflows.Documents;
+using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.EndToEnd.Tests;
 

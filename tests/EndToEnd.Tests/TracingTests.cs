@@ -9,9 +9,9 @@ using Temporalio.Worker;
 using Watchtower.EndToEnd.Tests.Infrastructure;
 using Watchtower.EndToEnd.Tests.Workflows;
 using Watchtower.Monitoring;
-using Watchtower.Worker.Hosting;
+using Watchtower.Worker.ResilientWorker;
 using Watchtower.Workflows;
-using Watchtower.Workflows.Documents;
+using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.EndToEnd.Tests;
 

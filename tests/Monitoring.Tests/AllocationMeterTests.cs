@@ -46,7 +46,7 @@ public sealed class AllocationMeterTests
     public async Task ActivityInterceptor_ActivitiesOfTwoTypes_RecordsOneAllocationPerExecutionByType()
     {
         using var collected = new Recorded("watchtower.activity.allocated");
-        var interceptor = new TemporalMonitoringInterceptor(tracing: false);
+        var interceptor = new TemporalMonitoringInterceptor(new() { Tracing = false });
         for (var i = 0; i < 3; i++)
         {
             await RunAsync(interceptor, "allocateMegabyte", async () =>

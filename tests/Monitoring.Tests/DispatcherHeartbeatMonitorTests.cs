@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
-using Watchtower.Monitoring.Dispatchers;
+using Watchtower.Monitoring.Hosting;
+using Watchtower.Monitoring.Hosting.DispatcherHeartbeats;
 
 namespace Watchtower.Monitoring.Tests;
 
@@ -89,9 +90,9 @@ public sealed class DispatcherHeartbeatMonitorTests : IDisposable
     [Fact]
     public void DispatcherHeartbeatMonitor_Metrics_HeartbeatsCountedAndAgeAndCountsObserved()
     {
-        using var heartbeats = new MetricCollector<long>(Telemetry.Meter, "watchtower.dispatcher.heartbeats");
-        using var age = new MetricCollector<double>(Telemetry.Meter, "watchtower.dispatcher.heartbeat_age");
-        using var stale = new MetricCollector<int>(Telemetry.Meter, "watchtower.dispatchers.stale");
+        using var heartbeats = new MetricCollector<long>(HostingTelemetry.Meter, "watchtower.dispatcher.heartbeats");
+        using var age = new MetricCollector<double>(HostingTelemetry.Meter, "watchtower.dispatcher.heartbeat_age");
+        using var stale = new MetricCollector<int>(HostingTelemetry.Meter, "watchtower.dispatchers.stale");
         var id = "metrics-" + Guid.NewGuid().ToString("N");
         monitor.Register(id, TimeSpan.FromSeconds(10));
         monitor.RecordHeartbeat(id);

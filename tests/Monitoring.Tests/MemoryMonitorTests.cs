@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
-using Watchtower.Monitoring.Memory;
+using Watchtower.Monitoring.Hosting;
+using Watchtower.Monitoring.Hosting.Memory;
 
 namespace Watchtower.Monitoring.Tests;
 
@@ -80,21 +81,22 @@ public sealed class MemoryMonitorTests
     }
 
     [Fact]
-    public void MemoryMonitor_Gauges_ReportTheLatestSampleAndAllocationRate()
+    public void MemoryMonitor_Gauges_ReportTheLatestSampleAndState()
     {
         using var monitor = Create(new MemoryMonitorOptions());
-        using var workingSet = new MetricCollector<long>(Telemetry.Meter, "watchtower.memory.working_set");
-        using var limit = new MetricCollector<long>(Telemetry.Meter, "watchtower.memory.limit");
-        source.WorkingSet = 321 * MiB;
-        source.Allocated += 15 * MiB;
+        using var privateBytes = new MetricCollector<long>(HostingTelemetry.Meter, "watchtower.memory.private");
+        using var limit = new MetricCollector<long>(HostingTelemetry.Meter, "watchtower.memory.limit");
+        using var state = new MetricCollector<int>(HostingTelemetry.Meter, "watchtower.memory.state");
+        source.WorkingSet = 821 * MiB;
         time.Advance(TimeSpan.FromSeconds(15));
 
-        workingSet.RecordObservableInstruments();
+        privateBytes.RecordObservableInstruments();
         limit.RecordObservableInstruments();
+        state.RecordObservableInstruments();
 
-        Assert.Contains(workingSet.GetMeasurementSnapshot(), m => m.Value == 321 * MiB);
+        Assert.Contains(privateBytes.GetMeasurementSnapshot(), m => m.Value == 821 * MiB);
         Assert.Contains(limit.GetMeasurementSnapshot(), m => m.Value == 1000 * MiB);
-        Assert.Equal(1 * MiB, monitor.AllocationRate);
+        Assert.Contains(state.GetMeasurementSnapshot(), m => m.Value == (int)MemoryState.Degraded);
     }
 
     [Fact]
@@ -107,9 +109,8 @@ public sealed class MemoryMonitorTests
         Assert.True(sample.HeapBytes > 0);
         Assert.True(sample.WorkingSetBytes > sample.HeapBytes / 2);
         Assert.True(sample.LimitBytes >= sample.WorkingSetBytes, "the limit the runtime sees is at least what it uses");
-        Assert.True(sample.Collections[0] >= sample.Collections[1] && sample.Collections[1] >= sample.Collections[2]);
+        Assert.True(sample.PrivateBytes > 0);
         Assert.True(sample.GcIndex > 0);
-        Assert.True(sample.AllocatedBytes > 0);
     }
 
     private MemoryMonitor Create(MemoryMonitorOptions options) => new(source, time, logger, options);
@@ -122,8 +123,6 @@ public sealed class MemoryMonitorTests
 
         public long WorkingSet { get; set; } = 400 * MiB;
 
-        public long Allocated { get; set; }
-
         public void Collect(long heap)
         {
             Heap = heap;
@@ -131,6 +130,6 @@ public sealed class MemoryMonitorTests
         }
 
         public MemorySample Read() =>
-            new(Heap, gcIndex, WorkingSet, WorkingSet, Heap, 1000 * MiB, [gcIndex, 0, 0], TimeSpan.Zero, Allocated);
+            new(Heap, gcIndex, WorkingSet, WorkingSet, 1000 * MiB);
     }
 }

@@ -3,8 +3,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
-using Watchtower.Monitoring.Dispatchers;
-using Watchtower.Monitoring.Memory;
+using Watchtower.Monitoring.Hosting;
+using Watchtower.Monitoring.Hosting.DispatcherHeartbeats;
+using Watchtower.Monitoring.Hosting.Memory;
+using Watchtower.Monitoring.Hosting.Monitors;
+using Watchtower.Monitoring.Hosting.Otlp;
 
 namespace Watchtower.Monitoring.Tests;
 
@@ -35,7 +38,7 @@ public sealed class MonitorFallbackTests
     public void AddTemporalMonitoring_BadMemorySettings_MemoryFallsBackToNoOpWithOneWarning(string key, string value, string reason)
     {
         using var provider = Build(new() { [key] = value });
-        using var statusGauge = new MetricCollector<int>(Telemetry.Meter, "watchtower.monitoring.status");
+        using var statusGauge = new MetricCollector<int>(HostingTelemetry.Meter, "watchtower.monitoring.status");
 
         var memory = provider.GetRequiredService<IMemoryMonitor>();
         _ = provider.GetRequiredService<IMemoryMonitor>();
@@ -74,11 +77,11 @@ public sealed class MonitorFallbackTests
     public void AddTemporalMonitoring_MonitorsThrowWhileStarting_BothFallBackAndSayWhyOnce()
     {
         using var provider = Build([], new Services(s => s.AddSingleton<TimeProvider>(new TimerlessTimeProvider())));
-        using var workingSet = new MetricCollector<long>(Telemetry.Meter, "watchtower.memory.working_set");
+        using var limit = new MetricCollector<long>(HostingTelemetry.Meter, "watchtower.memory.limit");
 
         var memory = provider.GetRequiredService<IMemoryMonitor>();
         var dispatchers = provider.GetRequiredService<IDispatcherHeartbeatMonitor>();
-        workingSet.RecordObservableInstruments();
+        limit.RecordObservableInstruments();
 
         Assert.IsType<InvalidOperationException>(memory.InitializationError);
         Assert.IsType<InvalidOperationException>(dispatchers.InitializationError);
@@ -88,7 +91,7 @@ public sealed class MonitorFallbackTests
         Assert.Equal(["dispatchers", "memory"], provider.GetRequiredService<MonitoringStatus>().Monitors.Where(p => p.Value is not null).Select(p => p.Key).Order(StringComparer.Ordinal));
 
         // The half-started monitor is never disposed; it must not keep reporting a frozen sample.
-        Assert.Empty(workingSet.GetMeasurementSnapshot());
+        Assert.Empty(limit.GetMeasurementSnapshot());
     }
 
     [Fact]
@@ -130,14 +133,8 @@ public sealed class MonitorFallbackTests
         Assert.Equal("stale: d1 (silent for 6 s, allowed 5 s)", stale.Entries["dispatchers"].Description);
     }
 
-    private static ServiceProvider Build(Dictionary<string, string?> settings, Services? extra = null)
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection().AddLogging(b => b.ClearProviders().AddFakeLogging());
-        extra?.Configure(services);
-        services.AddTemporalMonitoring(configuration);
-        return services.BuildServiceProvider();
-    }
+    private static ServiceProvider Build(Dictionary<string, string?> settings, Services? extra = null) =>
+        MonitoringHost.Build(settings, extra?.Configure);
 
     private sealed record Services(Action<IServiceCollection> Configure);
 

@@ -1,9 +1,11 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Temporalio.Client;
+using Temporalio.Extensions.Hosting;
 using Temporalio.Runtime;
+using Watchtower.Monitoring.Hosting;
+using Watchtower.Monitoring.Hosting.Prometheus;
 
 namespace Watchtower.Monitoring.Tests;
 
@@ -78,29 +80,44 @@ public sealed class TemporalMonitoringOptionsTests
     [Fact]
     public void AddTemporalMonitoring_OwnHostAsTheReadmeShows_ClientCarriesTheInterceptorAndSdkMetrics()
     {
-        var services = new ServiceCollection().AddLogging(b => b.ClearProviders());
-        services.AddTemporalMonitoring(new ConfigurationBuilder().Build());
-        services.AddTemporalClient("localhost:7233", "default")
-            .Configure<IServiceProvider>((o, sp) =>
-            {
-                o.Interceptors = [sp.GetRequiredService<TemporalMonitoringInterceptor>()];
-                o.Runtime = new TemporalRuntime(new(new TelemetryOptions { Metrics = sp.GetRequiredService<MetricsOptions>() }));
-            });
-        using var provider = services.BuildServiceProvider();
+        using var provider = MonitoringHost.Build([], services => services.AddTemporalClient("localhost:7233", "default"));
 
         var options = provider.GetRequiredService<IOptions<TemporalClientConnectOptions>>().Value;
 
         Assert.Same(provider.GetRequiredService<TemporalMonitoringInterceptor>(), Assert.Single(options.Interceptors!));
-        Assert.NotNull(options.Runtime);
-        Assert.NotNull(provider.GetRequiredService<MetricsOptions>().CustomMetricMeter);
+        Assert.Same(provider.GetRequiredService<TemporalRuntime>(), options.Runtime);
+    }
+
+    [Fact]
+    public void AddTemporalMonitoring_HostedWorkerWithItsOwnClient_WorkerClientCarriesTheInterceptorOnce()
+    {
+        using var provider = MonitoringHost.Build([], services => services
+            .AddOptions<TemporalWorkerServiceOptions>("orders")
+            .Configure(o => o.ClientOptions = new("localhost:7233") { Interceptors = [new TemporalMonitoringInterceptor()] }));
+
+        var options = provider.GetRequiredService<IOptionsMonitor<TemporalWorkerServiceOptions>>().Get("orders");
+
+        var interceptors = options.ClientOptions!.Interceptors!;
+        Assert.Equal(2, interceptors.Count);
+        Assert.Contains(provider.GetRequiredService<TemporalMonitoringInterceptor>(), interceptors);
+        Assert.Same(provider.GetRequiredService<TemporalRuntime>(), options.ClientOptions.Runtime);
+    }
+
+    [Fact]
+    public void AddTemporalMonitoring_CalledTwice_RegistersEachStepOnce()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.AddTemporalMonitoring().AddPrometheusScrapeEndpoint();
+        var count = builder.Services.Count;
+
+        builder.AddTemporalMonitoring().AddPrometheusScrapeEndpoint().AddMemoryMonitor();
+
+        Assert.Equal(count, builder.Services.Count);
     }
 
     private static TemporalMonitoringOptions Resolve(Dictionary<string, string?> settings)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var services = new ServiceCollection().AddLogging(b => b.ClearProviders());
-        services.AddTemporalMonitoring(configuration);
-        using var provider = services.BuildServiceProvider();
+        using var provider = MonitoringHost.Build(settings);
         return provider.GetRequiredService<IOptions<TemporalMonitoringOptions>>().Value;
     }
 }

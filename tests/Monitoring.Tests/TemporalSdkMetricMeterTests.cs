@@ -3,7 +3,7 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
 using Temporalio.Runtime;
-using Watchtower.Monitoring.Metrics;
+using Watchtower.Monitoring.SdkMetrics;
 
 namespace Watchtower.Monitoring.Tests;
 

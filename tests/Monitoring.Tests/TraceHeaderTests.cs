@@ -117,9 +117,11 @@ public sealed class TraceHeaderTests
         payload.Metadata["encoding"] = ByteString.CopyFromUtf8("binary/protobuf");
 
         Assert.False(TraceHeader.TryParse(payload, out _));
-        Assert.Equal(TraceHeaderStatus.Malformed, TraceHeader.TryRead(new Dictionary<string, Payload> { [TraceHeader.Key] = payload }.AsReadOnly(), out _));
-        Assert.Equal(TraceHeaderStatus.Absent, TraceHeader.TryRead((IReadOnlyDictionary<string, Payload>?)null, out _));
-        Assert.Equal(TraceHeaderStatus.Absent, TraceHeader.TryRead(new Dictionary<string, Payload> { ["other"] = payload }.AsReadOnly(), out _));
+        var headers = new Dictionary<string, Payload> { [TraceHeader.DefaultKey] = payload }.AsReadOnly();
+        Assert.Equal(TraceHeaderStatus.Malformed, TraceHeader.TryRead(headers, TraceHeader.DefaultKey, out _));
+        Assert.Equal(TraceHeaderStatus.Absent, TraceHeader.TryRead(null, TraceHeader.DefaultKey, out _));
+        var others = new Dictionary<string, Payload> { ["other"] = payload }.AsReadOnly();
+        Assert.Equal(TraceHeaderStatus.Absent, TraceHeader.TryRead(others, TraceHeader.DefaultKey, out _));
     }
 
     [Fact]
@@ -129,11 +131,11 @@ public sealed class TraceHeaderTests
         var original = new Dictionary<string, Payload> { ["other"] = other };
         var context = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
 
-        var result = TraceHeader.With(original, context, null);
+        var result = TraceHeader.With(original, TraceHeader.DefaultKey, context, null);
 
         Assert.Single(original);
         Assert.Same(other, result["other"]);
-        Assert.True(TraceHeader.TryParse(result[TraceHeader.Key], out var remote));
+        Assert.True(TraceHeader.TryParse(result[TraceHeader.DefaultKey], out var remote));
         Assert.Equal(context.TraceId, remote.Context.TraceId);
         Assert.Equal(context.SpanId, remote.Context.SpanId);
     }

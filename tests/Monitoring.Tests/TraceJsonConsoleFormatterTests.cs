@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
-using Watchtower.Monitoring.Logging;
+using Watchtower.Monitoring.Hosting.Logging;
 
 namespace Watchtower.Monitoring.Tests;
 

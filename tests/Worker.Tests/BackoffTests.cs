@@ -1,4 +1,5 @@
-using Watchtower.Worker.Hosting;
+using Watchtower.Worker.Connection;
+using Watchtower.Worker.Settings;
 
 namespace Watchtower.Worker.Tests;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
-using Watchtower.Worker.Hosting;
+using Watchtower.Worker.Connection;
+using Watchtower.Worker.Settings;
 using Watchtower.Workflows;
 
 namespace Watchtower.Worker.Tests;

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
-using Watchtower.Worker.Hosting;
+using Watchtower.Worker.Settings;
 
 namespace Watchtower.Worker.Tests;
 

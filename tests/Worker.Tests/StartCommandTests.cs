@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Watchtower.Worker.Hosting;
+using Watchtower.Worker.ResilientWorker;
 using Watchtower.Workflows;
-using Watchtower.Workflows.Documents;
+using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.Worker.Tests;
 

@@ -1,4 +1,4 @@
-using Watchtower.Worker.Hosting;
+using Watchtower.Worker.DevServer;
 
 namespace Watchtower.Worker.Tests;
 

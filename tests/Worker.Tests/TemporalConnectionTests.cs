@@ -1,4 +1,4 @@
-using Watchtower.Worker.Hosting;
+using Watchtower.Worker.Connection;
 
 namespace Watchtower.Worker.Tests;
 
@@ -7,7 +7,7 @@ public sealed class TemporalConnectionTests
     [Fact]
     public void Describe_SingleException_ReturnsMessageOnOneLine()
     {
-        var description = TemporalConnection.Describe(new InvalidOperationException("first\nsecond\r\nthird"));
+        var description = WorkerConnection.Describe(new InvalidOperationException("first\nsecond\r\nthird"));
 
         Assert.Equal("first second third", description);
     }
@@ -19,7 +19,7 @@ public sealed class TemporalConnectionTests
             "Connection failed\nwhile dialing",
             new IOException("middle", new TimeoutException("timed out\r\nafter 5s")));
 
-        var description = TemporalConnection.Describe(exception);
+        var description = WorkerConnection.Describe(exception);
 
         Assert.Equal("Connection failed while dialing (timed out after 5s)", description);
     }

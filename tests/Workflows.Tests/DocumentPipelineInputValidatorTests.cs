@@ -1,4 +1,4 @@
-using Watchtower.Workflows.Documents;
+using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.Workflows.Tests;
 

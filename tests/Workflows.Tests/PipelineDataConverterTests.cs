@@ -2,7 +2,8 @@ using System.Text.Json;
 using Google.Protobuf;
 using Temporalio.Api.Common.V1;
 using Temporalio.Converters;
-using Watchtower.Workflows.Documents;
+using Watchtower.Workflows.Dispatcher;
+using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.Workflows.Tests;
 

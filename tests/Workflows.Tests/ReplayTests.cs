@@ -1,6 +1,7 @@
 using Temporalio.Common;
 using Temporalio.Worker;
-using Watchtower.Workflows.Documents;
+using Watchtower.Workflows.Dispatcher;
+using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.Workflows.Tests;
 

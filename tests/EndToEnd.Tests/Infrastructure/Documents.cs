@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Watchtower.Workflows.Documents;
+using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.EndToEnd.Tests.Infrastructure;
 

@@ -28,10 +28,15 @@ internal sealed class ExternalProcess : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
-    /// <summary>Runs a command to completion with optional standard input; never waits past a minute.</summary>
+    /// <summary>Runs a command to completion with optional standard input; never waits past its timeout (a minute).</summary>
     public static async Task<(int ExitCode, string Output, string Error)> RunAsync(
-        string path, IReadOnlyCollection<string> args, string? input = null, Action<ProcessStartInfo>? configure = null)
+        string path,
+        IReadOnlyCollection<string> args,
+        string? input = null,
+        Action<ProcessStartInfo>? configure = null,
+        TimeSpan? timeout = null)
     {
+        var limit = timeout ?? TimeSpan.FromSeconds(60);
         var info = Info(path, args, redirectInput: input is not null);
         configure?.Invoke(info);
         using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start " + path);
@@ -41,27 +46,29 @@ internal sealed class ExternalProcess : IAsyncDisposable
             process.StandardInput.Close();
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cancel.CancelAfter(limit);
+        var stdout = process.StandardOutput.ReadToEndAsync(cancel.Token);
+        var stderr = process.StandardError.ReadToEndAsync(cancel.Token);
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
+            await process.WaitForExitAsync(cancel.Token);
         }
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{Path.GetFileName(path)} {string.Join(' ', args)} did not finish within 60 s");
+            throw new TimeoutException(
+                $"{Path.GetFileName(path)} {string.Join(' ', args)} did not finish within {limit.TotalSeconds:0} s");
         }
 
         return (process.ExitCode, await stdout, await stderr);
     }
 
     /// <summary>Starts a long-running process; disposing kills it.</summary>
-    public static ExternalProcess Start(string path, IEnumerable<string> args)
+    public static ExternalProcess Start(string path, IEnumerable<string> args, Action<ProcessStartInfo>? configure = null)
     {
         var process = new Process { StartInfo = Info(path, args, redirectInput: false) };
+        configure?.Invoke(process.StartInfo);
         var started = new ExternalProcess(process);
         process.OutputDataReceived += (_, e) => started.Append(e.Data);
         process.ErrorDataReceived += (_, e) => started.Append(e.Data);

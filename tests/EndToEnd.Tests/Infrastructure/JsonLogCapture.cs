@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
-using Watchtower.Monitoring.Logging;
+using Watchtower.Monitoring.Hosting.Logging;
 
 namespace Watchtower.EndToEnd.Tests.Infrastructure;
 

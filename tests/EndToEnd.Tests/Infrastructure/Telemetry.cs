@@ -6,7 +6,7 @@ using OpenTelemetry.Trace;
 using Temporalio.Client;
 using Temporalio.Extensions.Hosting;
 using Watchtower.Monitoring;
-using Watchtower.Worker.Hosting;
+using Watchtower.Worker.ResilientWorker;
 using Watchtower.Workflows;
 
 namespace Watchtower.EndToEnd.Tests.Infrastructure;

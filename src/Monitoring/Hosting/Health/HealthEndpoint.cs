@@ -1,0 +1,118 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Watchtower.Monitoring.Hosting.Monitors;
+
+namespace Watchtower.Monitoring.Hosting.Health;
+
+/// <summary>
+/// Serves /health/live, /health/startup and /health/ready beside /metrics, on the monitoring
+/// listener's host and port: JSON with each check's status, 200 when healthy or degraded, 503 when
+/// not. Like the scrape endpoint, a listener that cannot start costs a warning, not the worker.
+/// </summary>
+internal sealed class HealthEndpoint(
+    IOptions<TemporalMonitoringOptions> options,
+    HealthCheckService checks,
+    MonitoringStatus status,
+    ILogger<HealthEndpoint> logger) : BackgroundService
+{
+    private static readonly JsonWriterOptions Json = new() { Indented = false };
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        if (!settings.Enabled)
+        {
+            return;
+        }
+
+        using var listener = new HttpListener();
+        foreach (var prefix in Prometheus.PrometheusScrapeEndpoint.Prefixes(settings.Host, settings.Port, "/health"))
+        {
+            listener.Prefixes.Add(prefix);
+        }
+
+        try
+        {
+            listener.Start();
+            status.Ready("health");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            status.Report("health", e);
+            return;
+        }
+
+        await using var stop = stoppingToken.Register(listener.Stop);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await listener.GetContextAsync().ConfigureAwait(false);
+            }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (HttpListenerException e)
+            {
+                Log.HealthRequestFailed(logger, nameof(HttpListenerException), e.Message);
+                continue;
+            }
+
+            _ = RespondAsync(context, stoppingToken);
+        }
+    }
+
+    private async Task RespondAsync(HttpListenerContext context, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var path = context.Request.Url?.AbsolutePath.TrimEnd('/') ?? string.Empty;
+            Func<HealthCheckRegistration, bool>? predicate = path switch
+            {
+                "/health/live" => _ => false,
+                "/health/startup" => r => r.Tags.Contains(MonitoringHealthChecks.StartupTag),
+                "/health/ready" => r => r.Tags.Contains(MonitoringHealthChecks.ReadyTag),
+                _ => null,
+            };
+            if (predicate is null)
+            {
+                context.Response.StatusCode = 404;
+                context.Response.Close();
+                return;
+            }
+
+            var report = await checks.CheckHealthAsync(predicate, cancellationToken).ConfigureAwait(false);
+            context.Response.StatusCode = report.Status == HealthStatus.Unhealthy ? 503 : 200;
+            context.Response.ContentType = "application/json";
+            await using (var writer = new Utf8JsonWriter(context.Response.OutputStream, Json))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("status", report.Status.ToString());
+                writer.WriteStartObject("checks");
+                foreach (var (name, entry) in report.Entries)
+                {
+                    writer.WriteStartObject(name);
+                    writer.WriteString("status", entry.Status.ToString());
+                    writer.WriteString("description", entry.Description);
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+            }
+
+            context.Response.Close();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A client that went away mid-answer is its own problem.
+            Log.HealthRequestFailed(logger, e.GetType().Name, e.Message);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using Watchtower.Monitoring.Hosting;
+using Watchtower.Monitoring.Hosting.Monitors;
+using Watchtower.Monitoring.Hosting.Otlp;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <content>The OTLP exporter step.</content>
+public static partial class TemporalMonitoringHostBuilderExtensions
+{
+    /// <summary>
+    /// Exports traces and metrics over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, configured by
+    /// the standard <c>OTEL_*</c> variables (protocol, headers, sampler, batch and export intervals). An
+    /// endpoint that is not an <c>http://</c> or <c>https://</c> URL turns OTLP off with one warning that
+    /// never shows the value (it may carry credentials). Unset, nothing is added.
+    /// </summary>
+    /// <param name="builder">The host builder.</param>
+    /// <returns>The same builder.</returns>
+    public static IHostApplicationBuilder AddOtlpExportFromEnvironment(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var endpoint = builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
+        if (string.IsNullOrWhiteSpace(endpoint) || !MonitoringSettings.FirstTime<OtlpExportAnnouncement>(builder))
+        {
+            return builder;
+        }
+
+        var protocol = builder.Configuration["OTEL_EXPORTER_OTLP_PROTOCOL"] ?? "grpc";
+        var usable = OtlpExportAnnouncement.IsHttpUrl(endpoint);
+        builder.Services.AddHostedService(sp => new OtlpExportAnnouncement(
+            sp.GetRequiredService<ILogger<OtlpExportAnnouncement>>(),
+            sp.GetRequiredService<MonitoringStatus>(),
+            sp.GetRequiredService<IOptions<TemporalMonitoringOptions>>(),
+            protocol,
+            endpoint));
+        if (usable)
+        {
+            builder.Services.AddOpenTelemetry()
+                .WithTracing(tracing => tracing.AddTemporalInstrumentation().AddOtlpExporter())
+                .WithMetrics(metrics => metrics.AddOtlpExporter());
+
+            // Which meters is a setting, read once the options are bound.
+            builder.Services.ConfigureOpenTelemetryMeterProvider((sp, metrics) => metrics.AddMonitoringMeters(
+                sp.GetRequiredService<IOptions<TemporalMonitoringOptions>>().Value.RuntimeMetrics));
+        }
+
+        return builder;
+    }
+}

@@ -1,0 +1,101 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using Watchtower.Monitoring.Hosting.Monitors;
+
+namespace Watchtower.Monitoring.Hosting.Prometheus;
+
+/// <summary>
+/// Serves <c>/metrics</c> from a meter provider of its own. Built inside the host's provider, a port
+/// already taken would stop the host from starting; here it costs one warning and the worker goes on.
+/// </summary>
+internal sealed class PrometheusScrapeEndpoint(
+    IOptions<TemporalMonitoringOptions> options,
+    MonitoringResource resource,
+    MonitoringStatus status,
+    ILogger<PrometheusScrapeEndpoint> logger) : IHostedService, IDisposable
+{
+    private MeterProvider? provider;
+
+    /// <summary>Gets the URL it listens on, once started.</summary>
+    public Uri? Url { get; private set; }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        if (!settings.Enabled)
+        {
+            return Task.CompletedTask;
+        }
+
+        var prefixes = Prefixes(settings);
+        var display = prefixes[0].Replace("http://+:", "http://*:", StringComparison.Ordinal).TrimEnd('/');
+        try
+        {
+            provider = Sdk.CreateMeterProviderBuilder()
+                .SetResourceBuilder(resource.CreateBuilder())
+                .AddMonitoringMeters(settings.RuntimeMetrics)
+                .AddPrometheusHttpListener(o =>
+                {
+                    o.Host = "localhost";
+                    o.Port = settings.Port;
+                    o.ScrapeEndpointPath = settings.Path;
+
+                    // The exporter's own prefix answers only requests addressed to "localhost", so a
+                    // scrape of 127.0.0.1 would get 404; the prefixes are set from our settings instead.
+                    o.ConfigureHttpListener = (_, listener) =>
+                    {
+                        listener.Prefixes.Clear();
+                        foreach (var prefix in prefixes)
+                        {
+                            listener.Prefixes.Add(prefix);
+                        }
+                    };
+                })
+                .Build();
+            Url = new Uri(display);
+            status.Ready("prometheus");
+            Log.ScrapeEndpointListening(logger, display);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Whatever the listener throws (port taken, address not ours, a prefix it refuses), the
+            // scrape endpoint is the only casualty.
+            provider = null;
+            status.Report("prometheus", e, warn: false);
+            Log.ScrapeEndpointFailed(logger, display, e.InnerException?.Message ?? e.Message);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        provider?.Dispose();
+        provider = null;
+    }
+
+    internal static IReadOnlyList<string> Prefixes(TemporalMonitoringOptions settings) =>
+        Prefixes(settings.Host, settings.Port, settings.Path);
+
+    /// <summary>HttpListener prefixes for the monitoring listener's host and port, under a path.</summary>
+    internal static IReadOnlyList<string> Prefixes(string host, int port, string path)
+    {
+        path = path.TrimEnd('/') + "/";
+        return host switch
+        {
+            "*" or "+" or "0.0.0.0" or "::" or "[::]" => [$"http://+:{port}{path}"],
+            "localhost" => [$"http://localhost:{port}{path}", $"http://127.0.0.1:{port}{path}"],
+            _ when host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') => [$"http://[{host}]:{port}{path}"],
+            _ => [$"http://{host}:{port}{path}"],
+        };
+    }
+}

@@ -1,0 +1,39 @@
+namespace Watchtower.Monitoring.Hosting;
+
+/// <summary>
+/// Monitoring settings, bound from the <c>Monitoring</c> configuration section; the environment
+/// variables <c>MONITORING_ENABLED</c>, <c>MONITORING_HOST</c>, <c>MONITORING_PORT</c> and
+/// <c>MONITORING_PATH</c> override the scrape endpoint's settings.
+/// </summary>
+public sealed class TemporalMonitoringOptions
+{
+    /// <summary>The configuration section the options bind from.</summary>
+    public const string SectionName = "Monitoring";
+
+    /// <summary>Gets or sets a value indicating whether the Prometheus scrape endpoint is served.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Gets or sets the scrape endpoint's host: <c>localhost</c> (loopback only), a host name or address, or <c>*</c> for every interface.</summary>
+    public string Host { get; set; } = "localhost";
+
+    /// <summary>Gets or sets the scrape endpoint's port.</summary>
+    public int Port { get; set; } = 9464;
+
+    /// <summary>Gets or sets the scrape endpoint's path.</summary>
+    public string Path { get; set; } = "/metrics";
+
+    /// <summary>Gets or sets the service name on spans and metrics when <c>OTEL_SERVICE_NAME</c> is not set.</summary>
+    public string ServiceName { get; set; } = "watchtower-worker";
+
+    /// <summary>Gets or sets a value indicating whether spans are created.</summary>
+    public bool Tracing { get; set; } = true;
+
+    /// <summary>Gets or sets a value indicating whether the interceptors and the SDK bridge record metrics.</summary>
+    public bool Metrics { get; set; } = true;
+
+    /// <summary>Gets or sets a value indicating whether .NET runtime metrics (GC, thread pool, exceptions) are exported.</summary>
+    public bool RuntimeMetrics { get; set; } = true;
+
+    /// <summary>Gets variables that could not be read, reported by validation at start-up.</summary>
+    internal List<string> SettingErrors { get; } = [];
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Options;
+
+namespace Watchtower.Monitoring.Hosting;
+
+/// <summary>Rejects settings the scrape endpoint cannot serve, naming the setting and the value.</summary>
+internal sealed class TemporalMonitoringOptionsValidator : IValidateOptions<TemporalMonitoringOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TemporalMonitoringOptions options)
+    {
+        var failures = new List<string>(options.SettingErrors);
+        const string Section = TemporalMonitoringOptions.SectionName;
+        if (options.Port is < 1 or > 65535)
+        {
+            failures.Add($"{Section}:Port (MONITORING_PORT) must be between 1 and 65535; got {options.Port}.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Host) || options.Host.Contains('/', StringComparison.Ordinal) || options.Host.Contains(' ', StringComparison.Ordinal))
+        {
+            failures.Add($"{Section}:Host (MONITORING_HOST) must be a host name, an address or '*'; got '{options.Host}'.");
+        }
+
+        if (string.IsNullOrEmpty(options.Path) || options.Path[0] != '/' || options.Path.Length < 2 || options.Path.Contains('?', StringComparison.Ordinal) || options.Path.Contains(' ', StringComparison.Ordinal))
+        {
+            failures.Add($"{Section}:Path (MONITORING_PATH) must be a path such as /metrics; got '{options.Path}'.");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ServiceName))
+        {
+            failures.Add($"{Section}:ServiceName must not be empty.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

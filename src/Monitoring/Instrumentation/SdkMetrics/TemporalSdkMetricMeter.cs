@@ -1,0 +1,146 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Temporalio.Runtime;
+using Watchtower.Monitoring.Metrics;
+
+namespace Watchtower.Monitoring.SdkMetrics;
+
+/// <summary>
+/// Receives the Temporal SDK's own metrics (task slots, pollers, sticky cache, latencies, request
+/// failures) through the runtime's custom metric meter and records them on the library's Meter, so
+/// they share the scrape and the OTLP export. Durations arrive as seconds (the runtime is set to
+/// <see cref="CustomMetricMeterOptions.DurationFormat.FloatSeconds"/>).
+/// </summary>
+internal sealed class TemporalSdkMetricMeter(ILogger logger) : ICustomMetricMeter
+{
+    private ILogger Logger => logger;
+
+    // Core asks for its instruments again for every worker and client, and the Meter is the process's:
+    // one instrument per name for the whole process, or every new one would cost each meter provider a
+    // new metric stream (storage for 2000 series) and duplicate the series.
+    private static readonly ConcurrentDictionary<(string Name, Type Kind), Instrument> Shared = new();
+
+    // Wrappers are this meter's own, so a failure is reported through this host's logger.
+    private readonly ConcurrentDictionary<(string Name, Type Kind), object> wrappers = new();
+
+    /// <summary>Gets the runtime options that make the SDK report through this meter.</summary>
+    public MetricsOptions RuntimeOptions => new()
+    {
+        CustomMetricMeter = this,
+
+        // The resource already names the service; Core's own "temporal-core-sdk" label would only repeat it wrongly.
+        AttachServiceName = false,
+        CustomMetricMeterOptions = new CustomMetricMeterOptions
+        {
+            HistogramDurationFormat = CustomMetricMeterOptions.DurationFormat.FloatSeconds,
+        },
+    };
+
+    public ICustomMetricCounter<T> CreateCounter<T>(string name, string? unit, string? description)
+        where T : struct =>
+        (ICustomMetricCounter<T>)wrappers.GetOrAdd((name, typeof(Counter<T>)), static (key, state) =>
+            new SdkInstrument<T>((Counter<T>)Shared.GetOrAdd(key, static (k, s) => Telemetry.Meter.CreateCounter<T>(k.Name, Unit(s.unit), s.description), state), state.owner), (unit, description, owner: this));
+
+    public ICustomMetricHistogram<T> CreateHistogram<T>(string name, string? unit, string? description)
+        where T : struct =>
+        (ICustomMetricHistogram<T>)wrappers.GetOrAdd((name, typeof(Histogram<T>)), static (key, state) =>
+            new SdkInstrument<T>((Histogram<T>)Shared.GetOrAdd(key, static (k, s) => CreateSharedHistogram<T>(k.Name, Unit(s.unit), s.description), state), state.owner), (unit, description, owner: this));
+
+    public ICustomMetricGauge<T> CreateGauge<T>(string name, string? unit, string? description)
+        where T : struct =>
+        (ICustomMetricGauge<T>)wrappers.GetOrAdd((name, typeof(Gauge<T>)), static (key, state) =>
+            new SdkInstrument<T>((Gauge<T>)Shared.GetOrAdd(key, static (k, s) => Telemetry.Meter.CreateGauge<T>(k.Name, Unit(s.unit), s.description), state), state.owner), (unit, description, owner: this));
+
+    /// <summary>Tag sets are immutable arrays; Core hands back the object to extend or to record with.</summary>
+    public object CreateTags(object? appendFrom, IReadOnlyCollection<KeyValuePair<string, object>> tags)
+    {
+        var existing = appendFrom as KeyValuePair<string, object?>[] ?? [];
+        var merged = new KeyValuePair<string, object?>[existing.Length + tags.Count];
+        existing.CopyTo(merged, 0);
+        var count = existing.Length;
+        foreach (var (key, value) in tags)
+        {
+            var index = 0;
+            while (index < count && merged[index].Key != key)
+            {
+                index++;
+            }
+
+            merged[index] = new(key, value);
+            count = Math.Max(count, index + 1);
+        }
+
+        return count == merged.Length ? merged : merged[..count];
+    }
+
+    /// <summary>Seconds and bytes get the library's bucket boundaries, as the interceptors' own histograms do.</summary>
+    private static Histogram<T> CreateSharedHistogram<T>(string name, string? unit, string? description)
+        where T : struct => (unit, typeof(T)) switch
+        {
+            ("s", var type) when type == typeof(double) => (Histogram<T>)(object)Telemetry.Meter.CreateHistogram(
+                name, unit, description, tags: null, WorkerMetrics.SecondsAdvice),
+            ("By", var type) when type == typeof(long) => (Histogram<T>)(object)Telemetry.Meter.CreateHistogram(
+                name, unit, description, tags: null, WorkerMetrics.BytesAdvice),
+            _ => Telemetry.Meter.CreateHistogram<T>(name, unit, description),
+        };
+
+    /// <summary>UCUM units: Core's "duration" is seconds here; "ms" stays as Core reports it.</summary>
+    private static string? Unit(string? unit) => unit switch
+    {
+        "duration" => "s",
+        null or "" => null,
+        _ => unit,
+    };
+
+    private static ReadOnlySpan<KeyValuePair<string, object?>> Tags(object tags) =>
+        tags as KeyValuePair<string, object?>[] ?? [];
+
+    /// <summary>
+    /// One of Core's instruments. Core calls it from its own threads through native code: nothing
+    /// may be thrown back. An instrument that fails once is said once and dropped.
+    /// </summary>
+    private sealed class SdkInstrument<T>(Instrument<T> instrument, TemporalSdkMetricMeter owner)
+        : ICustomMetricCounter<T>, ICustomMetricHistogram<T>, ICustomMetricGauge<T>
+        where T : struct
+    {
+        private int failed;
+
+        public void Add(T value, object tags) => Measure(value, tags);
+
+        public void Record(T value, object tags) => Measure(value, tags);
+
+        public void Set(T value, object tags) => Measure(value, tags);
+
+        private void Measure(T value, object tags)
+        {
+            if (Volatile.Read(ref failed) != 0)
+            {
+                return;
+            }
+
+            try
+            {
+                switch (instrument)
+                {
+                    case Counter<T> counter:
+                        counter.Add(value, Tags(tags));
+                        break;
+                    case Histogram<T> histogram:
+                        histogram.Record(value, Tags(tags));
+                        break;
+                    case Gauge<T> gauge:
+                        gauge.Record(value, Tags(tags));
+                        break;
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                if (Interlocked.Exchange(ref failed, 1) == 0)
+                {
+                    Log.SdkMetricFailed(owner.Logger, instrument.Name, e.Message);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using Temporalio.Activities;
+using Temporalio.Exceptions;
+using Temporalio.Workflows;
+using Watchtower.Monitoring.Interception;
+
+namespace Watchtower.Monitoring.Tracing;
+
+/// <summary>Marks a span's outcome from an exception, with the failure's type and message only.</summary>
+internal static class SpanStatus
+{
+    public static void Record(Activity? span, Exception exception, bool cancellationRequested)
+    {
+        if (span is null)
+        {
+            return;
+        }
+
+        if (exception is ContinueAsNewException)
+        {
+            span.SetTag(SpanTags.Outcome, "continued_as_new");
+            return;
+        }
+
+        if (cancellationRequested && IsCancellation(exception))
+        {
+            // Asked for by a user or a parent: the operation did what it was told.
+            span.SetTag(SpanTags.Outcome, "canceled");
+            return;
+        }
+
+        if (exception is CompleteAsyncException)
+        {
+            span.SetTag(SpanTags.Outcome, "async_completion");
+            return;
+        }
+
+        span.SetTag(SpanTags.ErrorType, FailureType(exception));
+        span.SetStatus(ActivityStatusCode.Error, exception.Message);
+    }
+
+    /// <summary>Marks a workflow span with the run outcome an exception caused.</summary>
+    public static void RecordRunOutcome(Activity span, Exception exception, string outcome)
+    {
+        if (RunOutcome.IsBenign(outcome))
+        {
+            span.SetTag(SpanTags.Outcome, outcome);
+            return;
+        }
+
+        span.SetTag(SpanTags.Outcome, outcome);
+        span.SetTag(SpanTags.ErrorType, FailureType(exception));
+        span.SetStatus(ActivityStatusCode.Error, exception.Message);
+    }
+
+    /// <summary>A .NET or Temporal cancellation, also inside an activity, child or Nexus failure (the SDK's own test).</summary>
+    public static bool IsCancellation(Exception exception) => TemporalException.IsCanceledException(exception);
+
+    /// <summary>The application error type when there is one, else the exception's type name.</summary>
+    public static string FailureType(Exception exception) => exception switch
+    {
+        ApplicationFailureException { ErrorType: { Length: > 0 } type } => type,
+        _ => exception.GetType().Name,
+    };
+}

@@ -1,0 +1,536 @@
+using System.Diagnostics;
+using Temporalio.Worker.Interceptors;
+using Temporalio.Workflows;
+using Watchtower.Monitoring.Interception;
+
+namespace Watchtower.Monitoring.Tracing;
+
+/// <summary>
+/// Workflow spans. Each span is emitted once, by the workflow task that ends it, and never while
+/// replaying; its id is derived from the run, so calls made earlier (perhaps on another worker,
+/// before a cache eviction) already carry it as their parent. RunWorkflow and handler spans thus get
+/// their real start and end times instead of zero-length markers. Nothing here may fail a workflow
+/// task: every step that touches telemetry is guarded.
+/// </summary>
+internal sealed partial class TracingInterceptor
+{
+    /// <summary>Marks the carriers a run put in <see cref="Activity.Current"/>, with the run they belong to.</summary>
+    private const string CarrierProperty = "Watchtower.Monitoring.Run";
+
+    /// <summary>Wall clock outside replay; the workflow task's time when an earlier task is replayed.</summary>
+    private static DateTime Now() =>
+        Workflow.Unsafe.IsReplayingHistoryEvents ? Workflow.UtcNow : DateTime.UtcNow;
+
+    private static Activity? CreateSpan(string name, ActivityKind kind, in ActivityContext parent, ActivityTraceId rootTraceId) =>
+        parent == default
+            ? RootTraceIds.CreateRoot(name, kind, rootTraceId)
+            : Telemetry.Source.CreateActivity(name, kind, parent);
+
+    /// <summary>Asks the configured sampler, the same way for every replay, whether a span is recorded.</summary>
+    private static ActivityTraceFlags Decide(string name, ActivityKind kind, ActivityContext parent, ActivityTraceId rootTraceId)
+    {
+        if (!Telemetry.Source.HasListeners())
+        {
+            return parent.TraceFlags;
+        }
+
+        return Workflow.Unsafe.WithTracingEventListenerDisabled(() =>
+        {
+            var previous = Activity.Current;
+            Activity.Current = null;
+            try
+            {
+                var probe = CreateSpan(name, kind, parent, rootTraceId);
+                return probe is { Recorded: true } ? ActivityTraceFlags.Recorded : ActivityTraceFlags.None;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A sampler that throws records nothing; the run goes on.
+                return ActivityTraceFlags.None;
+            }
+            finally
+            {
+                Activity.Current = previous;
+            }
+        });
+    }
+
+    /// <summary>
+    /// The span for a workflow-side operation, known to workflow code (as <see cref="Activity.Current"/>)
+    /// while it runs, and emitted when it ends.
+    /// </summary>
+    private sealed class WorkflowSpan
+    {
+        private readonly string name;
+        private readonly ActivityKind kind;
+        private readonly ActivityContext parent;
+        private readonly DateTime start;
+        private readonly RunTrace run;
+
+        public WorkflowSpan(RunTrace run, string name, ActivityKind kind, ActivityContext parent, ActivitySpanId spanId, ActivityTraceFlags flags)
+        {
+            this.run = run;
+            this.name = name;
+            this.kind = kind;
+            this.parent = parent;
+            start = Now();
+            var traceId = parent == default ? run.RootTraceId : parent.TraceId;
+            Context = new ActivityContext(traceId, spanId, flags, parent.TraceState);
+            Carrier = new Activity(name);
+            Carrier.SetIdFormat(ActivityIdFormat.W3C);
+            Carrier.ActivityTraceFlags = flags;
+            if (parent.TraceState is { } state)
+            {
+                Carrier.TraceStateString = state;
+            }
+
+            Carrier.SetCustomProperty(CarrierProperty, run);
+            ActivityIdOverride.Set(Carrier, spanId, traceId);
+        }
+
+        public ActivityContext Context { get; }
+
+        /// <summary>Never started nor exported: it only lets workflow code and logs see the ids.</summary>
+        public Activity Carrier { get; }
+
+        public string? UpdateId { get; init; }
+
+        /// <summary>
+        /// Emits the span unless replaying or already emitted. <paramref name="outcome"/> is a run
+        /// outcome (benign ones are tagged, others are errors); null with an exception means the call
+        /// itself failed.
+        /// </summary>
+        public void End(Exception? exception, string? outcome = null)
+        {
+            try
+            {
+                if (!Context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) || Workflow.Unsafe.IsReplayingHistoryEvents
+                    || !run.Root.Emitted.TryClaim(Context.SpanId))
+                {
+                    return;
+                }
+
+                var cancellationRequested = Workflow.CancellationToken.IsCancellationRequested;
+                Workflow.Unsafe.WithTracingEventListenerDisabled(() => Emit(exception, outcome, cancellationRequested));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                run.Root.ReportFailure(e);
+            }
+        }
+
+        private void Emit(Exception? exception, string? outcome, bool cancellationRequested)
+        {
+            var previous = Activity.Current;
+            Activity.Current = null;
+            try
+            {
+                var span = CreateSpan(name, kind, parent, Context.TraceId);
+                if (span is null)
+                {
+                    return;
+                }
+
+                span.SetStartTime(start);
+                span.Start();
+                ActivityIdOverride.Set(span, Context.SpanId, Context.TraceId);
+                if (span.IsAllDataRequested)
+                {
+                    span.SetTag(SpanTags.WorkflowId, run.WorkflowId);
+                    span.SetTag(SpanTags.RunId, run.RunId);
+                    if (UpdateId is not null)
+                    {
+                        span.SetTag(SpanTags.UpdateId, UpdateId);
+                    }
+
+                    if (outcome is not null && exception is not null)
+                    {
+                        SpanStatus.RecordRunOutcome(span, exception, outcome);
+                    }
+                    else if (exception is not null)
+                    {
+                        SpanStatus.Record(span, exception, cancellationRequested);
+                    }
+                }
+
+                var end = DateTime.UtcNow;
+                span.SetEndTime(end < start ? start : end);
+                span.Stop();
+            }
+            finally
+            {
+                Activity.Current = previous;
+            }
+        }
+    }
+
+    /// <summary>What one workflow run knows of its trace; rebuilt identically on every replay.</summary>
+    private sealed class RunTrace
+    {
+        private long outboundSequence;
+        private long signalSequence;
+
+        public RunTrace(TracingInterceptor root)
+        {
+            Root = root;
+            var info = Workflow.Info;
+            WorkflowId = info.WorkflowId;
+            RunId = info.RunId;
+            RootTraceId = SpanIds.ForRootTrace(info.RunId);
+            var status = TraceHeader.TryRead(info.Headers, root.HeaderKey, out var remote);
+            if (status == TraceHeaderStatus.Malformed)
+            {
+                // Workflow.Logger: written once, not again on replay.
+                Log.MalformedTraceHeader(Workflow.Logger, "RunWorkflow", info.WorkflowType);
+            }
+
+            Baggage = root.Options.PropagateBaggage ? remote.Baggage : null;
+            var name = "RunWorkflow:" + info.WorkflowType;
+            var flags = Decide(name, ActivityKind.Server, remote.Context, RootTraceId);
+            Span = new WorkflowSpan(this, name, ActivityKind.Server, remote.Context, SpanIds.ForSpan(info.RunId, "RunWorkflow", 0), flags);
+        }
+
+        public TracingInterceptor Root { get; }
+
+        public string WorkflowId { get; }
+
+        public string RunId { get; }
+
+        public ActivityTraceId RootTraceId { get; }
+
+        public string? Baggage { get; }
+
+        public WorkflowSpan Span { get; }
+
+        /// <summary>
+        /// The parent for a call made now: the span current in the calling code if it belongs to this
+        /// run (a handler's, the run's, or one the workflow started itself under them), else the run's.
+        /// </summary>
+        public ActivityContext Current()
+        {
+            var current = Activity.Current;
+            for (var activity = current; activity is not null; activity = activity.Parent)
+            {
+                if (ReferenceEquals(activity.GetCustomProperty(CarrierProperty), this))
+                {
+                    return current!.Context;
+                }
+            }
+
+            return Span.Context;
+        }
+
+        public ActivitySpanId NextOutboundSpanId() => SpanIds.ForSpan(RunId, "Outbound", ++outboundSequence);
+
+        public ActivitySpanId NextSignalSpanId() => SpanIds.ForSpan(RunId, "HandleSignal", ++signalSequence);
+    }
+
+    private sealed class WorkflowInbound(TracingInterceptor root, WorkflowInboundInterceptor next) : WorkflowInboundInterceptor(next)
+    {
+        private bool passThrough;
+        private RunTrace? run;
+
+        public RunTrace Run => run ??= new RunTrace(root);
+
+        public override void Init(WorkflowOutboundInterceptor outbound)
+        {
+            passThrough = DuplicateInterceptorGuard<TracingInterceptor>.IsInnerCopy;
+            using var mark = DuplicateInterceptorGuard<TracingInterceptor>.InitializingAsOuterCopy(!passThrough);
+            base.Init(passThrough ? outbound : new WorkflowOutbound(this, outbound));
+        }
+
+        // No await in these handlers: see TaskEndObserver. The span is made current only while the next
+        // interceptor starts the workflow code, which keeps it across its own awaits.
+        public override Task<object?> ExecuteWorkflowAsync(ExecuteWorkflowInput input)
+        {
+            if (passThrough)
+            {
+                return Next.ExecuteWorkflowAsync(input);
+            }
+
+            return TaskEndObserver.CatchIntoTask(() =>
+            {
+                var span = Run.Span;
+                return TaskEndObserver.Observe(() => WithCurrent(span, () => Next.ExecuteWorkflowAsync(input)), e =>
+                {
+                    if (e is null)
+                    {
+                        span.End(null);
+                    }
+                    else if (RunOutcome.Of(e) is { } outcome)
+                    {
+                        span.End(e, outcome);
+                    }
+                });
+            });
+        }
+
+        public override Task HandleSignalAsync(HandleSignalInput input)
+        {
+            if (passThrough || !root.Options.TraceSignals)
+            {
+                return Next.HandleSignalAsync(input);
+            }
+
+            return TaskEndObserver.CatchIntoTask(() =>
+            {
+                var span = StartHandler("HandleSignal:" + input.Signal, input.Headers, Run.NextSignalSpanId(), updateId: null);
+                return TaskEndObserver.Observe(() => WithCurrent(span, () => Next.HandleSignalAsync(input)), e =>
+                {
+                    if (e is null)
+                    {
+                        span.End(null);
+                    }
+                    else if (RunOutcome.Of(e) is { } outcome)
+                    {
+                        // A failure (or continue-as-new) thrown by a signal handler ends the whole run.
+                        span.End(e, outcome);
+                        Run.Span.End(e, outcome);
+                    }
+                });
+            });
+        }
+
+        public override object? HandleQuery(HandleQueryInput input)
+        {
+            if (passThrough || !root.Options.TraceQueries)
+            {
+                return Next.HandleQuery(input);
+            }
+
+            // Queries are not in history and never replay: an ordinary span with its own random id.
+            var span = StartImmediate("HandleQuery:" + input.Query, input.Headers, updateId: null);
+            try
+            {
+                var result = Next.HandleQuery(input);
+                StopImmediate(span, null);
+                return result;
+            }
+            catch (Exception e)
+            {
+                StopImmediate(span, e);
+                throw;
+            }
+        }
+
+        public override void ValidateUpdate(HandleUpdateInput input)
+        {
+            if (passThrough || !root.Options.TraceUpdates)
+            {
+                Next.ValidateUpdate(input);
+                return;
+            }
+
+            // Validators run when the update arrives and are skipped on replay.
+            var span = StartImmediate("ValidateUpdate:" + input.Update, input.Headers, input.Id);
+            try
+            {
+                Next.ValidateUpdate(input);
+                StopImmediate(span, null);
+            }
+            catch (Exception e)
+            {
+                StopImmediate(span, e);
+                throw;
+            }
+        }
+
+        public override Task<object?> HandleUpdateAsync(HandleUpdateInput input)
+        {
+            if (passThrough || !root.Options.TraceUpdates)
+            {
+                return Next.HandleUpdateAsync(input);
+            }
+
+            return TaskEndObserver.CatchIntoTask(() =>
+            {
+                var span = StartHandler("HandleUpdate:" + input.Update, input.Headers, SpanIds.ForSpan(Run.RunId, "HandleUpdate", input.Id), input.Id);
+                return TaskEndObserver.Observe(() => WithCurrent(span, () => Next.HandleUpdateAsync(input)), e =>
+                {
+                    // The update failed (its caller gets the failure); other exceptions fail the task and retry.
+                    if (e is null || RunOutcome.Of(e) is not null)
+                    {
+                        span.End(e);
+                    }
+                });
+            });
+        }
+
+        /// <summary>
+        /// Starts the next interceptor with the span current, and puts back what was current: the
+        /// workflow code captures the span at its first await, while the SDK's own code after this
+        /// call must not run under it.
+        /// </summary>
+        private static T WithCurrent<T>(WorkflowSpan span, Func<T> start)
+        {
+            var previous = Activity.Current;
+            Activity.Current = span.Carrier;
+            try
+            {
+                return start();
+            }
+            finally
+            {
+                // The setter ignores a stopped activity, which would leave the carrier current.
+                Activity.Current = previous is { IsStopped: true } ? null : previous;
+            }
+        }
+
+        private WorkflowSpan StartHandler(string name, IReadOnlyDictionary<string, Temporalio.Api.Common.V1.Payload>? headers, ActivitySpanId spanId, string? updateId)
+        {
+            var trace = Run;
+            var parent = HandlerParent(name, headers, trace);
+            var flags = Decide(name, ActivityKind.Server, parent, trace.RootTraceId);
+            return new WorkflowSpan(trace, name, ActivityKind.Server, parent, spanId, flags) { UpdateId = updateId };
+        }
+
+        private Activity? StartImmediate(string name, IReadOnlyDictionary<string, Temporalio.Api.Common.V1.Payload>? headers, string? updateId)
+        {
+            try
+            {
+                var trace = Run;
+                var parent = HandlerParent(name, headers, trace);
+                if (!Telemetry.Source.HasListeners())
+                {
+                    return null;
+                }
+
+                return Workflow.Unsafe.WithTracingEventListenerDisabled(() =>
+                {
+                    var span = Telemetry.Source.StartActivity(name, ActivityKind.Server, parent);
+                    if (span is { IsAllDataRequested: true })
+                    {
+                        span.SetTag(SpanTags.WorkflowId, trace.WorkflowId);
+                        span.SetTag(SpanTags.RunId, trace.RunId);
+                        if (updateId is not null)
+                        {
+                            span.SetTag(SpanTags.UpdateId, updateId);
+                        }
+                    }
+
+                    return span;
+                });
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                root.ReportFailure(e);
+                return null;
+            }
+        }
+
+        /// <summary>Stops a query or validator span inside the listener guard, where exporters may do as they like.</summary>
+        private void StopImmediate(Activity? span, Exception? exception)
+        {
+            if (span is null)
+            {
+                return;
+            }
+
+            try
+            {
+                Workflow.Unsafe.WithTracingEventListenerDisabled(() =>
+                {
+                    if (exception is not null)
+                    {
+                        SpanStatus.Record(span, exception, cancellationRequested: false);
+                    }
+
+                    span.Stop();
+                });
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                root.ReportFailure(e);
+            }
+        }
+
+        /// <summary>The sender's span when it sent one; otherwise the run's, so the handler stays in the run's trace.</summary>
+        private static ActivityContext HandlerParent(
+            string operation, IReadOnlyDictionary<string, Temporalio.Api.Common.V1.Payload>? headers, RunTrace trace)
+        {
+            var status = TraceHeader.TryRead(headers, trace.Root.HeaderKey, out var remote);
+            if (status == TraceHeaderStatus.Valid)
+            {
+                return remote.Context;
+            }
+
+            if (status == TraceHeaderStatus.Malformed)
+            {
+                Log.MalformedTraceHeader(Workflow.Logger, operation, Workflow.Info.WorkflowType);
+            }
+
+            return trace.Span.Context;
+        }
+    }
+
+    /// <summary>
+    /// StartActivity, StartChildWorkflow, signals and continue-as-new, under the span making the call.
+    /// Each span ends when its operation ends, observed without an await (see TaskEndObserver).
+    /// </summary>
+    private sealed class WorkflowOutbound(WorkflowInbound owner, WorkflowOutboundInterceptor next) : WorkflowOutboundInterceptor(next)
+    {
+        public override Task<TResult> ScheduleActivityAsync<TResult>(ScheduleActivityInput input)
+        {
+            var span = Begin("StartActivity:" + input.Activity);
+            return TaskEndObserver.Observe(() => base.ScheduleActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }), e => span.End(e));
+        }
+
+        public override Task<TResult> ScheduleLocalActivityAsync<TResult>(ScheduleLocalActivityInput input)
+        {
+            var span = Begin("StartActivity:" + input.Activity);
+            return TaskEndObserver.Observe(() => base.ScheduleLocalActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }), e => span.End(e));
+        }
+
+        public override Task<ChildWorkflowHandle<TWorkflow, TResult>> StartChildWorkflowAsync<TWorkflow, TResult>(StartChildWorkflowInput input)
+        {
+            var span = Begin("StartChildWorkflow:" + input.Workflow);
+            return TaskEndObserver.Observe(() => base.StartChildWorkflowAsync<TWorkflow, TResult>(input with { Headers = Inject(input.Headers, span) }), e => span.End(e));
+        }
+
+        public override Task SignalChildWorkflowAsync(SignalChildWorkflowInput input)
+        {
+            if (!owner.Run.Root.Options.TraceSignals)
+            {
+                return base.SignalChildWorkflowAsync(input with { Headers = InjectCurrent(input.Headers) });
+            }
+
+            var span = Begin("SignalChildWorkflow:" + input.Signal);
+            return TaskEndObserver.Observe(() => base.SignalChildWorkflowAsync(input with { Headers = Inject(input.Headers, span) }), e => span.End(e));
+        }
+
+        public override Task SignalExternalWorkflowAsync(SignalExternalWorkflowInput input)
+        {
+            if (!owner.Run.Root.Options.TraceSignals)
+            {
+                return base.SignalExternalWorkflowAsync(input with { Headers = InjectCurrent(input.Headers) });
+            }
+
+            var span = Begin("SignalExternalWorkflow:" + input.Signal);
+            return TaskEndObserver.Observe(() => base.SignalExternalWorkflowAsync(input with { Headers = Inject(input.Headers, span) }), e => span.End(e));
+        }
+
+        public override ContinueAsNewException CreateContinueAsNewException(CreateContinueAsNewExceptionInput input)
+        {
+            var span = Begin("ContinueAsNew:" + input.Workflow);
+            var exception = base.CreateContinueAsNewException(input with { Headers = Inject(input.Headers, span) });
+            span.End(null);
+            return exception;
+        }
+
+        private WorkflowSpan Begin(string name)
+        {
+            var trace = owner.Run;
+            var parent = trace.Current();
+            return new WorkflowSpan(trace, name, ActivityKind.Client, parent, trace.NextOutboundSpanId(), parent.TraceFlags);
+        }
+
+        private Dictionary<string, Temporalio.Api.Common.V1.Payload> Inject(
+            IDictionary<string, Temporalio.Api.Common.V1.Payload>? headers, WorkflowSpan span) =>
+            TraceHeader.With(headers, owner.Run.Root.HeaderKey, span.Context, owner.Run.Baggage);
+
+        /// <summary>The calling span's context, for a call that gets no span of its own.</summary>
+        private Dictionary<string, Temporalio.Api.Common.V1.Payload> InjectCurrent(
+            IDictionary<string, Temporalio.Api.Common.V1.Payload>? headers) =>
+            TraceHeader.With(headers, owner.Run.Root.HeaderKey, owner.Run.Current(), owner.Run.Baggage);
+    }
+}

@@ -1,7 +1,0 @@
-namespace Watchtower.Monitoring.Memory;
-
-/// <summary>Where memory readings come from: the runtime, or a test.</summary>
-internal interface IMemorySource
-{
-    MemorySample Read();
-}
