@@ -3,7 +3,7 @@
 # for traces and metrics) and the Temporal time-skipping test server (`temporal-test-server`) available in
 # DEST (default: <repo>/.tools/bin).
 #
-#   bash eng/install-tools.sh [--mirror DIR] [DEST]
+#   bash eng/install-tools.sh [--mirror DIR] [DEST]      (TOOLS_MIRROR=DIR does what --mirror DIR does)
 #
 # For each tool, in order:
 #   1.  in DEST, working, and the pinned version      -> kept as is (another version is replaced)
@@ -37,7 +37,7 @@ die() {
   exit 1
 }
 
-mirror=""
+mirror="${TOOLS_MIRROR:-}"
 dest=""
 while (($#)); do
   case "$1" in

@@ -37,11 +37,15 @@ public class ActivityAllocationBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        interceptor = new TemporalMonitoringInterceptor(new() { Tracing = false, Metrics = true }, NullLoggerFactory.Instance);
+        interceptor = new TemporalMonitoringInterceptor(
+            new() { Tracing = false, Metrics = true },
+            NullLoggerFactory.Instance);
         interceptor.Metrics!.MeasureAllocations = CountAllocations;
         meterProvider = Sdk.CreateMeterProviderBuilder()
             .AddTemporalInstrumentation()
-            .AddReader(new PeriodicExportingMetricReader(new DiscardingExporter<Metric>(), exportIntervalMilliseconds: 60_000))
+            .AddReader(new PeriodicExportingMetricReader(
+                new DiscardingExporter<Metric>(),
+                exportIntervalMilliseconds: 60_000))
             .Build();
 
         // The context an activity's continuations run in: with the counting local, or as it would be without.

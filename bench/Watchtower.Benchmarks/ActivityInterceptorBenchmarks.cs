@@ -41,7 +41,12 @@ public class ActivityInterceptorBenchmarks
     private MeterProvider? meterProvider;
     private ExecuteActivityInput input = null!;
 
-    [Params(Monitoring.None, Monitoring.Metrics, Monitoring.Traces, Monitoring.Traces | Monitoring.Unsampled, Monitoring.All)]
+    [Params(
+        Monitoring.None,
+        Monitoring.Metrics,
+        Monitoring.Traces,
+        Monitoring.Traces | Monitoring.Unsampled,
+        Monitoring.All)]
     public Monitoring Mode { get; set; }
 
     [GlobalSetup]
@@ -49,7 +54,11 @@ public class ActivityInterceptorBenchmarks
     {
         var tracing = Mode.HasFlag(Monitoring.Traces);
         var metrics = Mode.HasFlag(Monitoring.Metrics);
-        interceptor = Mode == Monitoring.None ? null : new TemporalMonitoringInterceptor(new() { Tracing = tracing, Metrics = metrics }, NullLoggerFactory.Instance);
+        interceptor = Mode == Monitoring.None
+            ? null
+            : new TemporalMonitoringInterceptor(
+                new() { Tracing = tracing, Metrics = metrics },
+                NullLoggerFactory.Instance);
         if (tracing)
         {
             tracerProvider = Sdk.CreateTracerProviderBuilder()
@@ -62,7 +71,9 @@ public class ActivityInterceptorBenchmarks
         {
             meterProvider = Sdk.CreateMeterProviderBuilder()
                 .AddTemporalInstrumentation()
-                .AddReader(new PeriodicExportingMetricReader(new DiscardingExporter<Metric>(), exportIntervalMilliseconds: 60_000))
+                .AddReader(new PeriodicExportingMetricReader(
+                    new DiscardingExporter<Metric>(),
+                    exportIntervalMilliseconds: 60_000))
                 .Build();
         }
 
@@ -70,7 +81,10 @@ public class ActivityInterceptorBenchmarks
         var flags = Mode.HasFlag(Monitoring.Unsampled) ? ActivityTraceFlags.None : ActivityTraceFlags.Recorded;
         var caller = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), flags);
         var definition = ActivityDefinition.Create("analyzeDocument", typeof(object), [], 0, _ => null);
-        input = new ExecuteActivityInput(definition, [], new Dictionary<string, Payload> { [TraceHeader.DefaultKey] = TraceHeader.Create(caller, null) });
+        input = new ExecuteActivityInput(
+            definition,
+            [],
+            new Dictionary<string, Payload> { [TraceHeader.DefaultKey] = TraceHeader.Create(caller, null) });
     }
 
     [GlobalCleanup]

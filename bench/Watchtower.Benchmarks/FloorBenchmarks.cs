@@ -32,9 +32,20 @@ public class FloorBenchmarks
     {
         tracerProvider = Sdk.CreateTracerProviderBuilder().AddSource(Source.Name).Build();
         meterProvider = Sdk.CreateMeterProviderBuilder().AddMeter(Meter.Name)
-            .AddReader(new PeriodicExportingMetricReader(new DiscardingExporter<Metric>(), exportIntervalMilliseconds: 60_000)).Build();
-        sampled = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded, isRemote: true);
-        unsampled = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None, isRemote: true);
+            .AddReader(new PeriodicExportingMetricReader(
+                new DiscardingExporter<Metric>(),
+                exportIntervalMilliseconds: 60_000))
+            .Build();
+        sampled = new ActivityContext(
+            ActivityTraceId.CreateRandom(),
+            ActivitySpanId.CreateRandom(),
+            ActivityTraceFlags.Recorded,
+            isRemote: true);
+        unsampled = new ActivityContext(
+            ActivityTraceId.CreateRandom(),
+            ActivitySpanId.CreateRandom(),
+            ActivityTraceFlags.None,
+            isRemote: true);
         header = TraceHeader.Create(sampled, null);
     }
 

@@ -24,13 +24,19 @@ internal sealed class AllocationSampler : EventListener
 
     protected override void OnEventWritten(EventWrittenEventArgs eventData)
     {
-        if (eventData.EventName is not { } name || !name.StartsWith("GCAllocationTick", StringComparison.Ordinal) || eventData.Payload is null)
+        if (eventData.EventName is not { } name
+            || !name.StartsWith("GCAllocationTick", StringComparison.Ordinal)
+            || eventData.Payload is null)
         {
             return;
         }
 
-        var type = eventData.PayloadNames?.IndexOf("TypeName") is int i and >= 0 ? eventData.Payload[i] as string ?? "?" : "?";
-        var amount = eventData.PayloadNames?.IndexOf("AllocationAmount64") is int j and >= 0 ? Convert.ToInt64(eventData.Payload[j], System.Globalization.CultureInfo.InvariantCulture) : 100_000;
+        var type = eventData.PayloadNames?.IndexOf("TypeName") is int i and >= 0
+            ? eventData.Payload[i] as string ?? "?"
+            : "?";
+        var amount = eventData.PayloadNames?.IndexOf("AllocationAmount64") is int j and >= 0
+            ? Convert.ToInt64(eventData.Payload[j], System.Globalization.CultureInfo.InvariantCulture)
+            : 100_000;
         byType.AddOrUpdate(type, amount, (_, total) => total + amount);
     }
 }

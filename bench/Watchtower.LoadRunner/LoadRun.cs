@@ -36,12 +36,16 @@ internal static class LoadRun
         var cli = settings["cli"] ?? Environment.GetEnvironmentVariable("TEMPORAL_CLI_PATH") ?? FindCli();
         if (cli is null || !File.Exists(cli))
         {
-            Console.Error.WriteLine("Temporal CLI not found: pass --cli <path> or set TEMPORAL_CLI_PATH (bash eng/install-tools.sh puts it in .tools/bin).");
+            Console.Error.WriteLine(
+                "Temporal CLI not found: pass --cli <path> or set TEMPORAL_CLI_PATH "
+                + "(bash eng/install-tools.sh puts it in .tools/bin).");
             return 2;
         }
 
         var port = FreePort();
-        Console.WriteLine($"Dev server on 127.0.0.1:{port}; {workflows} pipelines of {documents} documents per run, {concurrency} at a time, {rounds} rounds");
+        Console.WriteLine(
+            $"Dev server on 127.0.0.1:{port}; {workflows} pipelines of {documents} documents per run, "
+            + $"{concurrency} at a time, {rounds} rounds");
         await using var server = await WorkflowEnvironment.StartLocalAsync(new()
         {
             TargetHost = $"127.0.0.1:{port}",
@@ -50,24 +54,51 @@ internal static class LoadRun
         });
 
         var results = new List<Result>();
-        await RunAsync(server.Client.Connection.Options.TargetHost!, monitored: false, tracing, metrics, workflows: concurrency, documents, concurrency); // warm-up
-        await RunAsync(server.Client.Connection.Options.TargetHost!, monitored: true, tracing, metrics, workflows: concurrency, documents, concurrency);
+        await RunAsync(
+            server.Client.Connection.Options.TargetHost!,
+            monitored: false,
+            tracing,
+            metrics,
+            workflows: concurrency,
+            documents,
+            concurrency); // warm-up
+        await RunAsync(
+            server.Client.Connection.Options.TargetHost!,
+            monitored: true,
+            tracing,
+            metrics,
+            workflows: concurrency,
+            documents,
+            concurrency);
         for (var round = 1; round <= rounds; round++)
         {
             foreach (var monitored in new[] { false, true })
             {
                 using var sampler = profile ? new AllocationSampler() : null;
-                var result = await RunAsync(server.Client.Connection.Options.TargetHost!, monitored, tracing, metrics, workflows, documents, concurrency);
+                var result = await RunAsync(
+                    server.Client.Connection.Options.TargetHost!,
+                    monitored,
+                    tracing,
+                    metrics,
+                    workflows,
+                    documents,
+                    concurrency);
                 if (sampler is not null)
                 {
                     foreach (var (type, bytes) in sampler.Top(15))
                     {
-                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {bytes / 1024.0 / workflows,8:F1} KB/workflow  {type}"));
+                        Console.WriteLine(string.Create(
+                            CultureInfo.InvariantCulture,
+                            $"    {bytes / 1024.0 / workflows,8:F1} KB/workflow  {type}"));
                     }
                 }
 
                 results.Add(result);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round} {(monitored ? "monitoring on " : "monitoring off")}: {result.PerSecond,7:F1} workflows/s, {result.CpuMsPerWorkflow,6:F2} ms CPU/workflow, {result.KbPerWorkflow,7:F1} KB allocated/workflow"));
+                Console.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"round {round} {(monitored ? "monitoring on " : "monitoring off")}: "
+                    + $"{result.PerSecond,7:F1} workflows/s, {result.CpuMsPerWorkflow,6:F2} ms CPU/workflow, "
+                    + $"{result.KbPerWorkflow,7:F1} KB allocated/workflow"));
             }
         }
 
@@ -76,13 +107,29 @@ internal static class LoadRun
         Console.WriteLine();
         Console.WriteLine("| | monitoring off | monitoring on | on / off |");
         Console.WriteLine("|---|---:|---:|---:|");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| throughput (workflows/s) | {off.PerSecond:F1} | {on.PerSecond:F1} | {on.PerSecond / off.PerSecond:F2} |"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| worker CPU per workflow (ms) | {off.CpuMsPerWorkflow:F2} | {on.CpuMsPerWorkflow:F2} | {on.CpuMsPerWorkflow / off.CpuMsPerWorkflow:F2} |"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| allocated per workflow (KB) | {off.KbPerWorkflow:F1} | {on.KbPerWorkflow:F1} | {on.KbPerWorkflow / off.KbPerWorkflow:F2} |"));
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"| throughput (workflows/s) | {off.PerSecond:F1} | {on.PerSecond:F1} | "
+            + $"{on.PerSecond / off.PerSecond:F2} |"));
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"| worker CPU per workflow (ms) | {off.CpuMsPerWorkflow:F2} | {on.CpuMsPerWorkflow:F2} | "
+            + $"{on.CpuMsPerWorkflow / off.CpuMsPerWorkflow:F2} |"));
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"| allocated per workflow (KB) | {off.KbPerWorkflow:F1} | {on.KbPerWorkflow:F1} | "
+            + $"{on.KbPerWorkflow / off.KbPerWorkflow:F2} |"));
         return 0;
     }
 
-    private static async Task<Result> RunAsync(string address, bool monitored, bool tracing, bool metrics, int workflows, int documents, int concurrency)
+    private static async Task<Result> RunAsync(
+        string address,
+        bool monitored,
+        bool tracing,
+        bool metrics,
+        int workflows,
+        int documents,
+        int concurrency)
     {
         var taskQueue = "load-" + Guid.NewGuid().ToString("N");
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -105,7 +152,8 @@ internal static class LoadRun
         if (monitored && tracing)
         {
             // Spans are batched and handed to an exporter, as with OTLP, minus the network.
-            builder.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddProcessor(new BatchActivityExportProcessor(new DiscardingExporter())));
+            builder.Services.ConfigureOpenTelemetryTracerProvider(
+                t => t.AddProcessor(new BatchActivityExportProcessor(new DiscardingExporter())));
         }
 
         using var host = builder.Build();
@@ -131,10 +179,20 @@ internal static class LoadRun
         var cpu = process.TotalProcessorTime - cpuBefore;
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         await host.StopAsync();
-        return new Result(monitored, workflows / clock.Elapsed.TotalSeconds, cpu.TotalMilliseconds / workflows, allocated / 1024.0 / workflows);
+        return new Result(
+            monitored,
+            workflows / clock.Elapsed.TotalSeconds,
+            cpu.TotalMilliseconds / workflows,
+            allocated / 1024.0 / workflows);
     }
 
-    private static async Task ExecuteAsync(TemporalClient client, string taskQueue, string prefix, int workflows, int documents, int concurrency)
+    private static async Task ExecuteAsync(
+        TemporalClient client,
+        string taskQueue,
+        string prefix,
+        int workflows,
+        int documents,
+        int concurrency)
     {
         using var gate = new SemaphoreSlim(concurrency);
         await Task.WhenAll(Enumerable.Range(0, workflows).Select(async i =>
@@ -142,8 +200,16 @@ internal static class LoadRun
             await gate.WaitAsync();
             try
             {
-                var input = new DocumentPipelineInput($"load-{i}", [.. Enumerable.Range(1, documents).Select(d => new DocumentInput($"doc-{d}", $"Invoice {d}", $"Invoice {d}. Amount due: {d * 10} EUR"))], BatchSize: 1, ReviewWindowSeconds: 0, PublishDelayMs: 0);
-                await client.ExecuteWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), new WorkflowOptions($"{taskQueue}-{prefix}-{i}", taskQueue));
+                var input = new DocumentPipelineInput(
+                    $"load-{i}",
+                    [.. Enumerable.Range(1, documents).Select(d => new DocumentInput(
+                        $"doc-{d}", $"Invoice {d}", $"Invoice {d}. Amount due: {d * 10} EUR"))],
+                    BatchSize: 1,
+                    ReviewWindowSeconds: 0,
+                    PublishDelayMs: 0);
+                await client.ExecuteWorkflowAsync(
+                    (DocumentPipelineWorkflow wf) => wf.RunAsync(input),
+                    new WorkflowOptions($"{taskQueue}-{prefix}-{i}", taskQueue));
             }
             finally
             {
@@ -161,7 +227,11 @@ internal static class LoadRun
             return sorted[sorted.Count / 2];
         }
 
-        return new Result(list[0].Monitored, Mid(list.Select(r => r.PerSecond)), Mid(list.Select(r => r.CpuMsPerWorkflow)), Mid(list.Select(r => r.KbPerWorkflow)));
+        return new Result(
+            list[0].Monitored,
+            Mid(list.Select(r => r.PerSecond)),
+            Mid(list.Select(r => r.CpuMsPerWorkflow)),
+            Mid(list.Select(r => r.KbPerWorkflow)));
     }
 
     private static int FreePort()

@@ -18,43 +18,85 @@ public sealed class ExportTests(DevServerFixture server)
         var cli = new TemporalCli(server.RequireCli(), server.TargetHost);
         var promtool = TestTools.Require(TestTools.Promtool, "promtool (Debian package prometheus)");
         var port = TestTools.FreePort();
-        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, settings: new Dictionary<string, string?>
-        {
-            ["Monitoring:Enabled"] = "true",
-            ["MONITORING_PORT"] = port.ToString(CultureInfo.InvariantCulture),
-        });
+        await using var worker = await WorkerHarness.StartAsync(
+            server.TargetHost,
+            settings: new Dictionary<string, string?>
+            {
+                ["Monitoring:Enabled"] = "true",
+                ["MONITORING_PORT"] = port.ToString(CultureInfo.InvariantCulture),
+            });
         var id = "scraped-" + Guid.NewGuid().ToString("N");
-        var input = JsonSerializer.Serialize(Documents.Pipeline(documents: 2, batchSize: 1), Watchtower.Workflows.PipelineDataConverter.SerializerOptions);
-        var executed = await cli.RunAsync("workflow", "execute", "--type", "DocumentPipeline", "--task-queue", worker.TaskQueue, "--workflow-id", id, "--input", input);
+        var input = JsonSerializer.Serialize(
+            Documents.Pipeline(documents: 2, batchSize: 1),
+            Watchtower.Workflows.PipelineDataConverter.SerializerOptions);
+        var executed = await cli.RunAsync(
+            "workflow", "execute", "--type", "DocumentPipeline", "--task-queue", worker.TaskQueue,
+            "--workflow-id", id, "--input", input);
         Assert.True(executed.ExitCode == 0, executed.ToString());
         GC.Collect();
 
         var body = await Eventually.UntilAsync(
-            () => Http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"), TestContext.Current.CancellationToken),
+            () => Http.GetStringAsync(
+                new Uri($"http://127.0.0.1:{port}/metrics"),
+                TestContext.Current.CancellationToken),
             text => text.Contains("watchtower_workflows_closed_total", StringComparison.Ordinal),
             "the scrape to show the closed workflow");
         var queue = $"task_queue=\"{worker.TaskQueue}\"";
         Assert.Equal(1, Value(body, "watchtower_workflows_started_total", queue, "workflow_type=\"DocumentPipeline\""));
-        Assert.Equal(1, Value(body, "watchtower_workflows_closed_total", queue, "workflow_type=\"DocumentPipeline\"", "outcome=\"completed\""));
-        Assert.Equal(2, Value(body, "watchtower_workflows_closed_total", queue, "workflow_type=\"DocumentBatch\"", "outcome=\"completed\""));
-        Assert.Equal(2, Value(body, "watchtower_activity_executions_total", queue, "activity_type=\"analyzeDocument\"", "outcome=\"completed\"", "local=\"false\""));
-        Assert.Equal(1, Value(body, "watchtower_workflow_duration_seconds_count", queue, "workflow_type=\"DocumentPipeline\""));
-        Assert.Equal(1, Value(body, "watchtower_workflow_duration_seconds_bucket", queue, "workflow_type=\"DocumentPipeline\"", "le=\"+Inf\""));
+        Assert.Equal(1, Value(
+            body,
+            "watchtower_workflows_closed_total",
+            queue,
+            "workflow_type=\"DocumentPipeline\"",
+            "outcome=\"completed\""));
+        Assert.Equal(2, Value(
+            body,
+            "watchtower_workflows_closed_total",
+            queue,
+            "workflow_type=\"DocumentBatch\"",
+            "outcome=\"completed\""));
+        Assert.Equal(2, Value(
+            body,
+            "watchtower_activity_executions_total",
+            queue,
+            "activity_type=\"analyzeDocument\"",
+            "outcome=\"completed\"",
+            "local=\"false\""));
+        Assert.Equal(1, Value(
+            body, "watchtower_workflow_duration_seconds_count", queue, "workflow_type=\"DocumentPipeline\""));
+        Assert.Equal(1, Value(
+            body,
+            "watchtower_workflow_duration_seconds_bucket",
+            queue,
+            "workflow_type=\"DocumentPipeline\"",
+            "le=\"+Inf\""));
         Assert.Contains("watchtower_activity_duration_seconds_bucket{", body, StringComparison.Ordinal);
         Assert.Contains("le=\"0.005\"", body, StringComparison.Ordinal);
         Assert.Contains("le=\"3600\"", body, StringComparison.Ordinal);
-        Assert.Equal(2, Value(body, "watchtower_activity_allocated_bytes_count", queue, "activity_type=\"analyzeDocument\""));
-        Assert.Equal(2, Value(body, "watchtower_activity_allocated_bytes_bucket", queue, "activity_type=\"analyzeDocument\"", "le=\"1073741824\""));
+        Assert.Equal(2, Value(
+            body, "watchtower_activity_allocated_bytes_count", queue, "activity_type=\"analyzeDocument\""));
+        Assert.Equal(2, Value(
+            body,
+            "watchtower_activity_allocated_bytes_bucket",
+            queue,
+            "activity_type=\"analyzeDocument\"",
+            "le=\"1073741824\""));
         Assert.True(Value(body, "temporal_worker_task_slots_available", queue) > 0, "the SDK's slot gauge is bridged");
-        Assert.True(Value(body, "temporal_workflow_task_schedule_to_start_latency_seconds_count", queue) > 0, "the SDK's latency histograms are bridged, in seconds");
+        Assert.True(
+            Value(body, "temporal_workflow_task_schedule_to_start_latency_seconds_count", queue) > 0,
+            "the SDK's latency histograms are bridged, in seconds");
         Assert.Contains("temporal_request_total{", body, StringComparison.Ordinal);
         Assert.Contains("dotnet_gc_collections_total{", body, StringComparison.Ordinal);
         Assert.Matches("target_info\\{[^}]*service_name=\"watchtower-worker\"", body);
         Assert.DoesNotContain(id, body, StringComparison.Ordinal);
 
-        var localhost = await Http.GetAsync(new Uri($"http://localhost:{port}/metrics"), TestContext.Current.CancellationToken);
+        var localhost = await Http.GetAsync(
+            new Uri($"http://localhost:{port}/metrics"),
+            TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, localhost.StatusCode);
-        var elsewhere = await Http.GetAsync(new Uri($"http://127.0.0.1:{port}/other"), TestContext.Current.CancellationToken);
+        var elsewhere = await Http.GetAsync(
+            new Uri($"http://127.0.0.1:{port}/other"),
+            TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.NotFound, elsewhere.StatusCode);
 
         var (exitCode, output, error) = await ExternalProcess.RunAsync(promtool, ["check", "metrics"], body);
@@ -68,13 +110,17 @@ public sealed class ExportTests(DevServerFixture server)
         using var squatter = new TcpListener(IPAddress.Loopback, 0);
         squatter.Start();
         var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
-        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, settings: new Dictionary<string, string?>
-        {
-            ["Monitoring:Enabled"] = "true",
-            ["Monitoring:Port"] = port.ToString(CultureInfo.InvariantCulture),
-        });
+        await using var worker = await WorkerHarness.StartAsync(
+            server.TargetHost,
+            settings: new Dictionary<string, string?>
+            {
+                ["Monitoring:Enabled"] = "true",
+                ["Monitoring:Port"] = port.ToString(CultureInfo.InvariantCulture),
+            });
 
-        var result = await server.Client.ExecuteWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 1)), worker.Options("portless-" + Guid.NewGuid()));
+        var result = await server.Client.ExecuteWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 1)),
+            worker.Options("portless-" + Guid.NewGuid()));
 
         Assert.Equal(1, result.DocumentsPublished);
         var warning = Assert.Single(worker.Logs.GetSnapshot(), r => r.Id.Name == "ScrapeEndpointFailed");
@@ -87,7 +133,8 @@ public sealed class ExportTests(DevServerFixture server)
         var found = false;
         foreach (var line in body.Split('\n'))
         {
-            if (line.StartsWith(name + "{", StringComparison.Ordinal) && labels.All(l => line.Contains(l, StringComparison.Ordinal)))
+            if (line.StartsWith(name + "{", StringComparison.Ordinal)
+                && labels.All(l => line.Contains(l, StringComparison.Ordinal)))
             {
                 total += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
                 found = true;

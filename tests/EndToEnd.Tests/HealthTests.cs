@@ -12,11 +12,13 @@ public sealed class HealthTests(DevServerFixture server)
     {
         server.RequireCli();
         var port = TestTools.FreePort();
-        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, settings: new Dictionary<string, string?>
-        {
-            ["Monitoring:Enabled"] = "true",
-            ["Monitoring:Port"] = port.ToString(CultureInfo.InvariantCulture),
-        });
+        await using var worker = await WorkerHarness.StartAsync(
+            server.TargetHost,
+            settings: new Dictionary<string, string?>
+            {
+                ["Monitoring:Enabled"] = "true",
+                ["Monitoring:Port"] = port.ToString(CultureInfo.InvariantCulture),
+            });
         var health = new HealthProbe(port);
 
         var live = await health.GetAsync("live");
@@ -26,11 +28,15 @@ public sealed class HealthTests(DevServerFixture server)
         Assert.Equal(200, live.Status);
         Assert.Equal("Healthy", Status(live.Body));
         Assert.Equal(["temporal-startup"], Checks(startup.Body));
-        Assert.Equal(["dispatcher-attachment", "dispatchers", "memory", "monitors", "temporal"], Checks(ready.Body).Order(StringComparer.Ordinal));
+        Assert.Equal(
+            ["dispatcher-attachment", "dispatchers", "memory", "monitors", "temporal"],
+            Checks(ready.Body).Order(StringComparer.Ordinal));
         Assert.Contains("connected and polling", ready.Body, StringComparison.Ordinal);
 
         using var http = new HttpClient();
-        using var metrics = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/metrics"), TestContext.Current.CancellationToken);
+        using var metrics = await http.GetAsync(
+            new Uri($"http://127.0.0.1:{port}/metrics"),
+            TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
         Assert.Equal(404, (await health.GetAsync("nothing")).Status);
     }

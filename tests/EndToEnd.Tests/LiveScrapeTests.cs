@@ -30,7 +30,11 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
 
     /// <summary>PromQL words that look like metric names.</summary>
     private static readonly HashSet<string> Keywords = new(
-        ["by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "offset", "bool", "inf", "nan"], StringComparer.Ordinal);
+        [
+            "by", "without", "on", "ignoring", "group_left", "group_right",
+            "and", "or", "unless", "offset", "bool", "inf", "nan",
+        ],
+        StringComparer.Ordinal);
 
     /// <summary>
     /// The mix, on the worker's own task queue: DocumentPipeline runs that complete (through the
@@ -44,7 +48,8 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
     /// terminated; a run on a queue nobody polls times out on the server.
     /// </summary>
     [Fact(Timeout = TestTimeouts.EndToEnd)]
-    public async Task DashboardAndAlertRules_KnownMixScrapedByRealPrometheus_EveryMetricAndPanelAnswersAndFailureRatioMatchesTheMix()
+    public async Task
+        DashboardAndAlertRules_KnownMixScrapedByRealPrometheus_EveryMetricAndPanelAnswersAndFailureRatioMatchesTheMix()
     {
         var cli = new TemporalCli(server.RequireCli(), server.TargetHost);
         var prometheusPath = TestTools.Require(TestTools.Prometheus, "prometheus (Debian package prometheus)");
@@ -65,17 +70,22 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
             t => t == $"{ServerJob}=up {WorkerJob}=up",
             "Prometheus to scrape the worker and the dev server");
         await worker.WaitForLogAsync("DispatcherAttached", "the worker to attach to its dispatcher");
-        await using var evicting = await WorkerHarness.StartAsync(server.TargetHost, s => Monitored.LimitCache(s, runs: 1));
+        await using var evicting = await WorkerHarness.StartAsync(
+            server.TargetHost,
+            s => Monitored.LimitCache(s, runs: 1));
 
         var queue = worker.TaskQueue;
         string[] queues = [queue, evicting.TaskQueue];
         var client = await Monitored.ClientAsync(worker, server.TargetHost);
-        var pipelines = $"watchtower_workflows_closed_total{{task_queue=\"{queue}\", workflow_type=\"DocumentPipeline\"";
+        var pipelines =
+            $"watchtower_workflows_closed_total{{task_queue=\"{queue}\", workflow_type=\"DocumentPipeline\"";
 
         // rate() counts what a counter gained between samples in its window, never a series' first
         // value: one completed and one failed run make both series exist before the measured mix.
         await Task.WhenAll(
-            client.ExecuteWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)), worker.Options("first-ok-" + Guid.NewGuid())),
+            client.ExecuteWorkflowAsync(
+                (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)),
+                worker.Options("first-ok-" + Guid.NewGuid())),
             ExecuteInvalidAsync(cli, queue, """{"name":"first-bad","documents":[]}""", "'documents' must"));
         await Eventually.UntilAsync(
             () => OutcomesAsync(prometheus, pipelines),
@@ -86,12 +96,22 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
         const int Completed = 7, Failed = 2;
         await Task.WhenAll(
             Task.WhenAll(Enumerable.Range(0, 3).Select(i => client.ExecuteWorkflowAsync(
-                (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)), worker.Options($"ok-{i}-{Guid.NewGuid():N}")))),
+                (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)),
+                worker.Options($"ok-{i}-{Guid.NewGuid():N}")))),
             ExecuteAsync(cli, queue),
             Task.WhenAll(Enumerable.Range(0, 3).Select(i => server.Client.ExecuteWorkflowAsync(
-                (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 3, batchSize: 1)), evicting.Options($"evicted-{i}-{Guid.NewGuid():N}")))),
-            ExecuteInvalidAsync(cli, queue, """{"name":"bad-type","documents":[{"id":"a","content":"x"}],"batchSize":"many"}""", "'batchSize' has the wrong type"),
-            ExecuteInvalidAsync(cli, queue, """{"name":"bad-range","documents":[{"id":"a","content":"x"}],"batchSize":500}""", "'batchSize' must be between 1 and 100"),
+                (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 3, batchSize: 1)),
+                evicting.Options($"evicted-{i}-{Guid.NewGuid():N}")))),
+            ExecuteInvalidAsync(
+                cli,
+                queue,
+                """{"name":"bad-type","documents":[{"id":"a","content":"x"}],"batchSize":"many"}""",
+                "'batchSize' has the wrong type"),
+            ExecuteInvalidAsync(
+                cli,
+                queue,
+                """{"name":"bad-range","documents":[{"id":"a","content":"x"}],"batchSize":500}""",
+                "'batchSize' must be between 1 and 100"),
             ReviewedAsync(cli, client, queue),
             CanceledAsync(cli, client, queue),
             DispatchedAsync(cli, client, dispatcherId, requests: 2),
@@ -107,10 +127,14 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
             () => RulesAsync(prometheus),
             r => r.Count > 0 && r.All(rule => rule.Health == "ok"),
             "every alert rule to be evaluated without error");
-        var dashboard = Dashboard.Load(Path.Combine(root, "temporal-dev", "grafana", "dashboards", "watchtower-worker.json"), queues);
+        var dashboard = Dashboard.Load(
+            Path.Combine(root, "temporal-dev", "grafana", "dashboards", "watchtower-worker.json"),
+            queues);
 
         // Every metric name they use has data, from the job that should have it.
-        var names = rules.SelectMany(r => MetricNames(r.Query)).Concat(dashboard.Queries.SelectMany(q => MetricNames(q.Expression))).ToHashSet(StringComparer.Ordinal);
+        var names = rules.SelectMany(r => MetricNames(r.Query))
+            .Concat(dashboard.Queries.SelectMany(q => MetricNames(q.Expression)))
+            .ToHashSet(StringComparer.Ordinal);
         await Eventually.UntilAsync(
             () => MissingAsync(prometheus, names, queues),
             missing => missing.Length == 0,
@@ -134,7 +158,9 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
                 "workflow_type" => "DocumentPipeline",
                 _ => null,
             };
-            Assert.True(expected is null ? values.Count > 0 : values.Contains(expected), $"variable {name} (label_values({selector}, {label})) lists [{string.Join(", ", values)}]");
+            Assert.True(
+                expected is null ? values.Count > 0 : values.Contains(expected),
+                $"variable {name} (label_values({selector}, {label})) lists [{string.Join(", ", values)}]");
         }
 
         // The failure-ratio rule, its expression as Prometheus loaded it, on the measured mix. The
@@ -143,7 +169,10 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
         // the completed and the failed series each hold 20 samples they stretch alike, and the
         // rule's ratio is the mix's to within a percentage point.
         await Eventually.UntilAsync(
-            async () => (await prometheus.QueryAsync($"min(count_over_time({pipelines}, outcome=~\"completed|failed\"}}[10m]))")).Select(PrometheusServer.Value).FirstOrDefault(),
+            async () => (await prometheus.QueryAsync(
+                    $"min(count_over_time({pipelines}, outcome=~\"completed|failed\"}}[10m]))"))
+                .Select(PrometheusServer.Value)
+                .FirstOrDefault(),
             samples => samples >= 20,
             "20 samples of the completed and the failed pipelines",
             TimeSpan.FromSeconds(90));
@@ -151,7 +180,9 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
         // marks the worker's series stale until the next.
         var failureRatio = Assert.Single(rules, r => r.Name == "WatchtowerWorkflowFailureRatioHigh");
         var ours = await Eventually.UntilAsync(
-            async () => (await prometheus.QueryAsync(failureRatio.Query)).Where(s => PrometheusServer.Label(s, "task_queue") == queue).ToList(),
+            async () => (await prometheus.QueryAsync(failureRatio.Query))
+                .Where(s => PrometheusServer.Label(s, "task_queue") == queue)
+                .ToList(),
             r => r.Count == 1,
             "the failure-ratio rule's expression to answer for the pipelines of the mix");
         var pipelineRatio = Assert.Single(ours);
@@ -161,7 +192,9 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
 
         // The counters hold the first two runs too.
         var split = Assert.Single(await Eventually.UntilAsync(
-            () => prometheus.QueryAsync($"sum({pipelines}, outcome=~\"failed|timed_out\"}}) / sum({pipelines}, outcome=~\"completed|failed|timed_out\"}})"),
+            () => prometheus.QueryAsync(
+                $"sum({pipelines}, outcome=~\"failed|timed_out\"}})"
+                + $" / sum({pipelines}, outcome=~\"completed|failed|timed_out\"}})"),
             r => r.Count == 1,
             "the pipelines' counters to answer"));
         Assert.Equal((double)(Failed + 1) / (Completed + Failed + 2), PrometheusServer.Value(split), 9);
@@ -174,12 +207,14 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
         await cli.TextAsync("workflow", "cancel", "--workflow-id", dispatcherId);
     }
 
-    private static string Json(DocumentPipelineInput input) => JsonSerializer.Serialize(input, PipelineDataConverter.SerializerOptions);
+    private static string Json(DocumentPipelineInput input) =>
+        JsonSerializer.Serialize(input, PipelineDataConverter.SerializerOptions);
 
     private static async Task ExecuteAsync(TemporalCli cli, string queue)
     {
         var output = await cli.TextAsync(
-            "workflow", "execute", "--type", "DocumentPipeline", "--task-queue", queue, "--workflow-id", "cli-ok-" + Guid.NewGuid().ToString("N"),
+            "workflow", "execute", "--type", "DocumentPipeline", "--task-queue", queue,
+            "--workflow-id", "cli-ok-" + Guid.NewGuid().ToString("N"),
             "--input", Json(Documents.Pipeline(documents: 2, batchSize: 1)));
         Assert.Contains("COMPLETED", output, StringComparison.OrdinalIgnoreCase);
     }
@@ -187,8 +222,12 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
     private static async Task ExecuteInvalidAsync(TemporalCli cli, string queue, string input, string reason)
     {
         var result = await cli.RunAsync(
-            "workflow", "execute", "--type", "DocumentPipeline", "--task-queue", queue, "--workflow-id", "cli-bad-" + Guid.NewGuid().ToString("N"), "--input", input);
-        Assert.True(result.ExitCode != 0 && (result.Output + result.Error).Contains(reason, StringComparison.Ordinal), result.ToString());
+            "workflow", "execute", "--type", "DocumentPipeline", "--task-queue", queue,
+            "--workflow-id", "cli-bad-" + Guid.NewGuid().ToString("N"),
+            "--input", input);
+        Assert.True(
+            result.ExitCode != 0 && (result.Output + result.Error).Contains(reason, StringComparison.Ordinal),
+            result.ToString());
     }
 
     /// <summary>
@@ -203,7 +242,8 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
             "workflow", "start", "--type", "DocumentPipeline", "--task-queue", queue, "--workflow-id", id,
             "--input", Json(Documents.Pipeline(documents: 1, reviewWindowSeconds: 600)));
         await Eventually.UntilAsync(
-            async () => (await client.GetWorkflowHandle(id).FetchHistoryAsync(new() { Rpc = WorkerHarness.Rpc })).Events.Any(e => e.EventType == EventType.TimerStarted),
+            async () => (await client.GetWorkflowHandle(id).FetchHistoryAsync(new() { Rpc = WorkerHarness.Rpc }))
+                .Events.Any(e => e.EventType == EventType.TimerStarted),
             started => started,
             $"{id} to start its review timer");
         var progress = await cli.TextAsync("workflow", "query", "--workflow-id", id, "--name", "progress");
@@ -217,9 +257,15 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
         var late = await cli.RunAsync(
             "workflow", "update", "execute", "--workflow-id", id, "--name", "addDocuments",
             "--input", """[{"id":"late-1","title":"Late","content":"Quarterly report summary"}]""");
-        Assert.True(late.ExitCode != 0 && late.Error.Contains("can only be added while the pipeline is analyzing", StringComparison.Ordinal), late.ToString());
-        await cli.TextAsync("workflow", "signal", "--workflow-id", id, "--name", "review", "--input", """{"approved":true,"reviewer":"alice"}""");
-        var result = await client.GetWorkflowHandle(id).GetResultAsync<DocumentPipelineResult>(rpcOptions: WorkerHarness.Rpc);
+        Assert.True(
+            late.ExitCode != 0
+                && late.Error.Contains("can only be added while the pipeline is analyzing", StringComparison.Ordinal),
+            late.ToString());
+        await cli.TextAsync(
+            "workflow", "signal", "--workflow-id", id, "--name", "review",
+            "--input", """{"approved":true,"reviewer":"alice"}""");
+        var result = await client.GetWorkflowHandle(id)
+            .GetResultAsync<DocumentPipelineResult>(rpcOptions: WorkerHarness.Rpc);
         Assert.Equal("alice", result.ApprovedBy);
     }
 
@@ -228,7 +274,8 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
         var id = "canceled-" + Guid.NewGuid().ToString("N");
         await StartAwaitingReviewAsync(cli, client, queue, id);
         await cli.TextAsync("workflow", "cancel", "--workflow-id", id);
-        var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => client.GetWorkflowHandle(id).GetResultAsync(rpcOptions: WorkerHarness.Rpc));
+        var failed = await Assert.ThrowsAsync<WorkflowFailedException>(
+            () => client.GetWorkflowHandle(id).GetResultAsync(rpcOptions: WorkerHarness.Rpc));
         Assert.IsType<CanceledFailureException>(failed.InnerException);
     }
 
@@ -236,25 +283,34 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
     {
         for (var i = 1; i <= requests; i++)
         {
-            await DispatcherTests.SubmitAsync(cli, dispatcherId, $$$"""{"requestId":"req-{{{i}}}","pipeline":{"name":"dispatched-{{{i}}}","documents":[{"id":"d1","content":"Invoice {{{i}}}"}],"reviewWindowSeconds":0}}""");
+            await DispatcherTests.SubmitAsync(
+                cli,
+                dispatcherId,
+                $$$"""{"requestId":"req-{{{i}}}","pipeline":{"name":"dispatched-{{{i}}}","documents":["""
+                + $$$"""{"id":"d1","content":"Invoice {{{i}}}"}],"reviewWindowSeconds":0}}""");
         }
 
         await Eventually.UntilAsync(
-            () => client.GetWorkflowHandle<DocumentDispatcherWorkflow>(dispatcherId).QueryAsync(wf => wf.Status, new() { Rpc = WorkerHarness.Rpc }),
+            () => client.GetWorkflowHandle<DocumentDispatcherWorkflow>(dispatcherId)
+                .QueryAsync(wf => wf.Status, new() { Rpc = WorkerHarness.Rpc }),
             s => s.Totals.Dispatched == requests,
             $"the dispatcher to start {requests} pipelines");
         for (var i = 1; i <= requests; i++)
         {
-            await client.GetWorkflowHandle($"{dispatcherId}-req-{i}").GetResultAsync<DocumentPipelineResult>(rpcOptions: WorkerHarness.Rpc);
+            await client.GetWorkflowHandle($"{dispatcherId}-req-{i}")
+                .GetResultAsync<DocumentPipelineResult>(rpcOptions: WorkerHarness.Rpc);
         }
     }
 
     private static async Task UnregisteredTypeAsync(TemporalCli cli, PrometheusServer prometheus, string queue)
     {
         var id = "unregistered-" + Guid.NewGuid().ToString("N");
-        await cli.TextAsync("workflow", "start", "--type", "NoSuchWorkflow", "--task-queue", queue, "--workflow-id", id);
+        await cli.TextAsync(
+            "workflow", "start", "--type", "NoSuchWorkflow", "--task-queue", queue, "--workflow-id", id);
         await Eventually.UntilAsync(
-            () => prometheus.QueryAsync($"temporal_workflow_task_execution_failed_total{{task_queue=\"{queue}\", workflow_type=\"NoSuchWorkflow\"}}"),
+            () => prometheus.QueryAsync(
+                "temporal_workflow_task_execution_failed_total"
+                + $"{{task_queue=\"{queue}\", workflow_type=\"NoSuchWorkflow\"}}"),
             r => r.Count > 0,
             "Prometheus to scrape the failed workflow task of a type nobody registered");
         await cli.TextAsync("workflow", "terminate", "--workflow-id", id, "--reason", "the type is not registered");
@@ -264,7 +320,9 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
     {
         var id = "timed-out-" + Guid.NewGuid().ToString("N");
         await cli.TextAsync(
-            "workflow", "start", "--type", "DocumentPipeline", "--task-queue", "unpolled-" + Guid.NewGuid().ToString("N"), "--workflow-id", id, "--run-timeout", "1s");
+            "workflow", "start", "--type", "DocumentPipeline",
+            "--task-queue", "unpolled-" + Guid.NewGuid().ToString("N"),
+            "--workflow-id", id, "--run-timeout", "1s");
         await Eventually.UntilAsync(
             async () => (await client.GetWorkflowHandle(id).DescribeAsync(new() { Rpc = WorkerHarness.Rpc })).Status,
             s => s == WorkflowExecutionStatus.TimedOut,
@@ -272,14 +330,20 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
     }
 
     private static async Task<string> TargetsAsync(PrometheusServer prometheus) =>
-        string.Join(' ', (await prometheus.GetAsync("targets?state=active")).GetProperty("activeTargets").EnumerateArray()
-            .Select(t => $"{t.GetProperty("labels").GetProperty("job").GetString()}={t.GetProperty("health").GetString()}")
+        string.Join(' ', (await prometheus.GetAsync("targets?state=active"))
+            .GetProperty("activeTargets")
+            .EnumerateArray()
+            .Select(t => $"{t.GetProperty("labels").GetProperty("job").GetString()}"
+                + $"={t.GetProperty("health").GetString()}")
             .Order(StringComparer.Ordinal));
 
-    /// <summary>"outcome=count ..." of the series a selector (without its closing brace) names, as Prometheus has them now.</summary>
+    /// <summary>
+    /// "outcome=count ..." of the series a selector (without its closing brace) names, as Prometheus has them now.
+    /// </summary>
     private static async Task<string> OutcomesAsync(PrometheusServer prometheus, string openSelector) =>
         string.Join(' ', (await prometheus.QueryAsync($"sum by (outcome) ({openSelector}}})"))
-            .Select(s => $"{PrometheusServer.Label(s, "outcome")}={PrometheusServer.Value(s).ToString(CultureInfo.InvariantCulture)}")
+            .Select(s => $"{PrometheusServer.Label(s, "outcome")}="
+                + $"{PrometheusServer.Value(s).ToString(CultureInfo.InvariantCulture)}")
             .Order(StringComparer.Ordinal));
 
     private sealed record Rule(string Name, string Query, string Health, string? LastError)
@@ -300,7 +364,9 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
     private static async Task<string> AlertsAsync(PrometheusServer prometheus, string queue) =>
         string.Join(' ', (await prometheus.GetAsync("alerts")).GetProperty("alerts").EnumerateArray()
             .Where(a => a.GetProperty("labels").TryGetProperty("task_queue", out var q) && q.GetString() == queue)
-            .Select(a => $"{a.GetProperty("labels").GetProperty("alertname").GetString()}/{(a.GetProperty("labels").TryGetProperty("workflow_type", out var t) ? t.GetString() : "-")}={a.GetProperty("state").GetString()}")
+            .Select(a => $"{a.GetProperty("labels").GetProperty("alertname").GetString()}/"
+                + $"{(a.GetProperty("labels").TryGetProperty("workflow_type", out var t) ? t.GetString() : "-")}"
+                + $"={a.GetProperty("state").GetString()}")
             .Order(StringComparer.Ordinal));
 
     /// <summary>
@@ -308,7 +374,10 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
     /// series are process-wide (other tests' workers record into them too), so a name whose series
     /// carry a task queue must have one on one of this test's queues.
     /// </summary>
-    private static async Task<string> MissingAsync(PrometheusServer prometheus, IEnumerable<string> names, string[] queues)
+    private static async Task<string> MissingAsync(
+        PrometheusServer prometheus,
+        IEnumerable<string> names,
+        string[] queues)
     {
         var missing = new List<string>();
         foreach (var name in names.Order(StringComparer.Ordinal))
@@ -318,7 +387,8 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
                 : [ServerJob];
             foreach (var job in jobs)
             {
-                var found = (await prometheus.QueryAsync($"count by (task_queue) ({{__name__=\"{name}\", job=\"{job}\"}})"))
+                var found = (await prometheus.QueryAsync(
+                    $"count by (task_queue) ({{__name__=\"{name}\", job=\"{job}\"}})"))
                     .Select(s => PrometheusServer.Label(s, "task_queue")).ToList();
                 if (found.Count == 0)
                 {
@@ -335,7 +405,9 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
     }
 
     /// <summary>The queries Prometheus refuses or answers with nothing, each with why and the query.</summary>
-    private static async Task<string> UnansweredAsync(PrometheusServer prometheus, IEnumerable<(string Where, string Expression)> queries)
+    private static async Task<string> UnansweredAsync(
+        PrometheusServer prometheus,
+        IEnumerable<(string Where, string Expression)> queries)
     {
         var unanswered = new List<string>();
         foreach (var (where, expression) in queries)
@@ -343,7 +415,8 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
             var (error, result) = await prometheus.TryQueryAsync(expression);
             if (error is not null || result.Count == 0)
             {
-                unanswered.Add($"{Environment.NewLine}{where}: {error ?? "no data"}{Environment.NewLine}    {expression}");
+                unanswered.Add(
+                    $"{Environment.NewLine}{where}: {error ?? "no data"}{Environment.NewLine}    {expression}");
             }
         }
 
@@ -396,7 +469,9 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
     /// test's, as Grafana writes a selection of two (the notes use .*, which would also answer with
     /// other tests' data), every workflow type.
     /// </summary>
-    private sealed record Dashboard(IReadOnlyList<(string Where, string Expression)> Queries, IReadOnlyList<(string Name, string Label, string Selector)> Variables)
+    private sealed record Dashboard(
+        IReadOnlyList<(string Where, string Expression)> Queries,
+        IReadOnlyList<(string Name, string Label, string Selector)> Variables)
     {
         public static Dashboard Load(string path, string[] queues)
         {
@@ -404,24 +479,36 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
             var queries = new List<(string, string)>();
             foreach (var panel in json.RootElement.GetProperty("panels").EnumerateArray())
             {
-                IEnumerable<JsonElement> inner = panel.TryGetProperty("panels", out var nested) ? [panel, .. nested.EnumerateArray()] : [panel];
+                IEnumerable<JsonElement> inner = panel.TryGetProperty("panels", out var nested)
+                    ? [panel, .. nested.EnumerateArray()]
+                    : [panel];
                 foreach (var p in inner.Where(p => p.TryGetProperty("targets", out _)))
                 {
                     foreach (var target in p.GetProperty("targets").EnumerateArray())
                     {
-                        queries.Add(($"panel \"{p.GetProperty("title").GetString()}\" {target.GetProperty("refId").GetString()}", Substitute(target.GetProperty("expr").GetString()!, queues)));
+                        queries.Add((
+                            $"panel \"{p.GetProperty("title").GetString()}\" {target.GetProperty("refId").GetString()}",
+                            Substitute(target.GetProperty("expr").GetString()!, queues)));
                     }
                 }
             }
 
             var variables = new List<(string, string, string)>();
-            foreach (var variable in json.RootElement.GetProperty("templating").GetProperty("list").EnumerateArray().Where(v => v.GetProperty("type").GetString() == "query"))
+            foreach (var variable in json.RootElement.GetProperty("templating").GetProperty("list").EnumerateArray()
+                .Where(v => v.GetProperty("type").GetString() == "query"))
             {
                 var query = variable.GetProperty("query");
-                var text = query.ValueKind == JsonValueKind.Object ? query.GetProperty("query").GetString()! : query.GetString()!;
+                var text = query.ValueKind == JsonValueKind.Object
+                    ? query.GetProperty("query").GetString()!
+                    : query.GetString()!;
                 var match = LabelValues().Match(text);
-                Assert.True(match.Success, $"variable {variable.GetProperty("name")} is not a label_values query: {text}");
-                variables.Add((variable.GetProperty("name").GetString()!, match.Groups[2].Value, Substitute(match.Groups[1].Value, queues)));
+                Assert.True(
+                    match.Success,
+                    $"variable {variable.GetProperty("name")} is not a label_values query: {text}");
+                variables.Add((
+                    variable.GetProperty("name").GetString()!,
+                    match.Groups[2].Value,
+                    Substitute(match.Groups[1].Value, queues)));
             }
 
             Assert.NotEmpty(queries);
@@ -437,7 +524,9 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
                 .Replace("$namespace", "default", StringComparison.Ordinal)
                 .Replace("$task_queue", $"({string.Join('|', queues)})", StringComparison.Ordinal)
                 .Replace("$workflow_type", ".*", StringComparison.Ordinal);
-            Assert.False(filled.Contains('$', StringComparison.Ordinal), $"a dashboard variable this test does not fill in: {expression}");
+            Assert.False(
+                filled.Contains('$', StringComparison.Ordinal),
+                $"a dashboard variable this test does not fill in: {expression}");
             return filled;
         }
     }

@@ -36,28 +36,66 @@ public sealed class MetricsTests(DevServerFixture server)
         var attempts = 0;
 
         var completed = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ =>
-            client.ExecuteWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)), worker.Options("ok-" + Guid.NewGuid()))));
+            client.ExecuteWorkflowAsync(
+                (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)),
+                worker.Options("ok-" + Guid.NewGuid()))));
         Assert.All(completed, r => Assert.Equal(2, r.DocumentsPublished));
 
-        var invalid = await client.StartWorkflowAsync("DocumentPipeline", [new { name = "no-documents" }], worker.Options("invalid-" + Guid.NewGuid()));
+        var invalid = await client.StartWorkflowAsync(
+            "DocumentPipeline",
+            [new { name = "no-documents" }],
+            worker.Options("invalid-" + Guid.NewGuid()));
         await Assert.ThrowsAsync<WorkflowFailedException>(() => invalid.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
 
-        var rejected = await client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1, reviewWindowSeconds: 600)), worker.Options("rejected-" + Guid.NewGuid()));
-        await Eventually.UntilAsync(async () => { attempts++; var p = await rejected.QueryAsync(wf => wf.Progress); queries++; return p; }, p => p.Stage == PipelineStage.AwaitingReview, "the AwaitingReview stage");
-        await Assert.ThrowsAsync<WorkflowUpdateFailedException>(() => rejected.ExecuteUpdateAsync(wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late", "Late", "x") })));
+        var rejected = await client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(
+                Documents.Pipeline(documents: 2, batchSize: 1, reviewWindowSeconds: 600)),
+            worker.Options("rejected-" + Guid.NewGuid()));
+        await Eventually.UntilAsync(
+            async () =>
+            {
+                attempts++;
+                var p = await rejected.QueryAsync(wf => wf.Progress);
+                queries++;
+                return p;
+            },
+            p => p.Stage == PipelineStage.AwaitingReview,
+            "the AwaitingReview stage");
+        await Assert.ThrowsAsync<WorkflowUpdateFailedException>(() => rejected.ExecuteUpdateAsync(
+            wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late", "Late", "x") })));
         await rejected.SignalAsync(wf => wf.ReviewAsync(new ReviewDecision(false, "frank", "wrong totals")));
         await Assert.ThrowsAsync<WorkflowFailedException>(() => rejected.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
 
-        var canceled = await client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1, reviewWindowSeconds: 600)), worker.Options("canceled-" + Guid.NewGuid()));
-        await Eventually.UntilAsync(async () => { attempts++; var p = await canceled.QueryAsync(wf => wf.Progress); queries++; return p; }, p => p.Stage == PipelineStage.AwaitingReview, "the AwaitingReview stage");
+        var canceled = await client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(
+                Documents.Pipeline(documents: 2, batchSize: 1, reviewWindowSeconds: 600)),
+            worker.Options("canceled-" + Guid.NewGuid()));
+        await Eventually.UntilAsync(
+            async () =>
+            {
+                attempts++;
+                var p = await canceled.QueryAsync(wf => wf.Progress);
+                queries++;
+                return p;
+            },
+            p => p.Stage == PipelineStage.AwaitingReview,
+            "the AwaitingReview stage");
         await canceled.CancelAsync();
         await Assert.ThrowsAsync<WorkflowFailedException>(() => canceled.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
 
         var dispatcherId = "dispatcher-" + Guid.NewGuid().ToString("N");
-        var dispatcher = await client.StartWorkflowAsync((DocumentDispatcherWorkflow wf) => wf.RunAsync(new DispatcherInput(MaxHistoryEvents: 20)), worker.Options(dispatcherId));
+        var dispatcher = await client.StartWorkflowAsync(
+            (DocumentDispatcherWorkflow wf) => wf.RunAsync(new DispatcherInput(MaxHistoryEvents: 20)),
+            worker.Options(dispatcherId));
         for (var i = 1; i <= 5; i++)
         {
-            await SubmitAsync(client, dispatcherId, new DispatchRequest($"req-{i}", new DocumentPipelineInput($"batch-{i}", [new DocumentInput("d1", "D1", $"Invoice {i}")], ReviewWindowSeconds: 0)));
+            await SubmitAsync(
+                client,
+                dispatcherId,
+                new DispatchRequest($"req-{i}", new DocumentPipelineInput(
+                    $"batch-{i}",
+                    [new DocumentInput("d1", "D1", $"Invoice {i}")],
+                    ReviewWindowSeconds: 0)));
         }
 
         var latest = client.GetWorkflowHandle<DocumentDispatcherWorkflow>(dispatcherId);
@@ -67,14 +105,17 @@ public sealed class MetricsTests(DevServerFixture server)
             "the dispatcher to dispatch 5 requests and continue as new");
         for (var i = 1; i <= 5; i++)
         {
-            await client.GetWorkflowHandle($"{dispatcherId}-req-{i}").GetResultAsync<DocumentPipelineResult>(rpcOptions: WorkerHarness.Rpc);
+            await client.GetWorkflowHandle($"{dispatcherId}-req-{i}")
+                .GetResultAsync<DocumentPipelineResult>(rpcOptions: WorkerHarness.Rpc);
         }
 
         // The children's completions still reach the open run and may push it over its bound once
         // more; whichever run is current when the cancel lands is the last.
         await latest.CancelAsync();
         await Assert.ThrowsAsync<WorkflowFailedException>(() => latest.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
-        await Eventually.WaitAsync(() => metrics.Closed("DocumentDispatcher", "canceled") == 1, "the dispatcher's cancellation to be counted");
+        await Eventually.WaitAsync(
+            () => metrics.Closed("DocumentDispatcher", "canceled") == 1,
+            "the dispatcher's cancellation to be counted");
 
         // Pipelines: 2 completed + invalid + rejected + canceled, and 5 from the dispatcher.
         Assert.Equal(10, metrics.Started("DocumentPipeline"));
@@ -114,10 +155,14 @@ public sealed class MetricsTests(DevServerFixture server)
         // query over more than once (a sticky queue that did not answer in time, a query task retried),
         // and each answer is real work for the worker, counted as such: no upper bound holds.
         var answered = metrics.Queries("DocumentPipeline") + metrics.Queries("DocumentDispatcher");
-        Assert.True(answered >= queries, $"{answered} queries answered by the worker for {queries} answered to the client ({attempts} sent)");
+        Assert.True(
+            answered >= queries,
+            $"{answered} queries answered by the worker for {queries} answered to the client ({attempts} sent)");
 
         // Labels stay low-cardinality: no ids, no messages.
-        Assert.Subset(new HashSet<string> { "namespace", "task_queue", "workflow_type", "activity_type", "outcome", "local" }, metrics.TagKeys());
+        Assert.Subset(
+            new HashSet<string> { "namespace", "task_queue", "workflow_type", "activity_type", "outcome", "local" },
+            metrics.TagKeys());
     }
 
     /// <summary>Signals as a client would, retrying the instant a run is continuing as new.</summary>
@@ -127,7 +172,8 @@ public sealed class MetricsTests(DevServerFixture server)
             {
                 try
                 {
-                    await client.GetWorkflowHandle<DocumentDispatcherWorkflow>(id).SignalAsync(wf => wf.SubmitAsync(request));
+                    await client.GetWorkflowHandle<DocumentDispatcherWorkflow>(id)
+                        .SignalAsync(wf => wf.SubmitAsync(request));
                     return true;
                 }
                 catch (RpcException e) when (e.Message.Contains("workflow is closing", StringComparison.Ordinal))

@@ -43,24 +43,32 @@ public sealed class OtlpExportTests(DevServerFixture server)
             using (var root = SpanRecorder.ClientRoot())
             {
                 traceId = root.TraceId;
-                await client.ExecuteWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)), worker.Options(workflowId));
+                await client.ExecuteWorkflowAsync(
+                    (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)),
+                    worker.Options(workflowId));
             }
 
             var trace = await Eventually.UntilAsync(
                 () => jaeger.TraceAsync(traceId),
-                t => t?.Spans.Any(s => s.Name == "RunWorkflow:DocumentPipeline") == true && t.Spans.Any(s => s.Name == "RunActivity:publishDocuments"),
+                t => t?.Spans.Any(s => s.Name == "RunWorkflow:DocumentPipeline") == true
+                    && t.Spans.Any(s => s.Name == "RunActivity:publishDocuments"),
                 "Jaeger to hold the pipeline's trace");
             var byId = trace!.Spans.ToDictionary(s => s.SpanId);
             var run = Assert.Single(trace.Spans, s => s.Name == "RunWorkflow:DocumentPipeline");
             Assert.Equal("StartWorkflow:DocumentPipeline", byId[run.ParentId!].Name);
-            Assert.All(trace.Spans.Where(s => s.Name == "RunActivity:analyzeDocument"), s => Assert.Equal("StartActivity:analyzeDocument", byId[s.ParentId!].Name));
+            Assert.All(
+                trace.Spans.Where(s => s.Name == "RunActivity:analyzeDocument"),
+                s => Assert.Equal("StartActivity:analyzeDocument", byId[s.ParentId!].Name));
             Assert.Equal(serviceName, run.Service);
 
             var scraped = await Eventually.UntilAsync(
                 jaeger.MetricsAsync,
-                text => text.Contains(worker.TaskQueue, StringComparison.Ordinal) && text.Contains("watchtower_workflows_closed", StringComparison.Ordinal),
+                text => text.Contains(worker.TaskQueue, StringComparison.Ordinal)
+                    && text.Contains("watchtower_workflows_closed", StringComparison.Ordinal),
                 "Jaeger's Prometheus exporter to show the worker's OTLP metrics");
-            Assert.Matches($"watchtower_workflows_started_total\\{{[^}}]*task_queue=\"{worker.TaskQueue}\"[^}}]*\\}} 1", scraped);
+            Assert.Matches(
+                $"watchtower_workflows_started_total\\{{[^}}]*task_queue=\"{worker.TaskQueue}\"[^}}]*\\}} 1",
+                scraped);
             Assert.Contains("temporal_worker_task_slots_available", scraped, StringComparison.Ordinal);
 
             // The receiver goes away: the worker keeps completing workflows, and the export queues stay bounded.
@@ -69,12 +77,16 @@ public sealed class OtlpExportTests(DevServerFixture server)
             for (var round = 0; round < 4; round++)
             {
                 await Task.WhenAll(Enumerable.Range(0, 5).Select(i =>
-                    client.ExecuteWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 3, batchSize: 1)), worker.Options($"otlp-down-{round}-{i}-{Guid.NewGuid():N}"))));
+                    client.ExecuteWorkflowAsync(
+                        (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 3, batchSize: 1)),
+                        worker.Options($"otlp-down-{round}-{i}-{Guid.NewGuid():N}"))));
             }
 
             var grown = GC.GetTotalMemory(forceFullCollection: true) - before;
             Assert.True(grown < 64 * 1024 * 1024, $"memory grew by {grown / 1024 / 1024} MB with the receiver down");
-            Assert.DoesNotContain(worker.Logs.GetSnapshot(), r => r.Level >= Microsoft.Extensions.Logging.LogLevel.Error);
+            Assert.DoesNotContain(
+                worker.Logs.GetSnapshot(),
+                r => r.Level >= Microsoft.Extensions.Logging.LogLevel.Error);
         }
         finally
         {

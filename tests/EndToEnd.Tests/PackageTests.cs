@@ -33,11 +33,16 @@ public sealed class PackageTests(DevServerFixture server)
             {
                 await DotnetAsync(
                     TestTools.RepositoryRoot(),
-                    "pack", Path.Combine("src", "Monitoring", project), "-c", "Release", "-o", feed, "-p:VersionSuffix=" + suffix);
+                    "pack", Path.Combine("src", "Monitoring", project),
+                    "-c", "Release", "-o", feed, "-p:VersionSuffix=" + suffix);
             }
 
-            Assert.True(File.Exists(Path.Combine(feed, $"Watchtower.Monitoring.{version}.nupkg")), "the instrumentation package");
-            Assert.True(File.Exists(Path.Combine(feed, $"Watchtower.Monitoring.Hosting.{version}.nupkg")), "the hosting package");
+            Assert.True(
+                File.Exists(Path.Combine(feed, $"Watchtower.Monitoring.{version}.nupkg")),
+                "the instrumentation package");
+            Assert.True(
+                File.Exists(Path.Combine(feed, $"Watchtower.Monitoring.Hosting.{version}.nupkg")),
+                "the hosting package");
             await WriteAppAsync(app, feed, Path.Combine(root, "packages"), version);
             await DotnetAsync(app, "build", "-c", "Release", "-o", Path.Combine(app, "out"));
 
@@ -65,11 +70,14 @@ public sealed class PackageTests(DevServerFixture server)
 
             var client = await TemporalClient.ConnectAsync(new(server.TargetHost));
             var result = await client.ExecuteWorkflowAsync<string>(
-                "Greeting", ["package"], new WorkflowOptions("package-" + Guid.NewGuid().ToString("N"), taskQueue) { Rpc = WorkerHarness.Rpc });
+                "Greeting",
+                ["package"],
+                new WorkflowOptions("package-" + Guid.NewGuid().ToString("N"), taskQueue) { Rpc = WorkerHarness.Rpc });
             Assert.Equal("Hello, package", result);
 
             var trace = await Eventually.UntilAsync(
-                async () => (await jaeger.TracesAsync(serviceName)).FirstOrDefault(t => t.Spans.Any(s => s.Name == "RunActivity:Compose")),
+                async () => (await jaeger.TracesAsync(serviceName))
+                    .FirstOrDefault(t => t.Spans.Any(s => s.Name == "RunActivity:Compose")),
                 t => t?.Spans.Any(s => s.Name == "RunWorkflow:Greeting") == true,
                 "Jaeger to hold the packaged worker's trace");
             var byId = trace!.Spans.ToDictionary(s => s.SpanId);
@@ -82,7 +90,8 @@ public sealed class PackageTests(DevServerFixture server)
                     && text.Contains("temporal_worker_task_slots_available", StringComparison.Ordinal),
                 "the packaged worker's scrape to show the run and the SDK's own metrics");
             Assert.Matches(
-                $"watchtower_workflows_closed_total\\{{[^}}]*outcome=\"completed\"[^}}]*task_queue=\"{taskQueue}\"[^}}]*\\}} 1",
+                $"watchtower_workflows_closed_total\\{{[^}}]*outcome=\"completed\""
+                + $"[^}}]*task_queue=\"{taskQueue}\"[^}}]*\\}} 1",
                 scraped);
             Assert.Matches($"watchtower_activity_executions_total\\{{[^}}]*activity_type=\"Compose\"", scraped);
             Assert.Matches($"temporal_worker_task_slots_available\\{{[^}}]*task_queue=\"{taskQueue}\"", scraped);
@@ -148,7 +157,11 @@ public sealed class PackageTests(DevServerFixture server)
             builder.AddTemporalMonitoring()
                 .AddPrometheusScrapeEndpoint()
                 .AddOtlpExportFromEnvironment();
-            builder.Services.AddHostedTemporalWorker(builder.Configuration["TEMPORAL_ADDRESS"]!, "default", builder.Configuration["TASK_QUEUE"]!)
+            builder.Services
+                .AddHostedTemporalWorker(
+                    builder.Configuration["TEMPORAL_ADDRESS"]!,
+                    "default",
+                    builder.Configuration["TASK_QUEUE"]!)
                 .AddWorkflow<Greeting>()
                 .AddStaticActivities(typeof(Greeting));
             await builder.Build().RunAsync();
@@ -158,7 +171,9 @@ public sealed class PackageTests(DevServerFixture server)
             {
                 [WorkflowRun]
                 public Task<string> RunAsync(string name) =>
-                    Workflow.ExecuteActivityAsync(() => Compose(name), new() { StartToCloseTimeout = TimeSpan.FromSeconds(30) });
+                    Workflow.ExecuteActivityAsync(
+                        () => Compose(name),
+                        new() { StartToCloseTimeout = TimeSpan.FromSeconds(30) });
 
                 [Activity]
                 public static string Compose(string name) => $"Hello, {name}";

@@ -32,14 +32,26 @@ public sealed class ReplayTests(DevServerFixture server)
         var pipelineId = "replay-pipeline-" + Guid.NewGuid();
         // Enough documents that analysis is still going when the update arrives, even on a busy machine.
         var input = Documents.Pipeline(documents: 40, batchSize: 1, reviewWindowSeconds: 600, publishDelayMs: 50);
-        var pipeline = await server.Client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options(pipelineId));
-        await Eventually.UntilAsync(() => pipeline.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.Analyzing, "Analyzing stage");
-        await pipeline.ExecuteUpdateAsync(wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late", "Late", "Quarterly report summary") }));
-        await Eventually.UntilAsync(() => pipeline.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.AwaitingReview, "AwaitingReview stage", TimeSpan.FromSeconds(90));
+        var pipeline = await server.Client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(input),
+            worker.Options(pipelineId));
+        await Eventually.UntilAsync(
+            () => pipeline.QueryAsync(wf => wf.Progress),
+            p => p.Stage == PipelineStage.Analyzing,
+            "Analyzing stage");
+        await pipeline.ExecuteUpdateAsync(
+            wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late", "Late", "Quarterly report summary") }));
+        await Eventually.UntilAsync(
+            () => pipeline.QueryAsync(wf => wf.Progress),
+            p => p.Stage == PipelineStage.AwaitingReview,
+            "AwaitingReview stage",
+            TimeSpan.FromSeconds(90));
         await pipeline.SignalAsync(wf => wf.ReviewAsync(new ReviewDecision(true, "replay")));
         await pipeline.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
         histories.Add(("DocumentPipeline", await pipeline.FetchHistoryAsync()));
-        histories.Add(("DocumentBatch", await server.Client.GetWorkflowHandle($"{pipelineId}/batch-1").FetchHistoryAsync()));
+        histories.Add((
+            "DocumentBatch",
+            await server.Client.GetWorkflowHandle($"{pipelineId}/batch-1").FetchHistoryAsync()));
 
         var badInput = new DocumentPipelineInput("bad", [], 0);
         var invalid = await server.Client.StartWorkflowAsync(
@@ -51,9 +63,13 @@ public sealed class ReplayTests(DevServerFixture server)
         var slow = Documents.Pipeline(documents: 5, reviewWindowSeconds: 0, publishDelayMs: 3000);
         var cancelled = await server.Client.StartWorkflowAsync(
             (DocumentPipelineWorkflow wf) => wf.RunAsync(slow), worker.Options("replay-cancelled-" + Guid.NewGuid()));
-        await Eventually.UntilAsync(() => cancelled.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.Publishing, "Publishing stage");
+        await Eventually.UntilAsync(
+            () => cancelled.QueryAsync(wf => wf.Progress),
+            p => p.Stage == PipelineStage.Publishing,
+            "Publishing stage");
         await cancelled.CancelAsync();
-        await Assert.ThrowsAsync<WorkflowFailedException>(() => cancelled.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
+        await Assert.ThrowsAsync<WorkflowFailedException>(
+            () => cancelled.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
         histories.Add(("DocumentPipeline-cancelled", await cancelled.FetchHistoryAsync()));
 
         // A dispatcher run with a duplicate and an invalid request that ends in continue-as-new. It exists before
@@ -61,9 +77,12 @@ public sealed class ReplayTests(DevServerFixture server)
         var dispatcherQueue = "e2e-" + Guid.NewGuid().ToString("N");
         var dispatcherId = "replay-dispatcher-" + Guid.NewGuid();
         var dispatcher = await server.Client.StartWorkflowAsync(
-            (DocumentDispatcherWorkflow wf) => wf.RunAsync(new DispatcherInput(MaxHistoryEvents: 60)), new WorkflowOptions(dispatcherId, dispatcherQueue) { Rpc = WorkerHarness.Rpc });
+            (DocumentDispatcherWorkflow wf) => wf.RunAsync(new DispatcherInput(MaxHistoryEvents: 60)),
+            new WorkflowOptions(dispatcherId, dispatcherQueue) { Rpc = WorkerHarness.Rpc });
         var firstRun = dispatcher.ResultRunId;
-        await using var dispatcherWorker = await WorkerHarness.StartAsync(server.TargetHost, settings: WorkerHarness.DispatcherSettings(dispatcherId, port: null, dispatcherQueue));
+        await using var dispatcherWorker = await WorkerHarness.StartAsync(
+            server.TargetHost,
+            settings: WorkerHarness.DispatcherSettings(dispatcherId, port: null, dispatcherQueue));
         await dispatcherWorker.WaitForLogAsync("DispatcherAttached", "the worker to attach to the dispatcher");
 
         // Requests at once, while heartbeats start: their commands and the heartbeats' interleave in the history.
@@ -78,7 +97,9 @@ public sealed class ReplayTests(DevServerFixture server)
             async () => (await server.Client.GetWorkflowHandle(dispatcherId, runId: firstRun).DescribeAsync()).Status,
             status => status == WorkflowExecutionStatus.ContinuedAsNew,
             "the dispatcher to continue as new");
-        histories.Add(("DocumentDispatcher", await server.Client.GetWorkflowHandle(dispatcherId, runId: firstRun).FetchHistoryAsync()));
+        histories.Add((
+            "DocumentDispatcher",
+            await server.Client.GetWorkflowHandle(dispatcherId, runId: firstRun).FetchHistoryAsync()));
         await dispatcher.CancelAsync();
 
         // A dispatcher taken over by a worker that never polls: the one before is released, heartbeats
@@ -86,15 +107,22 @@ public sealed class ReplayTests(DevServerFixture server)
         var takeover = await server.Client.StartWorkflowAsync(
             (DocumentDispatcherWorkflow wf) => wf.RunAsync(new DispatcherInput(MaxHistoryEvents: 40)),
             new WorkflowOptions("replay-takeover-" + Guid.NewGuid(), dispatcherQueue) { Rpc = WorkerHarness.Rpc });
-        var keeperQueue = dispatcherWorker.Host.Services.GetRequiredService<Watchtower.Worker.Dispatcher.DispatcherKeeper>().HeartbeatTaskQueue;
+        var keeperQueue = dispatcherWorker.Host.Services
+            .GetRequiredService<Watchtower.Worker.Dispatcher.DispatcherKeeper>()
+            .HeartbeatTaskQueue;
         await takeover.ExecuteUpdateAsync(wf => wf.AttachAsync(new DispatcherAttachment(keeperQueue, 1)));
-        await takeover.ExecuteUpdateAsync(wf => wf.AttachAsync(new DispatcherAttachment("nobody-polls-" + Guid.NewGuid().ToString("N"), 1)));
+        await takeover.ExecuteUpdateAsync(
+            wf => wf.AttachAsync(new DispatcherAttachment("nobody-polls-" + Guid.NewGuid().ToString("N"), 1)));
         await Eventually.UntilAsync(
-            async () => (await server.Client.GetWorkflowHandle(takeover.Id, runId: takeover.ResultRunId).DescribeAsync()).Status,
+            async () => (await server.Client
+                .GetWorkflowHandle(takeover.Id, runId: takeover.ResultRunId)
+                .DescribeAsync()).Status,
             status => status == WorkflowExecutionStatus.ContinuedAsNew,
             "the taken-over dispatcher to continue as new",
             TimeSpan.FromSeconds(60));
-        histories.Add(("DocumentDispatcher-takeover", await server.Client.GetWorkflowHandle(takeover.Id, runId: takeover.ResultRunId).FetchHistoryAsync()));
+        histories.Add((
+            "DocumentDispatcher-takeover",
+            await server.Client.GetWorkflowHandle(takeover.Id, runId: takeover.ResultRunId).FetchHistoryAsync()));
         await takeover.CancelAsync();
 
         foreach (var (name, history) in histories)
@@ -112,11 +140,15 @@ public sealed class ReplayTests(DevServerFixture server)
             var target = Path.Combine(TestTools.RepositoryRoot(), "tests", "Workflows.Tests", "Histories");
             var idsFile = Path.Combine(target, "workflow-ids.json");
             var ids = new SortedDictionary<string, string>(
-                System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(idsFile, TestContext.Current.CancellationToken))!,
+                System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(
+                    await File.ReadAllTextAsync(idsFile, TestContext.Current.CancellationToken))!,
                 StringComparer.Ordinal);
             foreach (var (name, history) in histories)
             {
-                await File.WriteAllTextAsync(Path.Combine(target, name + ".json"), history.ToJson(), TestContext.Current.CancellationToken);
+                await File.WriteAllTextAsync(
+                    Path.Combine(target, name + ".json"),
+                    history.ToJson(),
+                    TestContext.Current.CancellationToken);
                 ids[name + ".json"] = history.Id;
             }
 
@@ -153,7 +185,8 @@ public sealed class ReplayTests(DevServerFixture server)
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var activities = new TemporalWorker(
             server.Client,
-            new TemporalWorkerOptions(activityQueue).AddAllActivities(new Tests.Workflows.StepRaceActivities(release.Task)));
+            new TemporalWorkerOptions(activityQueue)
+                .AddAllActivities(new Tests.Workflows.StepRaceActivities(release.Task)));
         var id = "step-race-" + Guid.NewGuid().ToString("N");
         var (handle, resumed) = await activities.ExecuteAsync(
             async () =>
@@ -163,9 +196,11 @@ public sealed class ReplayTests(DevServerFixture server)
                 await using (var first = await WorkerHarness.StartAsync(server.TargetHost, Register, settings))
                 {
                     handle = await server.Client.StartWorkflowAsync(
-                        (Tests.Workflows.StepRaceWorkflow wf) => wf.RunAsync(activityQueue), new WorkflowOptions(id, queue) { Rpc = WorkerHarness.Rpc });
+                        (Tests.Workflows.StepRaceWorkflow wf) => wf.RunAsync(activityQueue),
+                        new WorkflowOptions(id, queue) { Rpc = WorkerHarness.Rpc });
                     await Eventually.UntilAsync(
-                        async () => (await handle.FetchHistoryAsync()).Events.Count(e => e.EventType is EventType.ActivityTaskScheduled or EventType.TimerStarted),
+                        async () => (await handle.FetchHistoryAsync()).Events.Count(
+                            e => e.EventType is EventType.ActivityTaskScheduled or EventType.TimerStarted),
                         n => n == 2,
                         "the first workflow task to schedule the activity and start the timer");
                 }
@@ -173,7 +208,8 @@ public sealed class ReplayTests(DevServerFixture server)
                 // The activity completes and the timer fires while nobody runs workflow tasks.
                 release.SetResult();
                 await Eventually.UntilAsync(
-                    async () => (await handle.FetchHistoryAsync()).Events.Count(e => e.EventType is EventType.ActivityTaskCompleted or EventType.TimerFired),
+                    async () => (await handle.FetchHistoryAsync()).Events.Count(
+                        e => e.EventType is EventType.ActivityTaskCompleted or EventType.TimerFired),
                     n => n == 2,
                     "the activity to complete and the timer to fire with no workflow worker polling",
                     Tests.Workflows.StepRaceWorkflow.TimerDelay + TimeSpan.FromSeconds(30));
@@ -195,9 +231,14 @@ public sealed class ReplayTests(DevServerFixture server)
 
         // The activity completed first (it was released before the timer could fire), so without any interceptor
         // its routine resumes first; so it must with the interceptor.
-        Assert.True(completed < fired, $"the activity completed before the timer fired (events {completed} and {fired})");
+        Assert.True(
+            completed < fired,
+            $"the activity completed before the timer fired (events {completed} and {fired})");
         Assert.Equal("activity,timer", resumed);
-        await AssertReplaysWithAndWithoutInterceptorAsync("StepRace", history, o => o.AddWorkflow<Tests.Workflows.StepRaceWorkflow>());
+        await AssertReplaysWithAndWithoutInterceptorAsync(
+            "StepRace",
+            history,
+            o => o.AddWorkflow<Tests.Workflows.StepRaceWorkflow>());
     }
 
     /// <summary>
@@ -207,14 +248,20 @@ public sealed class ReplayTests(DevServerFixture server)
     private static async Task AssertReplaysWithAndWithoutInterceptorAsync(
         string name, WorkflowHistory history, Func<WorkflowReplayerOptions, WorkflowReplayerOptions> addWorkflows)
     {
-        foreach (var interceptors in new[] { Array.Empty<Temporalio.Worker.Interceptors.IWorkerInterceptor>(), [new Watchtower.Monitoring.TemporalMonitoringInterceptor()] })
+        foreach (var interceptors in new[]
+        {
+            Array.Empty<Temporalio.Worker.Interceptors.IWorkerInterceptor>(),
+            [new Watchtower.Monitoring.TemporalMonitoringInterceptor()],
+        })
         {
             var replayer = new WorkflowReplayer(addWorkflows(new WorkflowReplayerOptions
             {
                 DataConverter = PipelineDataConverter.Instance,
                 Interceptors = interceptors,
             }));
-            var replayed = await replayer.ReplayWorkflowAsync(history, cancellationToken: TestContext.Current.CancellationToken);
+            var replayed = await replayer.ReplayWorkflowAsync(
+                history,
+                cancellationToken: TestContext.Current.CancellationToken);
             var how = interceptors.Length == 0 ? "without interceptors" : "through the monitoring interceptor";
             Assert.True(replayed.ReplayFailure is null, $"{name} failed to replay {how}: {replayed.ReplayFailure}");
         }

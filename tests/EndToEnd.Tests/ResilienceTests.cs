@@ -14,7 +14,8 @@ namespace Watchtower.EndToEnd.Tests;
 [Collection(nameof(SerialTests))]
 public sealed class ResilienceTests : IDisposable
 {
-    private readonly string directory = Path.Combine(Path.GetTempPath(), "watchtower-resilience-" + Guid.NewGuid().ToString("N"));
+    private readonly string directory =
+        Path.Combine(Path.GetTempPath(), "watchtower-resilience-" + Guid.NewGuid().ToString("N"));
 
     public ResilienceTests() => Directory.CreateDirectory(directory);
 
@@ -47,9 +48,14 @@ public sealed class ResilienceTests : IDisposable
         var lifetime = worker.Host.Services.GetRequiredService<IHostApplicationLifetime>();
 
         // Nothing listens yet: one warning per attempt naming the address, and the host stays up.
-        await Eventually.UntilAsync(() => Task.FromResult(worker.Count("ConnectFailed")), n => n >= 3, "three logged connection attempts");
+        await Eventually.UntilAsync(
+            () => Task.FromResult(worker.Count("ConnectFailed")),
+            n => n >= 3,
+            "three logged connection attempts");
         var attempts = worker.Logs.GetSnapshot().Where(r => r.Id.Name == "ConnectFailed").ToList();
-        Assert.All(attempts, r => Assert.Contains($"Temporal at {address} is not reachable", r.Message, StringComparison.Ordinal));
+        Assert.All(
+            attempts,
+            r => Assert.Contains($"Temporal at {address} is not reachable", r.Message, StringComparison.Ordinal));
         Assert.False(lifetime.ApplicationStopping.IsCancellationRequested);
         Assert.Equal(200, (await health.GetAsync("live")).Status);
         Assert.Equal(503, (await health.GetAsync("startup")).Status);
@@ -58,7 +64,10 @@ public sealed class ResilienceTests : IDisposable
         var first = await DevServerFixture.StartServerAsync(cli, port, 0, database);
         try
         {
-            await worker.WaitForLogAsync("WorkerPolling", "the worker to connect once the server is up", TimeSpan.FromSeconds(60));
+            await worker.WaitForLogAsync(
+                "WorkerPolling",
+                "the worker to connect once the server is up",
+                TimeSpan.FromSeconds(60));
             await health.WaitForAsync("ready", 200, "readiness once the worker polls");
             Assert.Equal(200, (await health.GetAsync("startup")).Status);
             var result = await RunPipelineAsync(first.Client, worker);
@@ -72,7 +81,9 @@ public sealed class ResilienceTests : IDisposable
         // The server goes away under a polling worker, then comes back on the same port and database.
         await Eventually.WaitAsync(() => !IsListening(port), "the first server to stop listening");
         await worker.WaitForLogAsync(
-            "ConnectionLost", "a warning that the server was lost", match: r => r.Message.Contains($"Lost Temporal at {address} (check 1)", StringComparison.Ordinal));
+            "ConnectionLost",
+            "a warning that the server was lost",
+            match: r => r.Message.Contains($"Lost Temporal at {address} (check 1)", StringComparison.Ordinal));
         Assert.False(lifetime.ApplicationStopping.IsCancellationRequested);
         var notReady = await health.WaitForAsync("ready", 503, "readiness to fail while the server is gone");
         Assert.Contains("Temporal is not reachable", notReady.Body, StringComparison.Ordinal);
@@ -104,16 +115,25 @@ public sealed class ResilienceTests : IDisposable
             });
         try
         {
-            Assert.Single(worker.Logs.GetSnapshot(), r => r.Id.Name == "DevServerStarted" && r.Message.Contains($"Web UI http://localhost:{uiPort}", StringComparison.Ordinal));
+            Assert.Single(
+                worker.Logs.GetSnapshot(),
+                r => r.Id.Name == "DevServerStarted"
+                    && r.Message.Contains($"Web UI http://localhost:{uiPort}", StringComparison.Ordinal));
             var hint = Assert.Single(worker.Logs.GetSnapshot(), r => r.Id.Name == "StartCommandHint");
-            Assert.Contains($"temporal workflow start --type DocumentPipeline --task-queue {worker.TaskQueue} --address localhost:{port} --static-summary", hint.Message, StringComparison.Ordinal);
+            Assert.Contains(
+                $"temporal workflow start --type DocumentPipeline --task-queue {worker.TaskQueue} "
+                + $"--address localhost:{port} --static-summary",
+                hint.Message,
+                StringComparison.Ordinal);
 
             var client = await WorkerHarness.ConnectClientAsync($"127.0.0.1:{port}");
             var result = await RunPipelineAsync(client, worker);
             Assert.Equal(2, result.DocumentsPublished);
 
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-            var page = await http.GetStringAsync(new Uri($"http://127.0.0.1:{uiPort}/"), TestContext.Current.CancellationToken);
+            var page = await http.GetStringAsync(
+                new Uri($"http://127.0.0.1:{uiPort}/"),
+                TestContext.Current.CancellationToken);
             Assert.Contains("<html", page, StringComparison.OrdinalIgnoreCase);
             Assert.True(File.Exists(database), "the dev server keeps history in the configured database file");
         }
@@ -129,7 +149,9 @@ public sealed class ResilienceTests : IDisposable
     {
         var input = Documents.Pipeline(documents: 2);
         return await client
-            .ExecuteWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("resilience-" + Guid.NewGuid()))
+            .ExecuteWorkflowAsync(
+                (DocumentPipelineWorkflow wf) => wf.RunAsync(input),
+                worker.Options("resilience-" + Guid.NewGuid()))
             .WaitAsync(TimeSpan.FromSeconds(90), TestContext.Current.CancellationToken);
     }
 

@@ -33,18 +33,22 @@ public sealed class ToolsInstallerTests : IDisposable
     // `task` is left out: a system one is often Taskwarrior, which the script tells apart and does not link.
     private static readonly string[] NotExpectedSystemWide = ["temporal", "jaeger"];
 
-    private static readonly string[] ProxyVariables = ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"];
+    private static readonly string[] ProxyVariables =
+        ["http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"];
 
-    private static readonly string TemporalStandIn = $"#!/bin/sh\necho 'temporal version {TemporalVersion} (Server 1.32.0, UI 2.54.1)'\n";
+    private static readonly string TemporalStandIn =
+        $"#!/bin/sh\necho 'temporal version {TemporalVersion} (Server 1.32.0, UI 2.54.1)'\n";
     private static readonly string TaskStandIn =
-        $"#!/bin/sh\nif [ \"$1\" = --version ]; then echo {TaskVersion}; else echo 'Usage: task [flags...] [task...] (runs Taskfile.yml)'; fi\n";
+        $"#!/bin/sh\nif [ \"$1\" = --version ]; then echo {TaskVersion}; "
+        + "else echo 'Usage: task [flags...] [task...] (runs Taskfile.yml)'; fi\n";
     private const string JaegerStandIn = "#!/bin/sh\necho 'jaeger stand-in'\n";
 
     private const UnixFileMode Executable =
         UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
         UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
 
-    private readonly string directory = Path.Combine(Path.GetTempPath(), "watchtower-tools-" + Guid.NewGuid().ToString("N"));
+    private readonly string directory =
+        Path.Combine(Path.GetTempPath(), "watchtower-tools-" + Guid.NewGuid().ToString("N"));
     private readonly ReleaseServer server = new();
 
     public ToolsInstallerTests() => Directory.CreateDirectory(directory);
@@ -80,18 +84,32 @@ public sealed class ToolsInstallerTests : IDisposable
         Assert.Contains("task: installed", output, StringComparison.Ordinal);
         Assert.Contains("jaeger: installed", output, StringComparison.Ordinal);
         Assert.Contains("jaeger: no checksum pinned", output, StringComparison.Ordinal);
-        Assert.Contains("temporal-test-server: not downloaded; the Temporal .NET SDK fetches it", output, StringComparison.Ordinal);
+        Assert.Contains(
+            "temporal-test-server: not downloaded; the Temporal .NET SDK fetches it",
+            output,
+            StringComparison.Ordinal);
         Assert.Contains($"export TEMPORAL_CLI_PATH={Path.Combine(Dest, "temporal")}", output, StringComparison.Ordinal);
 
         // Exactly one archive per tool, plus Jaeger's published checksum list, and nothing else.
         var requests = server.Requests;
         Assert.Equal(4, requests.Count);
-        Assert.Single(requests, r => r.StartsWith($"/temporalio/cli/releases/download/v{TemporalVersion}/temporal_cli_{TemporalVersion}_", StringComparison.Ordinal));
-        Assert.Single(requests, r => r.StartsWith($"/go-task/task/releases/download/v{TaskVersion}/task_", StringComparison.Ordinal));
-        Assert.Single(requests, r => r.StartsWith($"/jaegertracing/jaeger/releases/download/{JaegerRelease}/jaeger-{JaegerVersion}-", StringComparison.Ordinal));
-        Assert.Single(requests, r => r == $"/jaegertracing/jaeger/releases/download/{JaegerRelease}/jaeger-{JaegerVersion}.sha256sum.txt");
+        Assert.Single(requests, r => r.StartsWith(
+            $"/temporalio/cli/releases/download/v{TemporalVersion}/temporal_cli_{TemporalVersion}_",
+            StringComparison.Ordinal));
+        Assert.Single(requests, r => r.StartsWith(
+            $"/go-task/task/releases/download/v{TaskVersion}/task_",
+            StringComparison.Ordinal));
+        Assert.Single(requests, r => r.StartsWith(
+            $"/jaegertracing/jaeger/releases/download/{JaegerRelease}/jaeger-{JaegerVersion}-",
+            StringComparison.Ordinal));
+        Assert.Single(
+            requests,
+            r => r == $"/jaegertracing/jaeger/releases/download/{JaegerRelease}/jaeger-{JaegerVersion}.sha256sum.txt");
         Assert.Equal(["jaeger", "task", "temporal"], Installed());
-        Assert.Contains($"temporal version {TemporalVersion}", await RunToolAsync("temporal", "--version"), StringComparison.Ordinal);
+        Assert.Contains(
+            $"temporal version {TemporalVersion}",
+            await RunToolAsync("temporal", "--version"),
+            StringComparison.Ordinal);
         Assert.Equal(TaskVersion, (await RunToolAsync("task", "--version")).Trim());
         Assert.Equal("jaeger stand-in", (await RunToolAsync("jaeger")).Trim());
     }
@@ -123,7 +141,8 @@ public sealed class ToolsInstallerTests : IDisposable
         var bash = RequireShellTools();
         PublishOfficialReleases();
         WriteLockWithServedChecksums();
-        var pinned = Sha256(server.File($"/go-task/task/releases/download/v{TaskVersion}/task_linux_amd64.tar.gz")); // same bytes on every platform
+        var pinned = Sha256(server.File(
+            $"/go-task/task/releases/download/v{TaskVersion}/task_linux_amd64.tar.gz")); // same bytes on every platform
 
         // The same archive for every platform, with a different binary than the one whose checksum is pinned.
         var tampered = TarGz([("task", "#!/bin/sh\necho 'not the real task'\n")]);
@@ -152,14 +171,23 @@ public sealed class ToolsInstallerTests : IDisposable
         WriteLockWithServedChecksums();
         Directory.CreateDirectory(Dest);
         var old = Path.Combine(Dest, "temporal");
-        await File.WriteAllTextAsync(old, "#!/bin/sh\necho 'temporal version 1.8.0 (Server 1.30.0, UI 2.50.1)'\n", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(
+            old,
+            "#!/bin/sh\necho 'temporal version 1.8.0 (Server 1.30.0, UI 2.50.1)'\n",
+            TestContext.Current.CancellationToken);
         File.SetUnixFileMode(old, Executable);
 
         var (exitCode, output, error) = await RunAsync(bash);
 
         Assert.True(exitCode == 0, $"install-tools.sh failed ({exitCode}):\n{output}\n{error}");
-        Assert.Contains($"reports 'temporal version 1.8.0 (Server 1.30.0, UI 2.50.1)', not {TemporalVersion}; replacing it", output, StringComparison.Ordinal);
-        Assert.Contains($"temporal version {TemporalVersion}", await RunToolAsync("temporal", "--version"), StringComparison.Ordinal);
+        Assert.Contains(
+            $"reports 'temporal version 1.8.0 (Server 1.30.0, UI 2.50.1)', not {TemporalVersion}; replacing it",
+            output,
+            StringComparison.Ordinal);
+        Assert.Contains(
+            $"temporal version {TemporalVersion}",
+            await RunToolAsync("temporal", "--version"),
+            StringComparison.Ordinal);
     }
 
     [Fact(Timeout = TestTimeouts.EndToEnd)]
@@ -174,16 +202,23 @@ public sealed class ToolsInstallerTests : IDisposable
         Directory.CreateDirectory(Path.Combine(mirror, "files"));
         foreach (var (name, content) in new[]
         {
-            ("temporal", TemporalStandIn), ("task", TaskStandIn), ("jaeger", JaegerStandIn), ("temporal-test-server", "#!/bin/sh\n"),
+            ("temporal", TemporalStandIn),
+            ("task", TaskStandIn),
+            ("jaeger", JaegerStandIn),
+            ("temporal-test-server", "#!/bin/sh\n"),
         })
         {
-            await File.WriteAllTextAsync(Path.Combine(mirror, "files", name), content, TestContext.Current.CancellationToken);
+            await File.WriteAllTextAsync(
+                Path.Combine(mirror, "files", name),
+                content,
+                TestContext.Current.CancellationToken);
         }
 
         var install = Path.Combine(mirror, "install");
         await File.WriteAllTextAsync(
             install,
-            "#!/usr/bin/env bash\nset -euo pipefail\ncp \"$(dirname \"$0\")\"/files/* \"$1\"\nchmod 0755 \"$1\"/*\nls \"$1\"\n",
+            "#!/usr/bin/env bash\nset -euo pipefail\n"
+            + "cp \"$(dirname \"$0\")\"/files/* \"$1\"\nchmod 0755 \"$1\"/*\nls \"$1\"\n",
             TestContext.Current.CancellationToken);
         File.SetUnixFileMode(install, Executable);
 
@@ -193,7 +228,10 @@ public sealed class ToolsInstallerTests : IDisposable
         Assert.Empty(server.Requests);
         Assert.Equal(["jaeger", "task", "temporal", "temporal-test-server"], Installed());
         Assert.Contains("temporal-test-server: installed", output, StringComparison.Ordinal);
-        Assert.Contains($"export TEMPORAL_TEST_SERVER_PATH={Path.Combine(Dest, "temporal-test-server")}", output, StringComparison.Ordinal);
+        Assert.Contains(
+            $"export TEMPORAL_TEST_SERVER_PATH={Path.Combine(Dest, "temporal-test-server")}",
+            output,
+            StringComparison.Ordinal);
         Assert.Equal(TaskVersion, (await RunToolAsync("task", "--version")).Trim());
     }
 
@@ -207,7 +245,9 @@ public sealed class ToolsInstallerTests : IDisposable
 
         // A tool already in a system directory would be linked instead of downloaded.
         var preinstalled = NotExpectedSystemWide.Select(InSystemPath).OfType<string>().ToList();
-        Assert.SkipWhen(preinstalled.Count > 0, $"{string.Join(", ", preinstalled)} installed system-wide; these tests need a machine without");
+        Assert.SkipWhen(
+            preinstalled.Count > 0,
+            $"{string.Join(", ", preinstalled)} installed system-wide; these tests need a machine without");
         return bash;
     }
 
@@ -219,23 +259,40 @@ public sealed class ToolsInstallerTests : IDisposable
     {
         // One archive per tool serves every platform: the binaries are shell scripts.
         var temporal = TarGz([("temporal", TemporalStandIn), ("LICENSE", "MIT License\n")]);
-        var task = TarGz([("task", TaskStandIn), ("README.md", "# Task\n"), ("LICENSE", "MIT License\n"), ("completion/bash/task.bash", "# completion\n")]);
+        var task = TarGz([
+            ("task", TaskStandIn),
+            ("README.md", "# Task\n"),
+            ("LICENSE", "MIT License\n"),
+            ("completion/bash/task.bash", "# completion\n"),
+        ]);
         var sums = new StringBuilder();
         foreach (var platform in Platforms)
         {
-            server.Put($"/temporalio/cli/releases/download/v{TemporalVersion}/temporal_cli_{TemporalVersion}_{platform}.tar.gz", temporal);
+            server.Put(
+                $"/temporalio/cli/releases/download/v{TemporalVersion}"
+                + $"/temporal_cli_{TemporalVersion}_{platform}.tar.gz",
+                temporal);
             server.Put($"/go-task/task/releases/download/v{TaskVersion}/task_{platform}.tar.gz", task);
 
             var folder = $"jaeger-{JaegerVersion}-{platform.Replace('_', '-')}";
-            var jaeger = TarGz([(folder + "/", null), (folder + "/jaeger", JaegerStandIn), (folder + "/example-hotrod", JaegerStandIn)]);
+            var jaeger = TarGz([
+                (folder + "/", null),
+                (folder + "/jaeger", JaegerStandIn),
+                (folder + "/example-hotrod", JaegerStandIn),
+            ]);
             server.Put($"/jaegertracing/jaeger/releases/download/{JaegerRelease}/{folder}.tar.gz", jaeger);
 
             // `shasum -b` lines, as the release writes them; the v1 archive's line must not be taken for the v2 one.
-            sums.Append(Sha256(Encoding.UTF8.GetBytes(platform))).Append(" *jaeger-1.76.0-").Append(platform.Replace('_', '-')).Append(".tar.gz\n");
+            sums.Append(Sha256(Encoding.UTF8.GetBytes(platform)))
+                .Append(" *jaeger-1.76.0-")
+                .Append(platform.Replace('_', '-'))
+                .Append(".tar.gz\n");
             sums.Append(Sha256(jaeger)).Append(" *").Append(folder).Append(".tar.gz\n");
         }
 
-        server.Put($"/jaegertracing/jaeger/releases/download/{JaegerRelease}/jaeger-{JaegerVersion}.sha256sum.txt", Encoding.UTF8.GetBytes(sums.ToString()));
+        server.Put(
+            $"/jaegertracing/jaeger/releases/download/{JaegerRelease}/jaeger-{JaegerVersion}.sha256sum.txt",
+            Encoding.UTF8.GetBytes(sums.ToString()));
     }
 
     /// <summary>
@@ -298,12 +355,19 @@ public sealed class ToolsInstallerTests : IDisposable
     /// <summary>What is in DEST, sorted: tools only, no archive leftovers or scratch directories.</summary>
     private List<string> Installed() =>
         Directory.Exists(Dest)
-            ? [.. Directory.GetFileSystemEntries(Dest).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal)]
+            ? [
+                .. Directory.GetFileSystemEntries(Dest)
+                    .Select(Path.GetFileName)
+                    .OfType<string>()
+                    .Order(StringComparer.Ordinal),
+            ]
             : [];
 
     private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
-    /// <summary>A .tar.gz with the given files (executable) and directories (names ending in '/', no content).</summary>
+    /// <summary>
+    /// A .tar.gz with the given files (executable) and directories (names ending in '/', no content).
+    /// </summary>
     private static byte[] TarGz(IEnumerable<(string Name, string? Content)> entries)
     {
         using var buffer = new MemoryStream();
@@ -352,7 +416,9 @@ public sealed class ToolsInstallerTests : IDisposable
         public void Put(string path, byte[] content) => files[path] = content;
 
         public byte[] File(string path) =>
-            files.TryGetValue(path, out var content) ? content : throw new Xunit.Sdk.XunitException($"the test serves nothing at {path}");
+            files.TryGetValue(path, out var content)
+                ? content
+                : throw new Xunit.Sdk.XunitException($"the test serves nothing at {path}");
 
         public void Dispose() => listener.Close();
 
@@ -365,7 +431,8 @@ public sealed class ToolsInstallerTests : IDisposable
                 {
                     context = await listener.GetContextAsync();
                 }
-                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+                catch (Exception e) when (
+                    e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
                 {
                     return; // closed at the end of the test
                 }

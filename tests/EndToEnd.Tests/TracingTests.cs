@@ -27,16 +27,30 @@ public sealed partial class TracingTests(DevServerFixture server)
         using var root = SpanRecorder.ClientRoot();
         var input = Documents.Pipeline(documents: 30, batchSize: 1, reviewWindowSeconds: 600);
 
-        var handle = await client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("traced-" + Guid.NewGuid()));
-        await Eventually.UntilAsync(() => handle.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.Analyzing, "the Analyzing stage");
-        await handle.ExecuteUpdateAsync(wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late-1", "Late", "Quarterly report summary") }));
-        await Eventually.UntilAsync(() => handle.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.AwaitingReview, "the AwaitingReview stage", TimeSpan.FromSeconds(90));
-        await Assert.ThrowsAsync<WorkflowUpdateFailedException>(() => handle.ExecuteUpdateAsync(wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late-2", "Late", "x") })));
+        var handle = await client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(input),
+            worker.Options("traced-" + Guid.NewGuid()));
+        await Eventually.UntilAsync(
+            () => handle.QueryAsync(wf => wf.Progress),
+            p => p.Stage == PipelineStage.Analyzing,
+            "the Analyzing stage");
+        await handle.ExecuteUpdateAsync(
+            wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late-1", "Late", "Quarterly report summary") }));
+        await Eventually.UntilAsync(
+            () => handle.QueryAsync(wf => wf.Progress),
+            p => p.Stage == PipelineStage.AwaitingReview,
+            "the AwaitingReview stage",
+            TimeSpan.FromSeconds(90));
+        await Assert.ThrowsAsync<WorkflowUpdateFailedException>(() => handle.ExecuteUpdateAsync(
+            wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late-2", "Late", "x") })));
         await handle.SignalAsync(wf => wf.ReviewAsync(new ReviewDecision(true, "alice")));
         await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
 
         var traceId = root.TraceId;
-        var trace = await spans!.WaitForAsync(traceId, t => t.Any(s => s.DisplayName == "RunWorkflow:DocumentPipeline"), "RunWorkflow:DocumentPipeline to be exported");
+        var trace = await spans!.WaitForAsync(
+            traceId,
+            t => t.Any(s => s.DisplayName == "RunWorkflow:DocumentPipeline"),
+            "RunWorkflow:DocumentPipeline to be exported");
         var byId = trace.ToDictionary(s => s.SpanId);
         Assert.Equal(trace.Count, byId.Count);
 
@@ -45,7 +59,9 @@ public sealed partial class TracingTests(DevServerFixture server)
         Assert.Equal(ActivityKind.Client, start.Kind);
         Assert.Equal(ActivityKind.Server, run.Kind);
         Assert.Equal(start.SpanId, run.ParentSpanId);
-        Assert.True(run.Duration > TimeSpan.FromMilliseconds(500), $"RunWorkflow lasted {run.Duration}; it spans the whole run, review wait included");
+        Assert.True(
+            run.Duration > TimeSpan.FromMilliseconds(500),
+            $"RunWorkflow lasted {run.Duration}; it spans the whole run, review wait included");
         Assert.True(run.StartTimeUtc >= start.StartTimeUtc.AddSeconds(-1), "RunWorkflow starts with the run");
         Assert.Equal(handle.Id, run.GetTagItem("temporalWorkflowID"));
         Assert.Equal(handle.ResultRunId, run.GetTagItem("temporalRunID"));
@@ -80,19 +96,33 @@ public sealed partial class TracingTests(DevServerFixture server)
         Assert.NotEmpty(handled);
         Assert.All(handled, s => Assert.Contains(s.ParentSpanId, queries));
 
-        var updates = trace.Where(s => s.DisplayName == "UpdateWorkflow:addDocuments").OrderBy(s => s.StartTimeUtc).ToList();
+        var updates = trace
+            .Where(s => s.DisplayName == "UpdateWorkflow:addDocuments")
+            .OrderBy(s => s.StartTimeUtc)
+            .ToList();
         Assert.Equal(2, updates.Count);
         var accepted = Monitored.Single(trace, "HandleUpdate:addDocuments");
         Assert.Equal(updates[0].SpanId, accepted.ParentSpanId);
         Assert.Equal(updates[0].GetTagItem("temporalUpdateID"), accepted.GetTagItem("temporalUpdateID"));
         // A speculative workflow task lost under load runs the validator again under the same update.
-        var validations = trace.Where(s => s.DisplayName == "ValidateUpdate:addDocuments").OrderBy(s => s.StartTimeUtc).ToList();
+        var validations = trace
+            .Where(s => s.DisplayName == "ValidateUpdate:addDocuments")
+            .OrderBy(s => s.StartTimeUtc)
+            .ToList();
         Assert.Equal([updates[0].SpanId, updates[1].SpanId], validations.Select(s => s.ParentSpanId).Distinct());
-        Assert.All(validations, v => Assert.Equal(v.ParentSpanId == updates[0].SpanId ? ActivityStatusCode.Unset : ActivityStatusCode.Error, v.Status));
+        Assert.All(
+            validations,
+            v => Assert.Equal(
+                v.ParentSpanId == updates[0].SpanId ? ActivityStatusCode.Unset : ActivityStatusCode.Error,
+                v.Status));
         Assert.Equal(ActivityStatusCode.Error, updates[1].Status);
 
         // One tree: every span has its parent in the trace, or is a client call under the test's root.
-        Assert.All(trace, s => Assert.True(byId.ContainsKey(s.ParentSpanId) || s.ParentSpanId == root.SpanId, $"{s.DisplayName} has no parent in the trace"));
+        Assert.All(
+            trace,
+            s => Assert.True(
+                byId.ContainsKey(s.ParentSpanId) || s.ParentSpanId == root.SpanId,
+                $"{s.DisplayName} has no parent in the trace"));
         Assert.All(trace.Where(s => s.ParentSpanId == root.SpanId), s => Assert.Equal(ActivityKind.Client, s.Kind));
 
         // What we wrote into history has the other SDKs' shape, event for event.
@@ -101,13 +131,22 @@ public sealed partial class TracingTests(DevServerFixture server)
         {
             EventType.WorkflowExecutionStarted => e.WorkflowExecutionStartedEventAttributes.Header,
             EventType.ActivityTaskScheduled => e.ActivityTaskScheduledEventAttributes.Header,
-            EventType.StartChildWorkflowExecutionInitiated => e.StartChildWorkflowExecutionInitiatedEventAttributes.Header,
+            EventType.StartChildWorkflowExecutionInitiated =>
+                e.StartChildWorkflowExecutionInitiatedEventAttributes.Header,
             EventType.WorkflowExecutionSignaled => e.WorkflowExecutionSignaledEventAttributes.Header,
-            EventType.WorkflowExecutionUpdateAccepted => e.WorkflowExecutionUpdateAcceptedEventAttributes.AcceptedRequest.Input.Header,
+            EventType.WorkflowExecutionUpdateAccepted =>
+                e.WorkflowExecutionUpdateAcceptedEventAttributes.AcceptedRequest.Input.Header,
             _ => null,
         })).Where(h => h.Header is not null).ToList();
         Assert.Equal(
-            new[] { EventType.ActivityTaskScheduled, EventType.StartChildWorkflowExecutionInitiated, EventType.WorkflowExecutionSignaled, EventType.WorkflowExecutionStarted, EventType.WorkflowExecutionUpdateAccepted }.Order(),
+            new[]
+            {
+                EventType.ActivityTaskScheduled,
+                EventType.StartChildWorkflowExecutionInitiated,
+                EventType.WorkflowExecutionSignaled,
+                EventType.WorkflowExecutionStarted,
+                EventType.WorkflowExecutionUpdateAccepted,
+            }.Order(),
             headers.Select(h => h.EventType).Distinct().Order());
         foreach (var (eventType, header) in headers)
         {
@@ -120,7 +159,9 @@ public sealed partial class TracingTests(DevServerFixture server)
             if (eventType == EventType.ActivityTaskScheduled)
             {
                 var spanId = json[(json.LastIndexOf('-') - 16)..json.LastIndexOf('-')];
-                Assert.Equal("StartActivity:publishDocuments", byId[ActivitySpanId.CreateFromString(spanId)].DisplayName);
+                Assert.Equal(
+                    "StartActivity:publishDocuments",
+                    byId[ActivitySpanId.CreateFromString(spanId)].DisplayName);
             }
         }
     }
@@ -132,13 +173,26 @@ public sealed partial class TracingTests(DevServerFixture server)
         var cached = await RunSmallPipelineAsync(disableCache: false);
         var uncached = await RunSmallPipelineAsync(disableCache: true);
 
-        Assert.True(Names(cached.Trace).SequenceEqual(Names(uncached.Trace)), $"cached:{Environment.NewLine}{string.Join(Environment.NewLine, Names(cached.Trace))}{Environment.NewLine}uncached:{Environment.NewLine}{string.Join(Environment.NewLine, Names(uncached.Trace))}");
-        foreach (var (trace, rootId, description) in new[] { (cached.Trace, cached.Root, "cached"), (uncached.Trace, uncached.Root, "uncached") })
+        Assert.True(
+            Names(cached.Trace).SequenceEqual(Names(uncached.Trace)),
+            $"cached:{Environment.NewLine}{string.Join(Environment.NewLine, Names(cached.Trace))}{Environment.NewLine}"
+            + $"uncached:{Environment.NewLine}{string.Join(Environment.NewLine, Names(uncached.Trace))}");
+        foreach (var (trace, rootId, description) in new[]
+        {
+            (cached.Trace, cached.Root, "cached"),
+            (uncached.Trace, uncached.Root, "uncached"),
+        })
         {
             var byId = trace.ToDictionary(s => s.SpanId);
             Assert.Equal(trace.Count, byId.Count);
-            Assert.All(trace, s => Assert.True(byId.ContainsKey(s.ParentSpanId) || s.ParentSpanId == rootId, $"{description}: {s.DisplayName} has no parent"));
-            Assert.True(Monitored.Single(trace, "RunWorkflow:DocumentPipeline").Duration > TimeSpan.FromMilliseconds(300), $"{description}: RunWorkflow has its real duration");
+            Assert.All(
+                trace,
+                s => Assert.True(
+                    byId.ContainsKey(s.ParentSpanId) || s.ParentSpanId == rootId,
+                    $"{description}: {s.DisplayName} has no parent"));
+            Assert.True(
+                Monitored.Single(trace, "RunWorkflow:DocumentPipeline").Duration > TimeSpan.FromMilliseconds(300),
+                $"{description}: RunWorkflow has its real duration");
         }
     }
 
@@ -151,8 +205,13 @@ public sealed partial class TracingTests(DevServerFixture server)
         var client = await Monitored.ClientAsync(worker, server.TargetHost);
         using var root = SpanRecorder.ClientRoot();
         var input = Documents.Pipeline(documents: 3, batchSize: 1, reviewWindowSeconds: 600);
-        var handle = await client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("takeover-" + Guid.NewGuid()));
-        await Eventually.UntilAsync(() => handle.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.AwaitingReview, "the AwaitingReview stage");
+        var handle = await client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(input),
+            worker.Options("takeover-" + Guid.NewGuid()));
+        await Eventually.UntilAsync(
+            () => handle.QueryAsync(wf => wf.Progress),
+            p => p.Stage == PipelineStage.AwaitingReview,
+            "the AwaitingReview stage");
         await worker.DisposeAsync();
         var traceId = root.TraceId;
         var beforeTakeover = first!.InTrace(traceId);
@@ -160,17 +219,24 @@ public sealed partial class TracingTests(DevServerFixture server)
 
         SpanRecorder? second = null;
         await using (var takeover = await WorkerHarness.StartAsync(
-            server.TargetHost, s => second = SpanRecorder.Attach(s), new Dictionary<string, string?> { ["Temporal:TaskQueue"] = worker.TaskQueue }))
+            server.TargetHost,
+            s => second = SpanRecorder.Attach(s),
+            new Dictionary<string, string?> { ["Temporal:TaskQueue"] = worker.TaskQueue }))
         {
             await handle.SignalAsync(wf => wf.ReviewAsync(new ReviewDecision(true, "dave")));
             await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
-            await second!.WaitForAsync(traceId, t => t.Any(s => s.DisplayName == "RunWorkflow:DocumentPipeline"), "the second worker to emit RunWorkflow");
+            await second!.WaitForAsync(
+                traceId,
+                t => t.Any(s => s.DisplayName == "RunWorkflow:DocumentPipeline"),
+                "the second worker to emit RunWorkflow");
         }
 
         var trace = beforeTakeover.Concat(second.InTrace(traceId)).ToList();
         var run = Monitored.Single(trace, "RunWorkflow:DocumentPipeline");
         Assert.Equal(trace.Count, trace.Select(s => s.SpanId).Distinct().Count());
-        Assert.True(run.StartTimeUtc < beforeTakeover.Max(s => s.StartTimeUtc + s.Duration), "RunWorkflow starts when the run started, on the first worker");
+        Assert.True(
+            run.StartTimeUtc < beforeTakeover.Max(s => s.StartTimeUtc + s.Duration),
+            "RunWorkflow starts when the run started, on the first worker");
         var children = beforeTakeover.Where(s => s.DisplayName == "StartChildWorkflow:DocumentBatch").ToList();
         Assert.Equal(3, children.Count);
         Assert.All(children, s => Assert.Equal(run.SpanId, s.ParentSpanId));
@@ -179,13 +245,18 @@ public sealed partial class TracingTests(DevServerFixture server)
 
         // Replaying the finished run through the same interceptor emits nothing at all.
         SpanRecorder? replaying = null;
-        await using var replayHost = await WorkerHarness.StartAsync(server.TargetHost, s => replaying = SpanRecorder.Attach(s), waitForPolling: false);
+        await using var replayHost = await WorkerHarness.StartAsync(
+            server.TargetHost,
+            s => replaying = SpanRecorder.Attach(s),
+            waitForPolling: false);
         var replayer = new WorkflowReplayer(new WorkflowReplayerOptions
         {
             DataConverter = PipelineDataConverter.Instance,
             Interceptors = [replayHost.Host.Services.GetRequiredService<TemporalMonitoringInterceptor>()],
         }.AddWorkflow<DocumentPipelineWorkflow>());
-        var result = await replayer.ReplayWorkflowAsync(await handle.FetchHistoryAsync(), cancellationToken: TestContext.Current.CancellationToken);
+        var result = await replayer.ReplayWorkflowAsync(
+            await handle.FetchHistoryAsync(),
+            cancellationToken: TestContext.Current.CancellationToken);
         Assert.Null(result.ReplayFailure);
         Assert.Empty(replaying!.InTrace(traceId));
     }
@@ -207,14 +278,21 @@ public sealed partial class TracingTests(DevServerFixture server)
         using var root = SpanRecorder.ClientRoot();
         var input = Documents.Pipeline(documents: 2, batchSize: 1);
 
-        var handle = await client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("shared-" + Guid.NewGuid()));
+        var handle = await client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(input),
+            worker.Options("shared-" + Guid.NewGuid()));
         await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
 
         var traceId = root.TraceId;
-        var trace = await spans!.WaitForAsync(traceId, t => t.Any(s => s.DisplayName == "RunWorkflow:DocumentPipeline"), "RunWorkflow");
+        var trace = await spans!.WaitForAsync(
+            traceId,
+            t => t.Any(s => s.DisplayName == "RunWorkflow:DocumentPipeline"),
+            "RunWorkflow");
         Assert.Equal(
-            [("RunActivity:analyzeDocument", 2), ("RunActivity:publishDocuments", 1), ("RunWorkflow:DocumentBatch", 2), ("RunWorkflow:DocumentPipeline", 1),
-             ("StartActivity:analyzeDocument", 2), ("StartActivity:publishDocuments", 1), ("StartChildWorkflow:DocumentBatch", 2), ("StartWorkflow:DocumentPipeline", 1)],
+            [("RunActivity:analyzeDocument", 2), ("RunActivity:publishDocuments", 1),
+             ("RunWorkflow:DocumentBatch", 2), ("RunWorkflow:DocumentPipeline", 1),
+             ("StartActivity:analyzeDocument", 2), ("StartActivity:publishDocuments", 1),
+             ("StartChildWorkflow:DocumentBatch", 2), ("StartWorkflow:DocumentPipeline", 1)],
             Names(trace));
     }
 
@@ -223,18 +301,24 @@ public sealed partial class TracingTests(DevServerFixture server)
     {
         server.RequireCli();
         var logs = new TraceIdLogProvider();
-        var (probed, spans) = await StartProbedAsync(s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
+        var (probed, spans) = await StartProbedAsync(
+            s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
         await using var worker = probed;
         var client = await Monitored.ClientAsync(worker, server.TargetHost);
         using var root = SpanRecorder.ClientRoot();
 
-        var handle = await client.StartWorkflowAsync((TraceProbeWorkflow wf) => wf.RunAsync(), worker.Options("probe-" + Guid.NewGuid()));
+        var handle = await client.StartWorkflowAsync(
+            (TraceProbeWorkflow wf) => wf.RunAsync(),
+            worker.Options("probe-" + Guid.NewGuid()));
         await handle.ExecuteUpdateAsync(wf => wf.RenameAsync("grace"));
         await handle.SignalAsync(wf => wf.FinishAsync());
         var runIds = await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
 
         var traceId = root.TraceId;
-        var trace = await spans.WaitForAsync(traceId, t => t.Any(s => s.DisplayName == "RunWorkflow:TraceProbe"), "RunWorkflow:TraceProbe");
+        var trace = await spans.WaitForAsync(
+            traceId,
+            t => t.Any(s => s.DisplayName == "RunWorkflow:TraceProbe"),
+            "RunWorkflow:TraceProbe");
         var run = Monitored.Single(trace, "RunWorkflow:TraceProbe");
         var signal = Monitored.Single(trace, "HandleSignal:finish");
         var update = Monitored.Single(trace, "HandleUpdate:rename");
@@ -243,9 +327,15 @@ public sealed partial class TracingTests(DevServerFixture server)
         Assert.Equal($"{traceId}/{update.SpanId}", await handle.QueryAsync(wf => wf.UpdateIds));
 
         var lines = logs.Entries.Where(e => e.Category == "Temporalio.Workflow:TraceProbe").ToList();
-        Assert.Equal((traceId.ToHexString(), run.SpanId.ToHexString()), lines.Where(l => l.Message == "probe run started").Select(l => (l.TraceId, l.SpanId)).Single());
-        Assert.Equal((traceId.ToHexString(), run.SpanId.ToHexString()), lines.Where(l => l.Message == "probe run finishing").Select(l => (l.TraceId, l.SpanId)).Single());
-        Assert.Equal((traceId.ToHexString(), signal.SpanId.ToHexString()), lines.Where(l => l.Message == "probe signal handled").Select(l => (l.TraceId, l.SpanId)).Single());
+        Assert.Equal(
+            (traceId.ToHexString(), run.SpanId.ToHexString()),
+            lines.Where(l => l.Message == "probe run started").Select(l => (l.TraceId, l.SpanId)).Single());
+        Assert.Equal(
+            (traceId.ToHexString(), run.SpanId.ToHexString()),
+            lines.Where(l => l.Message == "probe run finishing").Select(l => (l.TraceId, l.SpanId)).Single());
+        Assert.Equal(
+            (traceId.ToHexString(), signal.SpanId.ToHexString()),
+            lines.Where(l => l.Message == "probe signal handled").Select(l => (l.TraceId, l.SpanId)).Single());
     }
 
     [Fact(Timeout = TestTimeouts.EndToEnd)]
@@ -263,17 +353,27 @@ public sealed partial class TracingTests(DevServerFixture server)
         using var root = SpanRecorder.ClientRoot();
 
         // Without the cache every task replays the run from the start: lines must still appear once.
-        var handle = await client.StartWorkflowAsync((TraceProbeWorkflow wf) => wf.RunAsync(), worker.Options("json-logs-" + Guid.NewGuid()));
+        var handle = await client.StartWorkflowAsync(
+            (TraceProbeWorkflow wf) => wf.RunAsync(),
+            worker.Options("json-logs-" + Guid.NewGuid()));
         await handle.SignalAsync(wf => wf.PingAsync());
-        await spans.WaitForAsync(root.TraceId, t => t.Any(s => s.DisplayName == "HandleSignal:ping"), "the ping handler to run its activity");
+        await spans.WaitForAsync(
+            root.TraceId,
+            t => t.Any(s => s.DisplayName == "HandleSignal:ping"),
+            "the ping handler to run its activity");
         await handle.SignalAsync(wf => wf.FinishAsync());
         await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
 
-        var trace = await spans.WaitForAsync(root.TraceId, t => t.Any(s => s.DisplayName == "RunWorkflow:TraceProbe"), "the run span");
+        var trace = await spans.WaitForAsync(
+            root.TraceId,
+            t => t.Any(s => s.DisplayName == "RunWorkflow:TraceProbe"),
+            "the run span");
 
         var activity = Monitored.Single(trace, "RunActivity:probeEcho");
         var run = Monitored.Single(trace, "RunWorkflow:TraceProbe");
-        var lines = logs.Lines().Where(l => l.TryGetProperty("workflow_id", out var id) && id.GetString() == handle.Id).ToList();
+        var lines = logs.Lines()
+            .Where(l => l.TryGetProperty("workflow_id", out var id) && id.GetString() == handle.Id)
+            .ToList();
 
         var echo = Assert.Single(lines, l => l.GetProperty("message").GetString() == "probe echo ping");
         Assert.Equal(activity.TraceId.ToHexString(), echo.GetProperty("trace_id").GetString());
@@ -306,12 +406,16 @@ public sealed partial class TracingTests(DevServerFixture server)
             DataConverter = PipelineDataConverter.Instance,
             Interceptors = [new FixedHeaderInterceptor(garbage, garbage)],
         });
-        var handle = await client.StartWorkflowAsync((TraceProbeWorkflow wf) => wf.RunAsync(), worker.Options("malformed-" + Guid.NewGuid()));
+        var handle = await client.StartWorkflowAsync(
+            (TraceProbeWorkflow wf) => wf.RunAsync(),
+            worker.Options("malformed-" + Guid.NewGuid()));
         await handle.SignalAsync(wf => wf.FinishAsync());
         var runIds = await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
 
         var run = await Eventually.UntilAsync(
-            () => Task.FromResult(spans.Snapshot().FirstOrDefault(s => s.DisplayName == "RunWorkflow:TraceProbe" && (string?)s.GetTagItem("temporalWorkflowID") == handle.Id)),
+            () => Task.FromResult(spans.Snapshot().FirstOrDefault(
+                s => s.DisplayName == "RunWorkflow:TraceProbe"
+                    && (string?)s.GetTagItem("temporalWorkflowID") == handle.Id)),
             s => s is not null,
             "RunWorkflow:TraceProbe");
         Assert.Equal(default, run!.ParentSpanId);
@@ -338,14 +442,19 @@ public sealed partial class TracingTests(DevServerFixture server)
             Interceptors = [new FixedHeaderInterceptor(startHeader, signalHeader, updateHeader)],
         });
 
-        var handle = await client.StartWorkflowAsync((TraceProbeWorkflow wf) => wf.RunAsync(), worker.Options("vector-" + sdk + "-" + Guid.NewGuid()));
+        var handle = await client.StartWorkflowAsync(
+            (TraceProbeWorkflow wf) => wf.RunAsync(),
+            worker.Options("vector-" + sdk + "-" + Guid.NewGuid()));
         await handle.ExecuteUpdateAsync(wf => wf.RenameAsync("Grace"));
         await handle.SignalAsync(wf => wf.FinishAsync());
         await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
 
         var (traceHex, startSpan) = Vectors.Parent(startHeader);
         var traceId = ActivityTraceId.CreateFromString(traceHex);
-        var trace = await spans.WaitForAsync(traceId, t => t.Any(s => s.DisplayName == "RunWorkflow:TraceProbe"), $"RunWorkflow in the {sdk} trace");
+        var trace = await spans.WaitForAsync(
+            traceId,
+            t => t.Any(s => s.DisplayName == "RunWorkflow:TraceProbe"),
+            $"RunWorkflow in the {sdk} trace");
         Assert.Equal("StartWorkflow:VectorWorkflow", vectors.Span(startSpan).Name);
         Assert.Equal(startSpan, Monitored.Single(trace, "RunWorkflow:TraceProbe").ParentSpanId.ToHexString());
 
@@ -366,14 +475,20 @@ public sealed partial class TracingTests(DevServerFixture server)
         SpanRecorder? spans = null;
         await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s => spans = SpanRecorder.Attach(s));
         var client = await Monitored.ClientAsync(worker, server.TargetHost);
-        var unsampled = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.None, isRemote: true);
+        var unsampled = new ActivityContext(
+            ActivityTraceId.CreateRandom(),
+            ActivitySpanId.CreateRandom(),
+            ActivityTraceFlags.None,
+            isRemote: true);
 
         WorkflowHandle<DocumentPipelineWorkflow, DocumentPipelineResult> handle;
         using (var caller = SpanRecorder.TestSource.StartActivity("unsampled-caller", ActivityKind.Internal, unsampled))
         {
             Assert.NotNull(caller);
             Assert.False(caller.Recorded);
-            handle = await client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)), worker.Options("unsampled-" + Guid.NewGuid()));
+            handle = await client.StartWorkflowAsync(
+                (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)),
+                worker.Options("unsampled-" + Guid.NewGuid()));
         }
 
         var result = await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
@@ -382,9 +497,14 @@ public sealed partial class TracingTests(DevServerFixture server)
 
         // The decision travels with the context: every header is in the caller's trace, flagged unsampled.
         var history = await handle.FetchHistoryAsync();
-        var scheduled = history.Events.Where(e => e.EventType == EventType.ActivityTaskScheduled).Select(e => e.ActivityTaskScheduledEventAttributes.Header.Fields["_tracer-data"].Data.ToStringUtf8()).ToList();
+        var scheduled = history.Events
+            .Where(e => e.EventType == EventType.ActivityTaskScheduled)
+            .Select(e => e.ActivityTaskScheduledEventAttributes.Header.Fields["_tracer-data"].Data.ToStringUtf8())
+            .ToList();
         Assert.NotEmpty(scheduled);
-        Assert.All(scheduled, h => Assert.Matches($"^\\{{\"traceparent\":\"00-{unsampled.TraceId}-[0-9a-f]{{16}}-00\"\\}}$", h));
+        Assert.All(
+            scheduled,
+            h => Assert.Matches($"^\\{{\"traceparent\":\"00-{unsampled.TraceId}-[0-9a-f]{{16}}-00\"\\}}$", h));
     }
 
     [Fact(Timeout = TestTimeouts.EndToEnd)]
@@ -399,7 +519,9 @@ public sealed partial class TracingTests(DevServerFixture server)
         using (var starter = SpanRecorder.ClientRoot())
         {
             startTrace = starter.TraceId;
-            handle = await client.StartWorkflowAsync((TraceProbeWorkflow wf) => wf.RunAsync(), worker.Options("handler-call-" + Guid.NewGuid()));
+            handle = await client.StartWorkflowAsync(
+                (TraceProbeWorkflow wf) => wf.RunAsync(),
+                worker.Options("handler-call-" + Guid.NewGuid()));
         }
 
         ActivityTraceId signalTrace;
@@ -410,13 +532,18 @@ public sealed partial class TracingTests(DevServerFixture server)
         }
 
         // The handler's span ends after its call's, which ends after the activity has run.
-        var trace = await spans.WaitForAsync(signalTrace, t => t.Any(s => s.DisplayName == "HandleSignal:ping"), "the ping handler's span");
+        var trace = await spans.WaitForAsync(
+            signalTrace,
+            t => t.Any(s => s.DisplayName == "HandleSignal:ping"),
+            "the ping handler's span");
         var handler = Monitored.Single(trace, "HandleSignal:ping");
         var call = Monitored.Single(trace, "StartActivity:probeEcho");
         Assert.Equal(Monitored.Single(trace, "SignalWorkflow:ping").SpanId, handler.ParentSpanId);
         Assert.Equal(handler.SpanId, call.ParentSpanId);
         Assert.Equal(call.SpanId, Monitored.Single(trace, "RunActivity:probeEcho").ParentSpanId);
-        Assert.DoesNotContain(spans.InTrace(startTrace), s => s.DisplayName.Contains("probeEcho", StringComparison.Ordinal));
+        Assert.DoesNotContain(
+            spans.InTrace(startTrace),
+            s => s.DisplayName.Contains("probeEcho", StringComparison.Ordinal));
 
         await handle.SignalAsync(wf => wf.FinishAsync());
         await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
@@ -432,12 +559,18 @@ public sealed partial class TracingTests(DevServerFixture server)
         var client = await Monitored.ClientAsync(worker, server.TargetHost);
         using var root = SpanRecorder.ClientRoot();
 
-        var handle = await client.StartWorkflowAsync((TraceProbeWorkflow wf) => wf.RunAsync(), worker.Options("handler-fails-" + Guid.NewGuid()));
+        var handle = await client.StartWorkflowAsync(
+            (TraceProbeWorkflow wf) => wf.RunAsync(),
+            worker.Options("handler-fails-" + Guid.NewGuid()));
         await handle.SignalAsync(wf => wf.FailAsync());
-        var failed = await Assert.ThrowsAsync<Temporalio.Exceptions.WorkflowFailedException>(() => handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
+        var failed = await Assert.ThrowsAsync<Temporalio.Exceptions.WorkflowFailedException>(
+            () => handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
         Assert.Equal("probe failed on request", failed.InnerException!.Message);
 
-        var trace = await spans.WaitForAsync(root.TraceId, t => t.Any(s => s.DisplayName == "RunWorkflow:TraceProbe"), "RunWorkflow to be emitted when the handler failed the run");
+        var trace = await spans.WaitForAsync(
+            root.TraceId,
+            t => t.Any(s => s.DisplayName == "RunWorkflow:TraceProbe"),
+            "RunWorkflow to be emitted when the handler failed the run");
         var run = Monitored.Single(trace, "RunWorkflow:TraceProbe");
         Assert.Equal(ActivityStatusCode.Error, run.Status);
         Assert.Equal("probe failed on request", run.StatusDescription);
@@ -463,23 +596,37 @@ public sealed partial class TracingTests(DevServerFixture server)
         var client = await Monitored.ClientAsync(worker, server.TargetHost);
         using var root = SpanRecorder.ClientRoot();
         var input = Documents.Pipeline(documents: 3, batchSize: 1, reviewWindowSeconds: 600);
-        var handle = await client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("replayed-" + Guid.NewGuid()));
-        await Eventually.UntilAsync(() => handle.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.AwaitingReview, "the AwaitingReview stage");
+        var handle = await client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(input),
+            worker.Options("replayed-" + Guid.NewGuid()));
+        await Eventually.UntilAsync(
+            () => handle.QueryAsync(wf => wf.Progress),
+            p => p.Stage == PipelineStage.AwaitingReview,
+            "the AwaitingReview stage");
         await handle.SignalAsync(wf => wf.ReviewAsync(new ReviewDecision(true, "erin")));
         await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
         var traceId = root.TraceId;
-        var trace = await spans!.WaitForAsync(traceId, t => t.Any(s => s.DisplayName == "RunWorkflow:DocumentPipeline"), "RunWorkflow:DocumentPipeline");
+        var trace = await spans!.WaitForAsync(
+            traceId,
+            t => t.Any(s => s.DisplayName == "RunWorkflow:DocumentPipeline"),
+            "RunWorkflow:DocumentPipeline");
         return (trace, root.SpanId);
     }
 
     private static (string, int)[] Names(IEnumerable<Activity> trace) =>
-        [.. trace.Where(s => !s.DisplayName.Contains("Query", StringComparison.Ordinal)).GroupBy(s => s.DisplayName).Select(g => (g.Key, g.Count())).OrderBy(p => p.Key, StringComparer.Ordinal)];
+        [
+            .. trace.Where(s => !s.DisplayName.Contains("Query", StringComparison.Ordinal))
+                .GroupBy(s => s.DisplayName)
+                .Select(g => (g.Key, g.Count()))
+                .OrderBy(p => p.Key, StringComparer.Ordinal),
+        ];
 
     [GeneratedRegex("""^\{"traceparent":"00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-9a-f]"\}$""")]
     private static partial Regex TraceParentOnly();
 
     /// <summary>A worker with the probe workflow and activity, its spans recorded.</summary>
-    private async Task<(WorkerHarness Worker, SpanRecorder Spans)> StartProbedAsync(Action<IServiceCollection>? configure = null)
+    private async Task<(WorkerHarness Worker, SpanRecorder Spans)> StartProbedAsync(
+        Action<IServiceCollection>? configure = null)
     {
         SpanRecorder? spans = null;
         var worker = await WorkerHarness.StartAsync(server.TargetHost, s =>

@@ -24,15 +24,27 @@ public sealed class WebUiTests(DevServerFixture server)
         var input = Documents.Pipeline(documents: 3, reviewWindowSeconds: 600);
         var options = worker.Options(id);
         options.StaticSummary = "Web UI test pipeline";
-        var handle = await server.Client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), options);
-        await Eventually.UntilAsync(() => handle.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.AwaitingReview, "AwaitingReview stage");
+        var handle = await server.Client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(input),
+            options);
+        await Eventually.UntilAsync(
+            () => handle.QueryAsync(wf => wf.Progress),
+            p => p.Stage == PipelineStage.AwaitingReview,
+            "AwaitingReview stage");
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ChromiumArgs });
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = chromium,
+            Headless = true,
+            Args = ChromiumArgs,
+        });
         var page = await browser.NewPageAsync();
         try
         {
-            await page.GotoAsync($"http://127.0.0.1:{server.UiPort}/namespaces/default/workflows/{id}", new() { Timeout = 60_000 });
+            await page.GotoAsync(
+                $"http://127.0.0.1:{server.UiPort}/namespaces/default/workflows/{id}",
+                new() { Timeout = 60_000 });
 
             var visible = new LocatorWaitForOptions { State = WaitForSelectorState.Visible, Timeout = 30_000 };
             await page.GetByText(id).First.WaitForAsync(visible);
@@ -62,7 +74,11 @@ public sealed class WebUiTests(DevServerFixture server)
             try
             {
                 // Kept next to the test binaries: what the page looked like when the test ended.
-                await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, $"webui-{id}.png"), FullPage = true });
+                await page.ScreenshotAsync(new()
+                {
+                    Path = Path.Combine(AppContext.BaseDirectory, $"webui-{id}.png"),
+                    FullPage = true,
+                });
             }
             catch (PlaywrightException)
             {

@@ -69,7 +69,8 @@ public sealed class AllocationMeterTests
         Keep(new byte[Chunk]);
         await Task.Delay(1).ConfigureAwait(false);
         Keep(new byte[Chunk]);
-        await Task.WhenAll(Task.Run(() => Keep(new byte[Chunk])), Task.Run(() => Keep(new byte[Chunk]))).ConfigureAwait(false);
+        await Task.WhenAll(Task.Run(() => Keep(new byte[Chunk])), Task.Run(() => Keep(new byte[Chunk])))
+            .ConfigureAwait(false);
     }
 
     private static async Task AllocateAfterSignalAsync(ManualResetEventSlim go)
@@ -80,7 +81,10 @@ public sealed class AllocationMeterTests
 
     private static async Task RunAsync(TemporalMonitoringInterceptor interceptor, string activityType, Func<Task> body)
     {
-        var environment = new ActivityEnvironment { Info = ActivityEnvironment.DefaultInfo with { ActivityType = activityType, TaskQueue = "allocations" } };
+        var environment = new ActivityEnvironment
+        {
+            Info = ActivityEnvironment.DefaultInfo with { ActivityType = activityType, TaskQueue = "allocations" },
+        };
         await environment.RunAsync(async () =>
         {
             var inbound = interceptor.InterceptActivity(new Terminal(body));

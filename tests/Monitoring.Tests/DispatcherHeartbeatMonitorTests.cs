@@ -49,7 +49,9 @@ public sealed class DispatcherHeartbeatMonitorTests : IDisposable
         Assert.True(monitor.Find("alpha")!.IsStale);
         Assert.False(monitor.Find("beta")!.IsStale);
         Assert.Equal((1, 1), (monitor.HealthyCount, monitor.StaleCount));
-        Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Name == "DispatcherStale" && r.Message.Contains("alpha", StringComparison.Ordinal));
+        Assert.Single(
+            logger.Collector.GetSnapshot(),
+            r => r.Id.Name == "DispatcherStale" && r.Message.Contains("alpha", StringComparison.Ordinal));
 
         monitor.RecordHeartbeat("alpha");
         time.Advance(TimeSpan.FromSeconds(3));
@@ -102,7 +104,9 @@ public sealed class DispatcherHeartbeatMonitorTests : IDisposable
         age.RecordObservableInstruments();
         stale.RecordObservableInstruments();
 
-        Assert.Equal(2, heartbeats.GetMeasurementSnapshot().Where(m => (string?)m.Tags["dispatcher"] == id).Sum(m => m.Value));
+        Assert.Equal(
+            2,
+            heartbeats.GetMeasurementSnapshot().Where(m => (string?)m.Tags["dispatcher"] == id).Sum(m => m.Value));
         Assert.Equal(12, age.GetMeasurementSnapshot().Last(m => (string?)m.Tags["dispatcher"] == id).Value);
         Assert.Equal(1, stale.LastMeasurement!.Value);
     }

@@ -27,17 +27,30 @@ public sealed class MemoryMonitorTests
             states.Add(monitor.State);
         }
 
-        Assert.Equal([MemoryState.Healthy, MemoryState.Degraded, MemoryState.Degraded, MemoryState.Unhealthy, MemoryState.Unhealthy, MemoryState.Healthy], states);
+        Assert.Equal(
+            [
+                MemoryState.Healthy, MemoryState.Degraded, MemoryState.Degraded,
+                MemoryState.Unhealthy, MemoryState.Unhealthy, MemoryState.Healthy,
+            ],
+            states);
         Assert.Equal(
             ["MemoryStateChanged", "MemoryStateChanged", "MemoryRecovered"],
             logger.Collector.GetSnapshot().Select(r => r.Id.Name));
-        Assert.Contains("Degraded: working set 850 MiB of a 1000 MiB limit", logger.Collector.GetSnapshot()[0].Message, StringComparison.Ordinal);
+        Assert.Contains(
+            "Degraded: working set 850 MiB of a 1000 MiB limit",
+            logger.Collector.GetSnapshot()[0].Message,
+            StringComparison.Ordinal);
     }
 
     [Fact]
     public void MemoryMonitor_HeapRisingAfterEveryCollectionForTheWindow_GrowthReportedOnceThenEnds()
     {
-        using var monitor = Create(new MemoryMonitorOptions { GrowthWindow = TimeSpan.FromMinutes(10), GrowthBytesPerSecond = 16 * 1024, GrowthMinimumCollections = 5 });
+        using var monitor = Create(new MemoryMonitorOptions
+        {
+            GrowthWindow = TimeSpan.FromMinutes(10),
+            GrowthBytesPerSecond = 16 * 1024,
+            GrowthMinimumCollections = 5,
+        });
         var suspected = new List<bool>();
 
         // A leak: every collection leaves 1 MiB more behind, one collection every 30 s (35 KiB/s).

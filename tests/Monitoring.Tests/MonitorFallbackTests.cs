@@ -32,10 +32,19 @@ public sealed class MonitorFallbackTests
     }
 
     [Theory]
-    [InlineData("Monitoring:Memory:WarnFraction", "1.5", "Monitoring:Memory:WarnFraction and CriticalFraction must be fractions")]
+    [InlineData(
+        "Monitoring:Memory:WarnFraction",
+        "1.5",
+        "Monitoring:Memory:WarnFraction and CriticalFraction must be fractions")]
     [InlineData("Monitoring:Memory:SampleInterval", "-00:00:05", "Monitoring:Memory:SampleInterval must be positive")]
-    [InlineData("Monitoring:Memory:GrowthWindow", "soon", "Failed to convert configuration value 'soon' at 'Monitoring:Memory:GrowthWindow'")]
-    public void AddTemporalMonitoring_BadMemorySettings_MemoryFallsBackToNoOpWithOneWarning(string key, string value, string reason)
+    [InlineData(
+        "Monitoring:Memory:GrowthWindow",
+        "soon",
+        "Failed to convert configuration value 'soon' at 'Monitoring:Memory:GrowthWindow'")]
+    public void AddTemporalMonitoring_BadMemorySettings_MemoryFallsBackToNoOpWithOneWarning(
+        string key,
+        string value,
+        string reason)
     {
         using var provider = Build(new() { [key] = value });
         using var statusGauge = new MetricCollector<int>(HostingTelemetry.Meter, "watchtower.monitoring.status");
@@ -46,18 +55,24 @@ public sealed class MonitorFallbackTests
         Assert.False(memory.IsInitialized);
         Assert.StartsWith(reason, memory.InitializationError!.Message, StringComparison.Ordinal);
         Assert.Equal(MemoryState.Healthy, memory.State);
-        Assert.True(provider.GetRequiredService<IDispatcherHeartbeatMonitor>().IsInitialized, "the other monitor is unaffected");
+        Assert.True(
+            provider.GetRequiredService<IDispatcherHeartbeatMonitor>().IsInitialized,
+            "the other monitor is unaffected");
         var warning = Assert.Single(provider.GetFakeLogCollector().GetSnapshot(), r => r.Id.Name == "MonitorFellBack");
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.Contains("memory", warning.Message, StringComparison.Ordinal);
         statusGauge.RecordObservableInstruments();
-        Assert.Contains(statusGauge.GetMeasurementSnapshot(), m => (string?)m.Tags["monitor"] == "memory" && m.Value == 0);
+        Assert.Contains(
+            statusGauge.GetMeasurementSnapshot(),
+            m => (string?)m.Tags["monitor"] == "memory" && m.Value == 0);
     }
 
     [Theory]
     [InlineData("00:00:00", "Monitoring:Dispatchers:CheckInterval must be between")]
     [InlineData("often", "Failed to convert configuration value 'often' at 'Monitoring:Dispatchers:CheckInterval'")]
-    public void AddTemporalMonitoring_BadDispatcherSettings_DispatchersFallBackToNoOpWithOneWarning(string value, string reason)
+    public void AddTemporalMonitoring_BadDispatcherSettings_DispatchersFallBackToNoOpWithOneWarning(
+        string value,
+        string reason)
     {
         using var provider = Build(new() { ["Monitoring:Dispatchers:CheckInterval"] = value });
 
@@ -88,7 +103,12 @@ public sealed class MonitorFallbackTests
         var warnings = provider.GetFakeLogCollector().GetSnapshot().Where(r => r.Id.Name == "MonitorFellBack").ToList();
         Assert.Equal(2, warnings.Count);
         Assert.All(warnings, w => Assert.Contains("no timers here", w.Message, StringComparison.Ordinal));
-        Assert.Equal(["dispatchers", "memory"], provider.GetRequiredService<MonitoringStatus>().Monitors.Where(p => p.Value is not null).Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(
+            ["dispatchers", "memory"],
+            provider.GetRequiredService<MonitoringStatus>().Monitors
+                .Where(p => p.Value is not null)
+                .Select(p => p.Key)
+                .Order(StringComparer.Ordinal));
 
         // The half-started monitor is never disposed; it must not keep reporting a frozen sample.
         Assert.Empty(limit.GetMeasurementSnapshot());
@@ -99,11 +119,16 @@ public sealed class MonitorFallbackTests
     {
         using var provider = Build(new() { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "collector.internal:4317" });
 
-        var announcement = provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<OtlpExportAnnouncement>().Single();
+        var announcement = provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>()
+            .OfType<OtlpExportAnnouncement>()
+            .Single();
         await announcement.StartAsync(TestContext.Current.CancellationToken);
 
         var warning = Assert.Single(provider.GetFakeLogCollector().GetSnapshot(), r => r.Id.Name == "MonitorFellBack");
-        Assert.Contains("OTEL_EXPORTER_OTLP_ENDPOINT must be an absolute http:// or https:// URL", warning.Message, StringComparison.Ordinal);
+        Assert.Contains(
+            "OTEL_EXPORTER_OTLP_ENDPOINT must be an absolute http:// or https:// URL",
+            warning.Message,
+            StringComparison.Ordinal);
         Assert.DoesNotContain("collector.internal", warning.Message, StringComparison.Ordinal);
         Assert.NotNull(provider.GetRequiredService<MonitoringStatus>().Monitors["otlp"]);
         Assert.DoesNotContain(provider.GetFakeLogCollector().GetSnapshot(), r => r.Id.Name == "OtlpExportEnabled");
@@ -112,7 +137,9 @@ public sealed class MonitorFallbackTests
     [Theory]
     [InlineData("true", HealthStatus.Unhealthy)]
     [InlineData("false", HealthStatus.Degraded)]
-    public async Task DispatchersHealthCheck_StaleDispatcher_FailsReadinessUnlessConfiguredOtherwise(string failsReadiness, HealthStatus expected)
+    public async Task DispatchersHealthCheck_StaleDispatcher_FailsReadinessUnlessConfiguredOtherwise(
+        string failsReadiness,
+        HealthStatus expected)
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
         using var provider = Build(

@@ -5,7 +5,9 @@ using Microsoft.Extensions.Logging;
 
 namespace Watchtower.Monitoring.Tests;
 
-/// <summary>The services a host gets from the monitoring steps, as the worker composes them, with fake logging.</summary>
+/// <summary>
+/// The services a host gets from the monitoring steps, as the worker composes them, with fake logging.
+/// </summary>
 internal static class MonitoringHost
 {
     public static ServiceProvider Build(Dictionary<string, string?> settings, Action<IServiceCollection>? extra = null)

@@ -13,7 +13,9 @@ public sealed class SpanIdsTests
         var runId = Guid.NewGuid().ToString();
 
         Assert.Equal(SpanIds.ForSpan(runId, "RunWorkflow", 0), SpanIds.ForSpan(runId, "RunWorkflow", 0));
-        Assert.Equal(SpanIds.ForSpan(runId, "HandleUpdate", "update-1"), SpanIds.ForSpan(runId, "HandleUpdate", "update-1"));
+        Assert.Equal(
+            SpanIds.ForSpan(runId, "HandleUpdate", "update-1"),
+            SpanIds.ForSpan(runId, "HandleUpdate", "update-1"));
         Assert.Equal(SpanIds.ForRootTrace(runId), SpanIds.ForRootTrace(runId));
     }
 
@@ -22,7 +24,11 @@ public sealed class SpanIdsTests
     {
         var runs = Enumerable.Range(0, 50).Select(_ => Guid.NewGuid().ToString()).ToList();
         var ids = runs.SelectMany(run => Enumerable.Range(0, 40).Select(i => SpanIds.ForSpan(run, "Outbound", i))
-            .Concat([SpanIds.ForSpan(run, "RunWorkflow", 0), SpanIds.ForSpan(run, "HandleSignal", 1), SpanIds.ForSpan(run, "HandleUpdate", "1")]))
+            .Concat([
+                SpanIds.ForSpan(run, "RunWorkflow", 0),
+                SpanIds.ForSpan(run, "HandleSignal", 1),
+                SpanIds.ForSpan(run, "HandleUpdate", "1"),
+            ]))
             .ToList();
 
         Assert.Equal(ids.Count, ids.Distinct().Count());
@@ -61,7 +67,9 @@ public sealed class SpanIdsTests
         for (var i = 0; i < 200; i++)
         {
             var traceId = SpanIds.ForRootTrace(Guid.NewGuid().ToString());
-            var expected = sampler.ShouldSample(new SamplingParameters(default, traceId, "RunWorkflow:X", ActivityKind.Server)).Decision == SamplingDecision.RecordAndSample;
+            var expected = sampler
+                .ShouldSample(new SamplingParameters(default, traceId, "RunWorkflow:X", ActivityKind.Server))
+                .Decision == SamplingDecision.RecordAndSample;
 
             var first = RootTraceIds.CreateRoot("RunWorkflow:X", ActivityKind.Server, traceId);
             var second = RootTraceIds.CreateRoot("RunWorkflow:X", ActivityKind.Server, traceId);

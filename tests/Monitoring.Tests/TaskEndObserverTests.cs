@@ -27,7 +27,8 @@ public sealed class TaskEndObserverTests
 
         _ = TaskEndObserver.Observe(() => source.Task, e => ended.SetResult(e));
         source.SetCanceled(new CancellationToken(canceled: true));
-        Assert.IsType<TaskCanceledException>(await ended.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+        Assert.IsType<TaskCanceledException>(
+            await ended.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
 
         // A faulted task with a cancellation exception: the very exception an await would throw.
         Exception? seen = null;
@@ -54,7 +55,10 @@ public sealed class TaskEndObserverTests
         Exception? seen = null;
 
         // A statement lambda: the call throws before any task exists, which is what is tested.
-        var thrown = Assert.Throws<ArgumentException>(() => { _ = TaskEndObserver.Observe<Task>(() => throw failure, e => seen = e); });
+        var thrown = Assert.Throws<ArgumentException>(() =>
+        {
+            _ = TaskEndObserver.Observe<Task>(() => throw failure, e => seen = e);
+        });
 
         Assert.Same(failure, thrown);
         Assert.Same(failure, seen);

@@ -44,9 +44,18 @@ public sealed class TemporalMonitoringOptionsTests
 
     [Theory]
     [InlineData("Monitoring:Port", "0", "Monitoring:Port (MONITORING_PORT) must be between 1 and 65535; got 0.")]
-    [InlineData("MONITORING_PORT", "70000", "Monitoring:Port (MONITORING_PORT) must be between 1 and 65535; got 70000.")]
-    [InlineData("MONITORING_PATH", "metrics", "Monitoring:Path (MONITORING_PATH) must be a path such as /metrics; got 'metrics'.")]
-    [InlineData("MONITORING_HOST", "http://x", "Monitoring:Host (MONITORING_HOST) must be a host name, an address or '*'; got 'http://x'.")]
+    [InlineData(
+        "MONITORING_PORT",
+        "70000",
+        "Monitoring:Port (MONITORING_PORT) must be between 1 and 65535; got 70000.")]
+    [InlineData(
+        "MONITORING_PATH",
+        "metrics",
+        "Monitoring:Path (MONITORING_PATH) must be a path such as /metrics; got 'metrics'.")]
+    [InlineData(
+        "MONITORING_HOST",
+        "http://x",
+        "Monitoring:Host (MONITORING_HOST) must be a host name, an address or '*'; got 'http://x'.")]
     [InlineData("Monitoring:ServiceName", " ", "Monitoring:ServiceName must not be empty.")]
     public void AddTemporalMonitoring_BadValue_FailsNamingTheSetting(string key, string value, string message)
     {
@@ -68,19 +77,31 @@ public sealed class TemporalMonitoringOptionsTests
 
     [Theory]
     [InlineData("::1", 9464, "/metrics", new[] { "http://[::1]:9464/metrics/" })]
-    [InlineData("localhost", 9464, "/metrics", new[] { "http://localhost:9464/metrics/", "http://127.0.0.1:9464/metrics/" })]
+    [InlineData(
+        "localhost",
+        9464,
+        "/metrics",
+        new[] { "http://localhost:9464/metrics/", "http://127.0.0.1:9464/metrics/" })]
     [InlineData("*", 9000, "/metrics/", new[] { "http://+:9000/metrics/" })]
     [InlineData("0.0.0.0", 9000, "/scrape", new[] { "http://+:9000/scrape/" })]
     [InlineData("10.1.2.3", 9464, "/metrics", new[] { "http://10.1.2.3:9464/metrics/" })]
-    public void PrometheusScrapeEndpoint_Settings_ListenerPrefixes(string host, int port, string path, string[] expected)
+    public void PrometheusScrapeEndpoint_Settings_ListenerPrefixes(
+        string host,
+        int port,
+        string path,
+        string[] expected)
     {
-        Assert.Equal(expected, PrometheusScrapeEndpoint.Prefixes(new TemporalMonitoringOptions { Host = host, Port = port, Path = path }));
+        Assert.Equal(
+            expected,
+            PrometheusScrapeEndpoint.Prefixes(new TemporalMonitoringOptions { Host = host, Port = port, Path = path }));
     }
 
     [Fact]
     public void AddTemporalMonitoring_OwnHostAsTheReadmeShows_ClientCarriesTheInterceptorAndSdkMetrics()
     {
-        using var provider = MonitoringHost.Build([], services => services.AddTemporalClient("localhost:7233", "default"));
+        using var provider = MonitoringHost.Build(
+            [],
+            services => services.AddTemporalClient("localhost:7233", "default"));
 
         var options = provider.GetRequiredService<IOptions<TemporalClientConnectOptions>>().Value;
 
@@ -93,7 +114,10 @@ public sealed class TemporalMonitoringOptionsTests
     {
         using var provider = MonitoringHost.Build([], services => services
             .AddOptions<TemporalWorkerServiceOptions>("orders")
-            .Configure(o => o.ClientOptions = new("localhost:7233") { Interceptors = [new TemporalMonitoringInterceptor()] }));
+            .Configure(o => o.ClientOptions = new("localhost:7233")
+            {
+                Interceptors = [new TemporalMonitoringInterceptor()],
+            }));
 
         var options = provider.GetRequiredService<IOptionsMonitor<TemporalWorkerServiceOptions>>().Get("orders");
 

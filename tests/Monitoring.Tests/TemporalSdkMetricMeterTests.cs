@@ -56,7 +56,9 @@ public sealed class TemporalSdkMetricMeterTests
         var options = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance).RuntimeOptions;
 
         Assert.NotNull(options.CustomMetricMeter);
-        Assert.Equal(CustomMetricMeterOptions.DurationFormat.FloatSeconds, options.CustomMetricMeterOptions!.HistogramDurationFormat);
+        Assert.Equal(
+            CustomMetricMeterOptions.DurationFormat.FloatSeconds,
+            options.CustomMetricMeterOptions!.HistogramDurationFormat);
         Assert.False(options.AttachServiceName);
     }
 

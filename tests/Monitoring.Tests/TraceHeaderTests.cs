@@ -29,7 +29,9 @@ public sealed class TraceHeaderTests
 
     [Theory]
     [MemberData(nameof(VectorHeaders))]
-    public void TraceHeader_HeaderWrittenByGoOrTypeScript_ParsesAndIsWrittenBackByteForByte(string where, string payloadBase64)
+    public void TraceHeader_HeaderWrittenByGoOrTypeScript_ParsesAndIsWrittenBackByteForByte(
+        string where,
+        string payloadBase64)
     {
         var theirs = Payload.Parser.ParseFrom(Convert.FromBase64String(payloadBase64));
 
@@ -62,18 +64,24 @@ public sealed class TraceHeaderTests
     [Fact]
     public void TraceHeader_TraceStateAndBaggage_KeptAndWrittenInTheOtherSdksOrder()
     {
-        var payload = Json("""{"traceparent":"00-4db0b151cd02017588934c100ef88896-696ee1deb8e3a1be-01","tracestate":"vendor=a+b,other=c","baggage":"tenant=acme,region=eu%2Dwest"}""");
+        var payload = Json(
+            """{"traceparent":"00-4db0b151cd02017588934c100ef88896-696ee1deb8e3a1be-01","tracestate":"vendor=a+b,"""
+            + """other=c","baggage":"tenant=acme,region=eu%2Dwest"}""");
 
         Assert.True(TraceHeader.TryParse(payload, out var remote));
         Assert.Equal("vendor=a+b,other=c", remote.Context.TraceState);
         Assert.Equal("tenant=acme,region=eu%2Dwest", remote.Baggage);
-        Assert.Equal(payload.Data.ToStringUtf8(), TraceHeader.Create(remote.Context, remote.Baggage).Data.ToStringUtf8());
+        Assert.Equal(
+            payload.Data.ToStringUtf8(),
+            TraceHeader.Create(remote.Context, remote.Baggage).Data.ToStringUtf8());
     }
 
     [Fact]
     public void TraceHeader_LaterVersionWithMoreFields_Accepted()
     {
-        Assert.True(TraceHeader.TryParse(Json("""{"traceparent":"01-4db0b151cd02017588934c100ef88896-696ee1deb8e3a1be-01-future"}"""), out _));
+        Assert.True(TraceHeader.TryParse(
+            Json("""{"traceparent":"01-4db0b151cd02017588934c100ef88896-696ee1deb8e3a1be-01-future"}"""),
+            out _));
     }
 
     [Theory]
@@ -103,7 +111,8 @@ public sealed class TraceHeaderTests
     public void TraceHeader_InvalidUtf8InAField_Rejected()
     {
         var payload = Json("{}");
-        var bytes = "{\"traceparent\":\"00-4db0b151cd02017588934c100ef88896-696ee1deb8e3a1be-01\",\"tracestate\":\"a="u8.ToArray()
+        var bytes = "{\"traceparent\":\"00-4db0b151cd02017588934c100ef88896-696ee1deb8e3a1be-01\",\"tracestate\":\"a="u8
+            .ToArray()
             .Concat(new byte[] { 0xC3, 0x28 }).Concat("\"}"u8.ToArray()).ToArray();
         payload.Data = ByteString.CopyFrom(bytes);
 
@@ -129,7 +138,10 @@ public sealed class TraceHeaderTests
     {
         var other = Json("{}");
         var original = new Dictionary<string, Payload> { ["other"] = other };
-        var context = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded);
+        var context = new ActivityContext(
+            ActivityTraceId.CreateRandom(),
+            ActivitySpanId.CreateRandom(),
+            ActivityTraceFlags.Recorded);
 
         var result = TraceHeader.With(original, TraceHeader.DefaultKey, context, null);
 

@@ -61,10 +61,17 @@ public sealed class TraceJsonConsoleFormatterTests
         }
     }
 
-    private static JsonElement Format(TraceJsonConsoleFormatter formatter, IExternalScopeProvider scopes, string message, EventId eventId)
+    private static JsonElement Format(
+        TraceJsonConsoleFormatter formatter,
+        IExternalScopeProvider scopes,
+        string message,
+        EventId eventId)
     {
         using var writer = new StringWriter();
-        formatter.Write(new LogEntry<string>(LogLevel.Information, "Test", eventId, message, null, (s, _) => s), scopes, writer);
+        formatter.Write(
+            new LogEntry<string>(LogLevel.Information, "Test", eventId, message, null, (s, _) => s),
+            scopes,
+            writer);
         var text = writer.ToString();
         Assert.Single(text.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
         using var document = JsonDocument.Parse(text);

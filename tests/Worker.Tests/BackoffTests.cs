@@ -15,7 +15,11 @@ public sealed class BackoffTests
     [InlineData(7, 30)]
     public void Delay_Attempt_DoublesUntilCapped(int attempt, int expectedSeconds)
     {
-        var settings = new PipelineWorkerOptions.RetrySettings { InitialDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(30) };
+        var settings = new PipelineWorkerOptions.RetrySettings
+        {
+            InitialDelay = TimeSpan.FromSeconds(1),
+            MaxDelay = TimeSpan.FromSeconds(30),
+        };
 
         Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), Backoff.Delay(settings, attempt));
     }
@@ -27,7 +31,11 @@ public sealed class BackoffTests
     public void Delay_HugeAttempt_StaysAtCapWithoutOverflow(int attempt)
     {
         // The largest values the options validator accepts.
-        var settings = new PipelineWorkerOptions.RetrySettings { InitialDelay = TimeSpan.FromMinutes(5), MaxDelay = TimeSpan.FromMinutes(30) };
+        var settings = new PipelineWorkerOptions.RetrySettings
+        {
+            InitialDelay = TimeSpan.FromMinutes(5),
+            MaxDelay = TimeSpan.FromMinutes(30),
+        };
 
         Assert.Equal(TimeSpan.FromMinutes(30), Backoff.Delay(settings, attempt));
     }
@@ -35,7 +43,11 @@ public sealed class BackoffTests
     [Fact]
     public void Delay_SubSecondInitialDelay_KeepsMilliseconds()
     {
-        var settings = new PipelineWorkerOptions.RetrySettings { InitialDelay = TimeSpan.FromMilliseconds(10), MaxDelay = TimeSpan.FromSeconds(1) };
+        var settings = new PipelineWorkerOptions.RetrySettings
+        {
+            InitialDelay = TimeSpan.FromMilliseconds(10),
+            MaxDelay = TimeSpan.FromSeconds(1),
+        };
 
         Assert.Equal(TimeSpan.FromMilliseconds(40), Backoff.Delay(settings, 3));
     }

@@ -123,7 +123,9 @@ public sealed class ConnectionSettingsTests : IDisposable
     [Fact]
     public void Resolve_ProfileVariable_ReadsProfileFromConfigFile()
     {
-        var configFile = temp.WriteFile("profiles.toml", "[profile.staging]\naddress = \"staging:7233\"\nnamespace = \"stg\"\n");
+        var configFile = temp.WriteFile(
+            "profiles.toml",
+            "[profile.staging]\naddress = \"staging:7233\"\nnamespace = \"stg\"\n");
 
         var settings = ConnectionSettings.Resolve(new PipelineWorkerOptions(), Configuration(new()
         {
@@ -155,7 +157,9 @@ public sealed class ConnectionSettingsTests : IDisposable
     [Fact]
     public void Resolve_AddressVariable_OverridesProfile()
     {
-        var configFile = temp.WriteFile("profiles.toml", "[profile.staging]\naddress = \"staging:7233\"\nnamespace = \"stg\"\n");
+        var configFile = temp.WriteFile(
+            "profiles.toml",
+            "[profile.staging]\naddress = \"staging:7233\"\nnamespace = \"stg\"\n");
 
         var settings = ConnectionSettings.Resolve(new PipelineWorkerOptions(), Configuration(new()
         {

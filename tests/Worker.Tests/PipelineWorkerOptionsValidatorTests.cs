@@ -48,15 +48,37 @@ public sealed class PipelineWorkerOptionsValidatorTests : IDisposable
 
     [Theory]
     [InlineData("", "00:00:10", "00:00:30", "Temporal:Dispatcher:Id must be 1-200 characters without spaces (got '').")]
-    [InlineData("my dispatcher", "00:00:10", "00:00:30", "Temporal:Dispatcher:Id must be 1-200 characters without spaces (got 'my dispatcher').")]
-    [InlineData("d", "00:00:00.500", "00:00:30", "Temporal:Dispatcher:HeartbeatInterval must be between 00:00:01 and 00:10:00 (got 00:00:00.5000000).")]
-    [InlineData("d", "00:00:01.500", "00:00:30", "Temporal:Dispatcher:HeartbeatInterval must be whole seconds (got 00:00:01.5000000).")]
-    [InlineData("d", "00:00:10", "00:00:20", "Temporal:Dispatcher:StaleAfter must be more than twice Temporal:Dispatcher:HeartbeatInterval (00:00:10) and at most 01:00:00 (got 00:00:20).")]
-    public void Validate_BadDispatcherSettings_NamesTheSetting(string id, string interval, string staleAfter, string expected)
+    [InlineData(
+        "my dispatcher",
+        "00:00:10",
+        "00:00:30",
+        "Temporal:Dispatcher:Id must be 1-200 characters without spaces (got 'my dispatcher').")]
+    [InlineData(
+        "d",
+        "00:00:00.500",
+        "00:00:30",
+        "Temporal:Dispatcher:HeartbeatInterval must be between 00:00:01 and 00:10:00 (got 00:00:00.5000000).")]
+    [InlineData(
+        "d",
+        "00:00:01.500",
+        "00:00:30",
+        "Temporal:Dispatcher:HeartbeatInterval must be whole seconds (got 00:00:01.5000000).")]
+    [InlineData(
+        "d",
+        "00:00:10",
+        "00:00:20",
+        "Temporal:Dispatcher:StaleAfter must be more than twice Temporal:Dispatcher:HeartbeatInterval "
+        + "(00:00:10) and at most 01:00:00 (got 00:00:20).")]
+    public void Validate_BadDispatcherSettings_NamesTheSetting(
+        string id,
+        string interval,
+        string staleAfter,
+        string expected)
     {
         var options = new PipelineWorkerOptions();
         options.Dispatcher.Id = id;
-        options.Dispatcher.HeartbeatInterval = TimeSpan.Parse(interval, System.Globalization.CultureInfo.InvariantCulture);
+        options.Dispatcher.HeartbeatInterval =
+            TimeSpan.Parse(interval, System.Globalization.CultureInfo.InvariantCulture);
         options.Dispatcher.StaleAfter = TimeSpan.Parse(staleAfter, System.Globalization.CultureInfo.InvariantCulture);
 
         var result = Validate(options);
@@ -110,7 +132,9 @@ public sealed class PipelineWorkerOptionsValidatorTests : IDisposable
 
         var result = Validate(options);
 
-        Assert.Equal(["Temporal:DevServer:Port and Temporal:DevServer:UiPort must differ (both are 9000)."], result.Failures);
+        Assert.Equal(
+            ["Temporal:DevServer:Port and Temporal:DevServer:UiPort must differ (both are 9000)."],
+            result.Failures);
     }
 
     [Fact]
@@ -139,7 +163,10 @@ public sealed class PipelineWorkerOptionsValidatorTests : IDisposable
         var result = Validate(new PipelineWorkerOptions { Address = address });
 
         Assert.Equal(
-            [$"Temporal:Address (TEMPORAL_ADDRESS) '{address}' must be host:port, for example localhost:7233 or my-ns.a1b2c.tmprl.cloud:7233."],
+            [
+                $"Temporal:Address (TEMPORAL_ADDRESS) '{address}' must be host:port, "
+                + "for example localhost:7233 or my-ns.a1b2c.tmprl.cloud:7233.",
+            ],
             result.Failures);
     }
 
@@ -149,7 +176,10 @@ public sealed class PipelineWorkerOptionsValidatorTests : IDisposable
         var result = Validate(new PipelineWorkerOptions(), new() { ["TEMPORAL_ADDRESS"] = "http://x:1" });
 
         Assert.Equal(
-            ["Temporal:Address (TEMPORAL_ADDRESS) 'http://x:1' must be host:port, for example localhost:7233 or my-ns.a1b2c.tmprl.cloud:7233."],
+            [
+                "Temporal:Address (TEMPORAL_ADDRESS) 'http://x:1' must be host:port, "
+                + "for example localhost:7233 or my-ns.a1b2c.tmprl.cloud:7233.",
+            ],
             result.Failures);
     }
 
@@ -163,7 +193,10 @@ public sealed class PipelineWorkerOptionsValidatorTests : IDisposable
             new() { ["TEMPORAL_TLS_CLIENT_CERT_PATH"] = cert });
 
         Assert.Equal(
-            ["Temporal:Tls:ClientCertPath (TEMPORAL_TLS_CLIENT_CERT_PATH) and Temporal:Tls:ClientKeyPath (TEMPORAL_TLS_CLIENT_KEY_PATH) must be set together for mTLS."],
+            [
+                "Temporal:Tls:ClientCertPath (TEMPORAL_TLS_CLIENT_CERT_PATH) and Temporal:Tls:ClientKeyPath "
+                + "(TEMPORAL_TLS_CLIENT_KEY_PATH) must be set together for mTLS.",
+            ],
             result.Failures);
     }
 
@@ -183,7 +216,10 @@ public sealed class PipelineWorkerOptionsValidatorTests : IDisposable
         var result = Validate(new PipelineWorkerOptions { Profile = "nope" });
 
         var failure = Assert.Single(result.Failures!);
-        Assert.StartsWith("Temporal connection settings could not be loaded (check TEMPORAL_PROFILE / Temporal:Profile", failure, StringComparison.Ordinal);
+        Assert.StartsWith(
+            "Temporal connection settings could not be loaded (check TEMPORAL_PROFILE / Temporal:Profile",
+            failure,
+            StringComparison.Ordinal);
     }
 
     private ValidateOptionsResult Validate(PipelineWorkerOptions options, Dictionary<string, string?>? values = null)

@@ -17,7 +17,10 @@ public sealed class StartCommandTests
     {
         var command = StartCommand.For("document-pipeline", address, "default");
 
-        Assert.Equal($"{Prefix}document-pipeline --static-summary 'Document pipeline: invoices-november' --input '{StartCommand.SampleInput}'", command);
+        Assert.Equal(
+            $"{Prefix}document-pipeline --static-summary 'Document pipeline: invoices-november' "
+            + $"--input '{StartCommand.SampleInput}'",
+            command);
     }
 
     [Fact]
@@ -26,7 +29,8 @@ public sealed class StartCommandTests
         var command = StartCommand.For("docs", "temporal.example.com:7233", "prod");
 
         Assert.Equal(
-            $"{Prefix}docs --address temporal.example.com:7233 --namespace prod --static-summary 'Document pipeline: invoices-november' --input '{StartCommand.SampleInput}'",
+            $"{Prefix}docs --address temporal.example.com:7233 --namespace prod "
+            + $"--static-summary 'Document pipeline: invoices-november' --input '{StartCommand.SampleInput}'",
             command);
     }
 
@@ -35,7 +39,10 @@ public sealed class StartCommandTests
     {
         var command = StartCommand.For("my queue", "localhost:7233", "it's");
 
-        Assert.Equal($"{Prefix}'my queue' --namespace 'it'\\''s' --static-summary 'Document pipeline: invoices-november' --input '{StartCommand.SampleInput}'", command);
+        Assert.Equal(
+            $"{Prefix}'my queue' --namespace 'it'\\''s' --static-summary 'Document pipeline: invoices-november' "
+            + $"--input '{StartCommand.SampleInput}'",
+            command);
     }
 
     [Fact]
@@ -44,7 +51,9 @@ public sealed class StartCommandTests
         // The sample is pasted into a POSIX shell between single quotes.
         Assert.DoesNotContain('\'', StartCommand.SampleInput);
 
-        var input = JsonSerializer.Deserialize<DocumentPipelineInput>(StartCommand.SampleInput, PipelineDataConverter.SerializerOptions);
+        var input = JsonSerializer.Deserialize<DocumentPipelineInput>(
+            StartCommand.SampleInput,
+            PipelineDataConverter.SerializerOptions);
 
         Assert.NotNull(input);
         Assert.Null(DocumentPipelineInputValidator.Validate(input));

@@ -19,7 +19,8 @@ internal sealed class TempDirectory : IDisposable
         return full;
     }
 
-    public string CreateDirectory(string relativePath) => Directory.CreateDirectory(System.IO.Path.Combine(Path, relativePath)).FullName;
+    public string CreateDirectory(string relativePath) =>
+        Directory.CreateDirectory(System.IO.Path.Combine(Path, relativePath)).FullName;
 
     public void Dispose()
     {

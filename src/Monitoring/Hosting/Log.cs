@@ -10,7 +10,8 @@ internal static partial class Log
     public static partial void ScrapeEndpointListening(ILogger logger, string url);
 
     [LoggerMessage(EventId = 3003, EventName = "ScrapeEndpointFailed", Level = LogLevel.Warning,
-        Message = "Prometheus scrape endpoint {Url} could not start; metrics stay available over OTLP if configured, and the worker carries on: {Reason}")]
+        Message = "Prometheus scrape endpoint {Url} could not start; "
+            + "metrics stay available over OTLP if configured, and the worker carries on: {Reason}")]
     public static partial void ScrapeEndpointFailed(ILogger logger, string url, string reason);
 
     [LoggerMessage(EventId = 3004, EventName = "OtlpExportEnabled", Level = LogLevel.Information,
@@ -26,8 +27,13 @@ internal static partial class Log
     public static partial void DispatcherUnregistered(ILogger logger, string dispatcherId);
 
     [LoggerMessage(EventId = 3012, EventName = "DispatcherStale", Level = LogLevel.Warning,
-        Message = "Dispatcher {DispatcherId} is stale: no heartbeat for {SilentSeconds:F0} s (allowed {StaleAfterSeconds} s)")]
-    public static partial void DispatcherStale(ILogger logger, string dispatcherId, double silentSeconds, double staleAfterSeconds);
+        Message = "Dispatcher {DispatcherId} is stale: "
+            + "no heartbeat for {SilentSeconds:F0} s (allowed {StaleAfterSeconds} s)")]
+    public static partial void DispatcherStale(
+        ILogger logger,
+        string dispatcherId,
+        double silentSeconds,
+        double staleAfterSeconds);
 
     [LoggerMessage(EventId = 3013, EventName = "DispatcherRecovered", Level = LogLevel.Information,
         Message = "Dispatcher {DispatcherId} is heartbeating again")]
@@ -35,14 +41,21 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3020, EventName = "MemoryStateChanged", Level = LogLevel.Warning,
         Message = "Memory is {State}: working set {WorkingSetMiB:F0} MiB of a {LimitMiB:F0} MiB limit ({Fraction:P0})")]
-    public static partial void MemoryStateChanged(ILogger logger, string state, double workingSetMiB, double limitMiB, double fraction);
+    public static partial void MemoryStateChanged(
+        ILogger logger,
+        string state,
+        double workingSetMiB,
+        double limitMiB,
+        double fraction);
 
     [LoggerMessage(EventId = 3023, EventName = "MemoryRecovered", Level = LogLevel.Information,
-        Message = "Memory is healthy again: working set {WorkingSetMiB:F0} MiB of a {LimitMiB:F0} MiB limit ({Fraction:P0})")]
+        Message = "Memory is healthy again: "
+            + "working set {WorkingSetMiB:F0} MiB of a {LimitMiB:F0} MiB limit ({Fraction:P0})")]
     public static partial void MemoryRecovered(ILogger logger, double workingSetMiB, double limitMiB, double fraction);
 
     [LoggerMessage(EventId = 3021, EventName = "MemoryGrowthSuspected", Level = LogLevel.Warning,
-        Message = "The heap left after collections has grown by {KiBPerSecond:F1} KiB/s for {WindowMinutes} min: a possible leak")]
+        Message = "The heap left after collections has grown by {KiBPerSecond:F1} KiB/s for {WindowMinutes} min: "
+            + "a possible leak")]
     public static partial void MemoryGrowthSuspected(ILogger logger, double kiBPerSecond, double windowMinutes);
 
     [LoggerMessage(EventId = 3022, EventName = "MemoryGrowthEnded", Level = LogLevel.Information,

@@ -29,7 +29,9 @@ internal static class MonitoringSettings
             .Configure<IConfiguration>(Bind)
             .ValidateOnStart();
         services.TryAddEnumerable(
-            ServiceDescriptor.Singleton<IValidateOptions<TemporalMonitoringOptions>, TemporalMonitoringOptionsValidator>());
+            ServiceDescriptor.Singleton<
+                IValidateOptions<TemporalMonitoringOptions>,
+                TemporalMonitoringOptionsValidator>());
         services.TryAddSingleton<MonitoringStatus>();
         services.AddSingleton<MonitoringResource>();
 

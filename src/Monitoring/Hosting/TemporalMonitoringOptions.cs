@@ -13,7 +13,10 @@ public sealed class TemporalMonitoringOptions
     /// <summary>Gets or sets a value indicating whether the Prometheus scrape endpoint is served.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Gets or sets the scrape endpoint's host: <c>localhost</c> (loopback only), a host name or address, or <c>*</c> for every interface.</summary>
+    /// <summary>
+    /// Gets or sets the scrape endpoint's host: <c>localhost</c> (loopback only), a host name or address, or
+    /// <c>*</c> for every interface.
+    /// </summary>
     public string Host { get; set; } = "localhost";
 
     /// <summary>Gets or sets the scrape endpoint's port.</summary>
@@ -31,7 +34,9 @@ public sealed class TemporalMonitoringOptions
     /// <summary>Gets or sets a value indicating whether the interceptors and the SDK bridge record metrics.</summary>
     public bool Metrics { get; set; } = true;
 
-    /// <summary>Gets or sets a value indicating whether .NET runtime metrics (GC, thread pool, exceptions) are exported.</summary>
+    /// <summary>
+    /// Gets or sets a value indicating whether .NET runtime metrics (GC, thread pool, exceptions) are exported.
+    /// </summary>
     public bool RuntimeMetrics { get; set; } = true;
 
     /// <summary>Gets variables that could not be read, reported by validation at start-up.</summary>

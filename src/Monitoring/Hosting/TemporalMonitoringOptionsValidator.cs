@@ -14,12 +14,19 @@ internal sealed class TemporalMonitoringOptionsValidator : IValidateOptions<Temp
             failures.Add($"{Section}:Port (MONITORING_PORT) must be between 1 and 65535; got {options.Port}.");
         }
 
-        if (string.IsNullOrWhiteSpace(options.Host) || options.Host.Contains('/', StringComparison.Ordinal) || options.Host.Contains(' ', StringComparison.Ordinal))
+        if (string.IsNullOrWhiteSpace(options.Host)
+            || options.Host.Contains('/', StringComparison.Ordinal)
+            || options.Host.Contains(' ', StringComparison.Ordinal))
         {
-            failures.Add($"{Section}:Host (MONITORING_HOST) must be a host name, an address or '*'; got '{options.Host}'.");
+            failures.Add(
+                $"{Section}:Host (MONITORING_HOST) must be a host name, an address or '*'; got '{options.Host}'.");
         }
 
-        if (string.IsNullOrEmpty(options.Path) || options.Path[0] != '/' || options.Path.Length < 2 || options.Path.Contains('?', StringComparison.Ordinal) || options.Path.Contains(' ', StringComparison.Ordinal))
+        if (string.IsNullOrEmpty(options.Path)
+            || options.Path[0] != '/'
+            || options.Path.Length < 2
+            || options.Path.Contains('?', StringComparison.Ordinal)
+            || options.Path.Contains(' ', StringComparison.Ordinal))
         {
             failures.Add($"{Section}:Path (MONITORING_PATH) must be a path such as /metrics; got '{options.Path}'.");
         }

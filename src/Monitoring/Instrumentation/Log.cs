@@ -6,11 +6,13 @@ namespace Watchtower.Monitoring;
 internal static partial class Log
 {
     [LoggerMessage(EventId = 3000, EventName = "MalformedTraceHeader", Level = LogLevel.Warning,
-        Message = "Ignored a malformed _tracer-data header on {Operation} (workflow type {WorkflowType}); the span starts a new trace")]
+        Message = "Ignored a malformed _tracer-data header on {Operation} (workflow type {WorkflowType}); "
+            + "the span starts a new trace")]
     public static partial void MalformedTraceHeader(ILogger logger, string operation, string workflowType);
 
     [LoggerMessage(EventId = 3001, EventName = "WorkflowSpansUnavailable", Level = LogLevel.Warning,
-        Message = "Workflow spans are off: this runtime does not let span ids be derived from the workflow run ({Reason}). Client and activity spans are unaffected")]
+        Message = "Workflow spans are off: this runtime does not let span ids be derived from the workflow run "
+            + "({Reason}). Client and activity spans are unaffected")]
     public static partial void WorkflowSpansUnavailable(ILogger logger, string reason);
 
     [LoggerMessage(EventId = 3005, EventName = "SdkMetricFailed", Level = LogLevel.Warning,
@@ -18,6 +20,7 @@ internal static partial class Log
     public static partial void SdkMetricFailed(ILogger logger, string name, string reason);
 
     [LoggerMessage(EventId = 3006, EventName = "TelemetryFailed", Level = LogLevel.Warning,
-        Message = "A span or measurement could not be recorded ({ExceptionType}: {Reason}) and was dropped; this is said once, the worker carries on")]
+        Message = "A span or measurement could not be recorded ({ExceptionType}: {Reason}) and was dropped; "
+            + "this is said once, the worker carries on")]
     public static partial void TelemetryFailed(ILogger logger, string exceptionType, string reason);
 }

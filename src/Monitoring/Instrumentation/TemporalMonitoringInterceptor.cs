@@ -31,7 +31,9 @@ public sealed class TemporalMonitoringInterceptor : IClientInterceptor, IWorkerI
         tracing = Options.Tracing
             ? new TracingInterceptor(Options, loggerFactory.CreateLogger<TracingInterceptor>(), emitted)
             : null;
-        metrics = Options.Metrics ? new MetricsInterceptor(loggerFactory.CreateLogger<MetricsInterceptor>(), emitted) : null;
+        metrics = Options.Metrics
+            ? new MetricsInterceptor(loggerFactory.CreateLogger<MetricsInterceptor>(), emitted)
+            : null;
     }
 
     /// <summary>Gets the options in effect (a copy of those given).</summary>
@@ -57,5 +59,7 @@ public sealed class TemporalMonitoringInterceptor : IClientInterceptor, IWorkerI
 
     /// <inheritdoc/>
     public ActivityInboundInterceptor InterceptActivity(ActivityInboundInterceptor nextInterceptor) =>
-        tracing is null && metrics is null ? nextInterceptor : new MonitoredActivityInbound(tracing, metrics, nextInterceptor);
+        tracing is null && metrics is null
+            ? nextInterceptor
+            : new MonitoredActivityInbound(tracing, metrics, nextInterceptor);
 }

@@ -29,7 +29,9 @@ public sealed class TemporalMonitoringInterceptorOptions
     /// </summary>
     public bool TraceSignals { get; set; } = true;
 
-    /// <summary>Gets or sets a value indicating whether queries get spans (<c>QueryWorkflow</c>, <c>HandleQuery</c>).</summary>
+    /// <summary>
+    /// Gets or sets a value indicating whether queries get spans (<c>QueryWorkflow</c>, <c>HandleQuery</c>).
+    /// </summary>
     public bool TraceQueries { get; set; } = true;
 
     /// <summary>
@@ -38,7 +40,9 @@ public sealed class TemporalMonitoringInterceptorOptions
     /// </summary>
     public bool TraceUpdates { get; set; } = true;
 
-    /// <summary>Gets or sets a value indicating whether W3C baggage travels in the header with the trace context.</summary>
+    /// <summary>
+    /// Gets or sets a value indicating whether W3C baggage travels in the header with the trace context.
+    /// </summary>
     public bool PropagateBaggage { get; set; } = true;
 
     /// <summary>A copy, checked, so that later changes to the caller's instance change nothing.</summary>
@@ -47,7 +51,8 @@ public sealed class TemporalMonitoringInterceptorOptions
         if (string.IsNullOrWhiteSpace(HeaderKey))
         {
             throw new ArgumentException(
-                $"{nameof(TemporalMonitoringInterceptorOptions)}.{nameof(HeaderKey)} must not be empty.", nameof(HeaderKey));
+                $"{nameof(TemporalMonitoringInterceptorOptions)}.{nameof(HeaderKey)} must not be empty.",
+                nameof(HeaderKey));
         }
 
         return (TemporalMonitoringInterceptorOptions)MemberwiseClone();

@@ -39,7 +39,9 @@ internal sealed class ConnectionSettings
     /// <param name="options">Bound options.</param>
     /// <param name="configuration">Configuration, whose flat <c>TEMPORAL_*</c> keys stand for the environment.</param>
     /// <returns>The resolved settings.</returns>
-    /// <exception cref="InvalidOperationException">A profile, config file or TLS file cannot be loaded; the message names the setting.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// A profile, config file or TLS file cannot be loaded; the message names the setting.
+    /// </exception>
     public static ConnectionSettings Resolve(PipelineWorkerOptions options, IConfiguration configuration)
     {
         // The SDK reads TEMPORAL_* variables itself; feeding it the configuration's view instead of the raw
@@ -69,10 +71,12 @@ internal sealed class ConnectionSettings
         {
             connect = ClientEnvConfig.LoadClientConnectOptions(new() { OverrideEnvVars = temporalVariables });
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception e) when (
+            e is InvalidOperationException or IOException or UnauthorizedAccessException or ArgumentException)
         {
             throw new InvalidOperationException(
-                $"Temporal connection settings could not be loaded (check TEMPORAL_PROFILE / Temporal:Profile, TEMPORAL_CONFIG_FILE and the TLS file settings): {e.Message}",
+                "Temporal connection settings could not be loaded (check TEMPORAL_PROFILE / Temporal:Profile, "
+                + $"TEMPORAL_CONFIG_FILE and the TLS file settings): {e.Message}",
                 e);
         }
 
@@ -93,7 +97,8 @@ internal sealed class ConnectionSettings
         }
 
         connect.DataConverter = PipelineDataConverter.Instance;
-        var taskQueue = FirstNonBlank(options.TaskQueue, configuration["TEMPORAL_TASK_QUEUE"]) ?? PipelineWorkerOptions.DefaultTaskQueue;
+        var taskQueue = FirstNonBlank(options.TaskQueue, configuration["TEMPORAL_TASK_QUEUE"])
+            ?? PipelineWorkerOptions.DefaultTaskQueue;
         var cliPath = FirstNonBlank(options.DevServer.CliPath, configuration["TEMPORAL_CLI_PATH"]);
         return new ConnectionSettings(connect, taskQueue.Trim(), cliPath);
     }

@@ -56,7 +56,9 @@ internal sealed class WorkerConnection(
     /// <param name="separateRuntime">The runtime of the new connection.</param>
     /// <param name="cancellationToken">Stops waiting for the connection.</param>
     /// <returns>The client.</returns>
-    public async Task<ITemporalClient> ConnectSeparateAsync(TemporalRuntime separateRuntime, CancellationToken cancellationToken)
+    public async Task<ITemporalClient> ConnectSeparateAsync(
+        TemporalRuntime separateRuntime,
+        CancellationToken cancellationToken)
     {
         var address = Address ?? throw new InvalidOperationException("Not connected yet.");
         var connectOptions = (TemporalClientConnectOptions)settings.ConnectOptions.Clone();
@@ -90,7 +92,9 @@ internal sealed class WorkerConnection(
                 connectOptions.Interceptors = [.. connectOptions.Interceptors ?? [], .. interceptors];
 
                 // The SDK's connect cannot be cancelled; stop waiting for it on shutdown all the same.
-                var connected = await TemporalClient.ConnectAsync(connectOptions).WaitAsync(cancellationToken).ConfigureAwait(false);
+                var connected = await TemporalClient.ConnectAsync(connectOptions)
+                    .WaitAsync(cancellationToken)
+                    .ConfigureAwait(false);
                 Address = address;
                 Log.Connected(logger, address, settings.Namespace);
                 return connected;

@@ -27,7 +27,8 @@ internal sealed class LocalTemporalServer(
     public string Address => string.Create(CultureInfo.InvariantCulture, $"localhost:{options.Value.DevServer.Port}");
 
     /// <summary>Gets the Web UI address, when this process started the server.</summary>
-    public string UiUrl => string.Create(CultureInfo.InvariantCulture, $"http://localhost:{options.Value.DevServer.UiPort}");
+    public string UiUrl =>
+        string.Create(CultureInfo.InvariantCulture, $"http://localhost:{options.Value.DevServer.UiPort}");
 
     /// <summary>
     /// Makes sure a server listens on <see cref="Address"/>: the one already there, else a dev server
@@ -58,11 +59,14 @@ internal sealed class LocalTemporalServer(
         if (!devServer.Enabled)
         {
             throw new InvalidOperationException(
-                $"nothing listens on {Address} and Temporal:DevServer:Enabled is false; start one with 'temporal server start-dev' or set TEMPORAL_ADDRESS");
+                $"nothing listens on {Address} and Temporal:DevServer:Enabled is false; "
+                + "start one with 'temporal server start-dev' or set TEMPORAL_ADDRESS");
         }
 
         var cli = TemporalCliLocator.Locate(
-            settings.CliPath, Environment.GetEnvironmentVariable("PATH"), [Environment.CurrentDirectory, AppContext.BaseDirectory]);
+            settings.CliPath,
+            Environment.GetEnvironmentVariable("PATH"),
+            [Environment.CurrentDirectory, AppContext.BaseDirectory]);
         if (cli is null)
         {
             Log.CliNotFound(logger);
@@ -116,7 +120,9 @@ internal sealed class LocalTemporalServer(
 
     private static string DefaultDatabaseFile() =>
         Path.Combine(
-            Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create),
+            Environment.GetFolderPath(
+                Environment.SpecialFolder.LocalApplicationData,
+                Environment.SpecialFolderOption.Create),
             "temporal-document-pipeline",
             "dev-server.sqlite");
 
@@ -130,7 +136,8 @@ internal sealed class LocalTemporalServer(
             await client.ConnectAsync("127.0.0.1", port, timeout.Token).ConfigureAwait(false);
             return true;
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is SocketException or OperationCanceledException
+            && !cancellationToken.IsCancellationRequested)
         {
             return false;
         }

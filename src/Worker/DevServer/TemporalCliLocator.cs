@@ -8,7 +8,9 @@ internal static class TemporalCliLocator
     /// <param name="configured">The <c>TEMPORAL_CLI_PATH</c> / <c>Temporal:DevServer:CliPath</c> value.</param>
     /// <param name="pathVariable">The PATH variable.</param>
     /// <param name="searchRoots">Folders whose ancestors may hold <c>.tools/bin</c>.</param>
-    /// <returns>The configured path as given (the options validator checks it exists), else a found file, or null.</returns>
+    /// <returns>
+    /// The configured path as given (the options validator checks it exists), else a found file, or null.
+    /// </returns>
     public static string? Locate(string? configured, string? pathVariable, IEnumerable<string> searchRoots)
     {
         if (!string.IsNullOrWhiteSpace(configured))
@@ -17,7 +19,8 @@ internal static class TemporalCliLocator
         }
 
         var exe = OperatingSystem.IsWindows() ? "temporal.exe" : "temporal";
-        foreach (var dir in (pathVariable ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        foreach (var dir in (pathVariable ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {
             var candidate = Path.Combine(dir, exe);
             if (File.Exists(candidate))

@@ -25,7 +25,10 @@ internal sealed class DispatcherAttacher(
     /// <param name="heartbeatTaskQueue">The task queue only this process polls.</param>
     /// <param name="cancellationToken">Stops retrying.</param>
     /// <returns>The attachment's number.</returns>
-    public async Task<int> AttachAsync(ITemporalClient client, string heartbeatTaskQueue, CancellationToken cancellationToken)
+    public async Task<int> AttachAsync(
+        ITemporalClient client,
+        string heartbeatTaskQueue,
+        CancellationToken cancellationToken)
     {
         var dispatcher = options.Value.Dispatcher;
         var attachment = new DispatcherAttachment(heartbeatTaskQueue, (int)dispatcher.HeartbeatInterval.TotalSeconds);
@@ -44,7 +47,10 @@ internal sealed class DispatcherAttacher(
             {
                 return await client.ExecuteUpdateWithStartWorkflowAsync(
                     (DocumentDispatcherWorkflow wf) => wf.AttachAsync(attachment),
-                    new WorkflowUpdateWithStartOptions(start) { Rpc = new RpcOptions { CancellationToken = cancellationToken } })
+                    new WorkflowUpdateWithStartOptions(start)
+                    {
+                        Rpc = new RpcOptions { CancellationToken = cancellationToken },
+                    })
                     .ConfigureAwait(false);
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)

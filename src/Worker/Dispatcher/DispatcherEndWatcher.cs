@@ -13,12 +13,17 @@ namespace Watchtower.Worker.Dispatcher;
 /// </summary>
 internal sealed class DispatcherEndWatcher(IOptions<PipelineWorkerOptions> options, TimeProvider timeProvider)
 {
-    /// <summary>Returns how the dispatcher ended: completed, canceled, terminated, timed out, deleted or failed.</summary>
+    /// <summary>
+    /// Returns how the dispatcher ended: completed, canceled, terminated, timed out, deleted or failed.
+    /// </summary>
     /// <param name="client">The worker's client.</param>
     /// <param name="dispatcherId">The dispatcher.</param>
     /// <param name="cancellationToken">Stops watching.</param>
     /// <returns>How it ended, for people.</returns>
-    public async Task<string> WaitForEndAsync(ITemporalClient client, string dispatcherId, CancellationToken cancellationToken)
+    public async Task<string> WaitForEndAsync(
+        ITemporalClient client,
+        string dispatcherId,
+        CancellationToken cancellationToken)
     {
         for (var failures = 0; ;)
         {
@@ -29,7 +34,8 @@ internal sealed class DispatcherEndWatcher(IOptions<PipelineWorkerOptions> optio
                     .GetResultAsync(followRuns: true, new RpcOptions { CancellationToken = cancellationToken })
                     .ConfigureAwait(false);
             }
-            catch (Exception e) when (e is WorkflowFailedException or RpcException { Code: RpcException.StatusCode.NotFound })
+            catch (Exception e) when (e is WorkflowFailedException
+                or RpcException { Code: RpcException.StatusCode.NotFound })
             {
                 ended = e;
             }
@@ -69,12 +75,18 @@ internal sealed class DispatcherEndWatcher(IOptions<PipelineWorkerOptions> optio
     };
 
     /// <summary>Whether a run is going on under the id; null when the server cannot say now.</summary>
-    private static async Task<bool?> StillRunningAsync(ITemporalClient client, string dispatcherId, CancellationToken cancellationToken)
+    private static async Task<bool?> StillRunningAsync(
+        ITemporalClient client,
+        string dispatcherId,
+        CancellationToken cancellationToken)
     {
         try
         {
             var description = await client.GetWorkflowHandle(dispatcherId)
-                .DescribeAsync(new WorkflowDescribeOptions { Rpc = new RpcOptions { CancellationToken = cancellationToken } })
+                .DescribeAsync(new WorkflowDescribeOptions
+                {
+                    Rpc = new RpcOptions { CancellationToken = cancellationToken },
+                })
                 .ConfigureAwait(false);
             return description.Status == WorkflowExecutionStatus.Running;
         }

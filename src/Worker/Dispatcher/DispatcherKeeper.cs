@@ -68,10 +68,15 @@ internal sealed class DispatcherKeeper(
         var dispatcher = options.Value.Dispatcher;
         while (true)
         {
-            var number = await attacher.AttachAsync(client, HeartbeatTaskQueue, cancellationToken).ConfigureAwait(false);
+            var number = await attacher.AttachAsync(client, HeartbeatTaskQueue, cancellationToken)
+                .ConfigureAwait(false);
             using var keep = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             state.Hold(number, keep);
-            Log.DispatcherAttached(logger, dispatcher.Id, dispatcher.HeartbeatInterval.TotalSeconds, HeartbeatTaskQueue);
+            Log.DispatcherAttached(
+                logger,
+                dispatcher.Id,
+                dispatcher.HeartbeatInterval.TotalSeconds,
+                HeartbeatTaskQueue);
 
             using var watching = CancellationTokenSource.CreateLinkedTokenSource(keep.Token);
             var ended = endWatcher.WaitForEndAsync(client, dispatcher.Id, watching.Token);

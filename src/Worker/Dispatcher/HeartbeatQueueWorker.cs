@@ -45,7 +45,10 @@ internal sealed class HeartbeatQueueWorker(
         {
             try
             {
-                runtime ??= new TemporalRuntime(new(new TelemetryOptions { Logging = TemporalCoreLogs.ForwardTo(loggerFactory) }));
+                runtime ??= new TemporalRuntime(new(new TelemetryOptions
+                {
+                    Logging = TemporalCoreLogs.ForwardTo(loggerFactory),
+                }));
                 client ??= await connection.ConnectSeparateAsync(runtime, cancellationToken).ConfigureAwait(false);
                 using var worker = new TemporalWorker(client, new TemporalWorkerOptions(TaskQueue)
                 {
@@ -63,17 +66,20 @@ internal sealed class HeartbeatQueueWorker(
             {
                 var delay = Backoff.Delay(options.Value.ConnectRetry, ++failures);
                 Log.HeartbeatWorkerFaulted(logger, TaskQueue, WorkerConnection.Describe(e), delay.TotalSeconds);
-                await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await Task.Delay(delay, timeProvider, cancellationToken)
+                    .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
     }
 
     internal static string QueueFor(string taskQueue)
     {
-        var host = new string([.. Environment.MachineName.ToLowerInvariant().Where(c => char.IsAsciiLetterOrDigit(c) || c == '-')]);
+        var host = new string(
+            [.. Environment.MachineName.ToLowerInvariant().Where(c => char.IsAsciiLetterOrDigit(c) || c == '-')]);
         var suffix = string.Create(
             CultureInfo.InvariantCulture,
-            $"-heartbeat-{(host.Length == 0 ? "host" : host[..Math.Min(host.Length, 30)])}-{Guid.NewGuid().ToString("N")[..12]}");
+            $"-heartbeat-{(host.Length == 0 ? "host" : host[..Math.Min(host.Length, 30)])}"
+            + $"-{Guid.NewGuid().ToString("N")[..12]}");
         return taskQueue[..Math.Min(taskQueue.Length, MaxTaskQueueLength - suffix.Length)] + suffix;
     }
 }

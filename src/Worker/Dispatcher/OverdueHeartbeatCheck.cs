@@ -22,13 +22,17 @@ internal sealed class OverdueHeartbeatCheck(
     /// <param name="heartbeatTaskQueue">The task queue only this process polls.</param>
     /// <param name="cancellationToken">Stops checking.</param>
     /// <returns>True to attach again; false once released.</returns>
-    public async Task<bool> RunAsync(ITemporalClient client, string heartbeatTaskQueue, CancellationToken cancellationToken)
+    public async Task<bool> RunAsync(
+        ITemporalClient client,
+        string heartbeatTaskQueue,
+        CancellationToken cancellationToken)
     {
         var dispatcher = options.Value.Dispatcher;
         while (true)
         {
             await Task.Delay(dispatcher.HeartbeatInterval, timeProvider, cancellationToken).ConfigureAwait(false);
-            if (monitor.Find(dispatcher.Id) is not { } health || health.SinceLastHeartbeat <= 2 * dispatcher.HeartbeatInterval)
+            if (monitor.Find(dispatcher.Id) is not { } health
+                || health.SinceLastHeartbeat <= 2 * dispatcher.HeartbeatInterval)
             {
                 continue;
             }
@@ -36,7 +40,9 @@ internal sealed class OverdueHeartbeatCheck(
             try
             {
                 var status = await client.GetWorkflowHandle<DocumentDispatcherWorkflow>(dispatcher.Id)
-                    .QueryAsync(wf => wf.Status, new WorkflowQueryOptions { Rpc = new RpcOptions { CancellationToken = cancellationToken } })
+                    .QueryAsync(
+                        wf => wf.Status,
+                        new WorkflowQueryOptions { Rpc = new RpcOptions { CancellationToken = cancellationToken } })
                     .ConfigureAwait(false);
                 if (status.Attachment is null)
                 {

@@ -121,13 +121,17 @@ internal sealed class ResilientWorkerService(
         var address = connection.Address ?? "(unknown)";
         while (!cancellationToken.IsCancellationRequested)
         {
-            var delay = failures == 0 ? options.Value.HealthCheckInterval : Backoff.Delay(options.Value.ConnectRetry, failures);
+            var delay = failures == 0
+                ? options.Value.HealthCheckInterval
+                : Backoff.Delay(options.Value.ConnectRetry, failures);
             await Task.Delay(delay, timeProvider, cancellationToken).ConfigureAwait(false);
             try
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                var healthy = await client.Connection.CheckHealthAsync(options: new RpcOptions { CancellationToken = timeout.Token }).ConfigureAwait(false);
+                var healthy = await client.Connection
+                    .CheckHealthAsync(options: new RpcOptions { CancellationToken = timeout.Token })
+                    .ConfigureAwait(false);
                 if (!healthy)
                 {
                     throw new InvalidOperationException("the server reports it is not serving");
@@ -148,7 +152,12 @@ internal sealed class ResilientWorkerService(
                     lostAt = timeProvider.GetUtcNow();
                 }
 
-                Log.ConnectionLost(logger, address, failures, WorkerConnection.Describe(e), Backoff.Delay(options.Value.ConnectRetry, failures).TotalSeconds);
+                Log.ConnectionLost(
+                    logger,
+                    address,
+                    failures,
+                    WorkerConnection.Describe(e),
+                    Backoff.Delay(options.Value.ConnectRetry, failures).TotalSeconds);
                 health.Lost(WorkerConnection.Describe(e));
                 if (settings.IsLocal)
                 {

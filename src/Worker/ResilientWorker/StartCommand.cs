@@ -7,7 +7,11 @@ internal static class StartCommand
 {
     /// <summary>A small real input: two documents, a short review window.</summary>
     public const string SampleInput =
-        """{"name":"invoices-november","documents":[{"id":"inv-1001","title":"Invoice 1001","content":"Invoice 1001. Amount due: 120 EUR. Bill to: ACME GmbH"},{"id":"rcpt-77","title":"Receipt 77","content":"Receipt 77: paid in full. Thank you for your purchase"}],"batchSize":1,"reviewWindowSeconds":30}""";
+        """{"name":"invoices-november","documents":["""
+        + """{"id":"inv-1001","title":"Invoice 1001","content":"Invoice 1001. Amount due: 120 EUR. """
+        + """Bill to: ACME GmbH"},"""
+        + """{"id":"rcpt-77","title":"Receipt 77","content":"Receipt 77: paid in full. """
+        + """Thank you for your purchase"}],"batchSize":1,"reviewWindowSeconds":30}""";
 
     /// <summary>Builds the command.</summary>
     /// <param name="taskQueue">Task queue the worker polls.</param>
@@ -35,5 +39,7 @@ internal static class StartCommand
     }
 
     private static string Quote(string value) =>
-        value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '/') ? value : $"'{value.Replace("'", "'\\''", StringComparison.Ordinal)}'";
+        value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '/')
+            ? value
+            : $"'{value.Replace("'", "'\\''", StringComparison.Ordinal)}'";
 }

@@ -14,22 +14,31 @@ public sealed class PipelineWorkerOptions
     /// <summary>Task queue used when neither <c>Temporal:TaskQueue</c> nor <c>TEMPORAL_TASK_QUEUE</c> is set.</summary>
     public const string DefaultTaskQueue = "document-pipeline";
 
-    /// <summary>Gets or sets the server address (host:port). Empty: <c>TEMPORAL_ADDRESS</c>, the profile, or a local dev server.</summary>
+    /// <summary>
+    /// Gets or sets the server address (host:port). Empty: <c>TEMPORAL_ADDRESS</c>, the profile, or a local
+    /// dev server.
+    /// </summary>
     public string? Address { get; set; }
 
     /// <summary>Gets or sets the namespace. Empty: <c>TEMPORAL_NAMESPACE</c>, the profile, or "default".</summary>
     public string? Namespace { get; set; }
 
-    /// <summary>Gets or sets the API key (Temporal Cloud). Empty: <c>TEMPORAL_API_KEY</c> or the profile. Never logged.</summary>
+    /// <summary>
+    /// Gets or sets the API key (Temporal Cloud). Empty: <c>TEMPORAL_API_KEY</c> or the profile. Never logged.
+    /// </summary>
     public string? ApiKey { get; set; }
 
     /// <summary>Gets or sets the config profile name. Empty: <c>TEMPORAL_PROFILE</c> or "default".</summary>
     public string? Profile { get; set; }
 
-    /// <summary>Gets or sets the task queue to poll. Empty: <c>TEMPORAL_TASK_QUEUE</c>, else <see cref="DefaultTaskQueue"/>.</summary>
+    /// <summary>
+    /// Gets or sets the task queue to poll. Empty: <c>TEMPORAL_TASK_QUEUE</c>, else <see cref="DefaultTaskQueue"/>.
+    /// </summary>
     public string? TaskQueue { get; set; }
 
-    /// <summary>Gets TLS settings; each empty field falls back to the matching <c>TEMPORAL_TLS_*</c> variable.</summary>
+    /// <summary>
+    /// Gets TLS settings; each empty field falls back to the matching <c>TEMPORAL_TLS_*</c> variable.
+    /// </summary>
     public TlsSettings Tls { get; } = new();
 
     /// <summary>Gets or sets how long in-flight activities may run on shutdown before they are cancelled.</summary>
@@ -82,20 +91,28 @@ public sealed class PipelineWorkerOptions
         /// <summary>Gets or sets a value indicating whether the worker runs a dispatcher.</summary>
         public bool Enabled { get; set; } = true;
 
-        /// <summary>Gets or sets the dispatcher's workflow id; also its label on the heartbeat metrics. Give each worker instance its own.</summary>
+        /// <summary>
+        /// Gets or sets the dispatcher's workflow id; also its label on the heartbeat metrics. Give each worker
+        /// instance its own.
+        /// </summary>
         public string Id { get; set; } = "document-dispatcher";
 
         /// <summary>Gets or sets the time between heartbeats (whole seconds, 1 s to 10 min).</summary>
         public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 
-        /// <summary>Gets or sets the silence after which the dispatcher is stale (more than twice the interval, up to 1 h).</summary>
+        /// <summary>
+        /// Gets or sets the silence after which the dispatcher is stale (more than twice the interval, up to 1 h).
+        /// </summary>
         public TimeSpan StaleAfter { get; set; } = TimeSpan.FromSeconds(30);
     }
 
     /// <summary>The local dev server started when no address is configured.</summary>
     public sealed class DevServerSettings
     {
-        /// <summary>Gets or sets a value indicating whether a dev server may be started; false waits for one on <see cref="Port"/>.</summary>
+        /// <summary>
+        /// Gets or sets a value indicating whether a dev server may be started; false waits for one on
+        /// <see cref="Port"/>.
+        /// </summary>
         public bool Enabled { get; set; } = true;
 
         /// <summary>Gets or sets the gRPC port (the Temporal CLI's default is 7233).</summary>
@@ -104,10 +121,16 @@ public sealed class PipelineWorkerOptions
         /// <summary>Gets or sets the Web UI port (the Temporal CLI's default is 8233).</summary>
         public int UiPort { get; set; } = 8233;
 
-        /// <summary>Gets or sets the SQLite file that keeps history across restarts. Empty: a file in the user's local data folder.</summary>
+        /// <summary>
+        /// Gets or sets the SQLite file that keeps history across restarts. Empty: a file in the user's local data
+        /// folder.
+        /// </summary>
         public string? DatabaseFile { get; set; }
 
-        /// <summary>Gets or sets the Temporal CLI binary. Empty: <c>TEMPORAL_CLI_PATH</c>, <c>temporal</c> on PATH, <c>.tools/bin/temporal</c>, or the SDK's download.</summary>
+        /// <summary>
+        /// Gets or sets the Temporal CLI binary. Empty: <c>TEMPORAL_CLI_PATH</c>, <c>temporal</c> on PATH,
+        /// <c>.tools/bin/temporal</c>, or the SDK's download.
+        /// </summary>
         public string? CliPath { get; set; }
     }
 }

@@ -12,19 +12,23 @@ namespace Watchtower.EndToEnd.Tests.Infrastructure;
 /// </summary>
 public sealed class DevServerFixture : IAsyncLifetime
 {
-    private readonly string directory = Path.Combine(Path.GetTempPath(), "watchtower-e2e-" + Guid.NewGuid().ToString("N"));
+    private readonly string directory =
+        Path.Combine(Path.GetTempPath(), "watchtower-e2e-" + Guid.NewGuid().ToString("N"));
     private WorkflowEnvironment? environment;
 
     public string TargetHost { get; private set; } = string.Empty;
 
     public int UiPort { get; private set; }
 
-    /// <summary>Gets the port of the server's own Prometheus endpoint, <c>http://127.0.0.1:{MetricsPort}/metrics</c>.</summary>
+    /// <summary>
+    /// Gets the port of the server's own Prometheus endpoint, <c>http://127.0.0.1:{MetricsPort}/metrics</c>.
+    /// </summary>
     public int MetricsPort { get; private set; }
 
     public string? CliPath { get; private set; }
 
-    public ITemporalClient Client => environment?.Client ?? throw new InvalidOperationException("Dev server not started");
+    public ITemporalClient Client =>
+        environment?.Client ?? throw new InvalidOperationException("Dev server not started");
 
     public string RequireCli() => TestTools.Require(CliPath, "Temporal CLI");
 
@@ -41,7 +45,12 @@ public sealed class DevServerFixture : IAsyncLifetime
         var port = TestTools.FreePort();
         UiPort = TestTools.FreePort();
         MetricsPort = TestTools.FreePort();
-        environment = await StartServerAsync(CliPath, port, UiPort, Path.Combine(directory, "shared.sqlite"), MetricsPort);
+        environment = await StartServerAsync(
+            CliPath,
+            port,
+            UiPort,
+            Path.Combine(directory, "shared.sqlite"),
+            MetricsPort);
         TargetHost = $"127.0.0.1:{port}";
     }
 
@@ -62,8 +71,15 @@ public sealed class DevServerFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>Starts a dev server with our data converter; also used by tests that need a server of their own.</summary>
-    public static Task<WorkflowEnvironment> StartServerAsync(string cli, int port, int uiPort, string database, int metricsPort = 0) =>
+    /// <summary>
+    /// Starts a dev server with our data converter; also used by tests that need a server of their own.
+    /// </summary>
+    public static Task<WorkflowEnvironment> StartServerAsync(
+        string cli,
+        int port,
+        int uiPort,
+        string database,
+        int metricsPort = 0) =>
         WorkflowEnvironment.StartLocalAsync(new()
         {
             TargetHost = $"127.0.0.1:{port}",
@@ -78,7 +94,9 @@ public sealed class DevServerFixture : IAsyncLifetime
                 StartupTimeout = TimeSpan.FromSeconds(60),
 
                 // Without the flag the CLI picks a random port nobody could scrape.
-                ExtraArgs = metricsPort > 0 ? ["--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture)] : [],
+                ExtraArgs = metricsPort > 0
+                    ? ["--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture)]
+                    : [],
             },
         });
 }

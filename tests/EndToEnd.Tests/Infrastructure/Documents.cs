@@ -10,11 +10,17 @@ internal static class Documents
         [.. Enumerable.Range(1, count).Select(i => (i % 3) switch
         {
             0 => new DocumentInput($"inv-{i}", $"Invoice {i}", $"Invoice {i}. Amount due: {i * 10} EUR. Bill to: ACME"),
-            1 => new DocumentInput($"rcpt-{i}", $"Receipt {i}", $"Receipt {i}: paid in full. Thank you for your purchase"),
-            _ => new DocumentInput($"ctr-{i}", $"Contract {i}", $"This agreement between party A and party B is hereby made"),
+            1 => new DocumentInput(
+                $"rcpt-{i}", $"Receipt {i}", $"Receipt {i}: paid in full. Thank you for your purchase"),
+            _ => new DocumentInput(
+                $"ctr-{i}", $"Contract {i}", $"This agreement between party A and party B is hereby made"),
         })];
 
-    public static DocumentPipelineInput Pipeline(int documents, int batchSize = 2, int reviewWindowSeconds = 0, int publishDelayMs = 0) =>
+    public static DocumentPipelineInput Pipeline(
+        int documents,
+        int batchSize = 2,
+        int reviewWindowSeconds = 0,
+        int publishDelayMs = 0) =>
         new($"pipeline-{Guid.NewGuid():N}", Create(documents), batchSize, reviewWindowSeconds, publishDelayMs);
 }
 

@@ -7,7 +7,11 @@ internal static class Eventually
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
-    public static async Task<T> UntilAsync<T>(Func<Task<T>> probe, Func<T, bool> done, string what, TimeSpan? timeout = null)
+    public static async Task<T> UntilAsync<T>(
+        Func<Task<T>> probe,
+        Func<T, bool> done,
+        string what,
+        TimeSpan? timeout = null)
     {
         var limit = timeout ?? DefaultTimeout;
         var watch = Stopwatch.StartNew();
@@ -33,7 +37,9 @@ internal static class Eventually
             await Task.Delay(100, TestContext.Current.CancellationToken);
         }
 
-        throw new TimeoutException($"Timed out after {limit.TotalSeconds:0} s waiting for {what}. Last value: {last}{(lastError is null ? string.Empty : $"; last error: {lastError.Message}")}");
+        throw new TimeoutException(
+            $"Timed out after {limit.TotalSeconds:0} s waiting for {what}. Last value: {last}"
+            + $"{(lastError is null ? string.Empty : $"; last error: {lastError.Message}")}");
     }
 
     public static Task WaitAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>

@@ -28,7 +28,9 @@ internal sealed class ExternalProcess : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
-    /// <summary>Runs a command to completion with optional standard input; never waits past its timeout (a minute).</summary>
+    /// <summary>
+    /// Runs a command to completion with optional standard input; never waits past its timeout (a minute).
+    /// </summary>
     public static async Task<(int ExitCode, string Output, string Error)> RunAsync(
         string path,
         IReadOnlyCollection<string> args,
@@ -65,7 +67,10 @@ internal sealed class ExternalProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a long-running process; disposing kills it.</summary>
-    public static ExternalProcess Start(string path, IEnumerable<string> args, Action<ProcessStartInfo>? configure = null)
+    public static ExternalProcess Start(
+        string path,
+        IEnumerable<string> args,
+        Action<ProcessStartInfo>? configure = null)
     {
         var process = new Process { StartInfo = Info(path, args, redirectInput: false) };
         configure?.Invoke(process.StartInfo);

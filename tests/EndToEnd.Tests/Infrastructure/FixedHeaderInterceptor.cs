@@ -5,7 +5,10 @@ using Temporalio.Client.Interceptors;
 namespace Watchtower.EndToEnd.Tests.Infrastructure;
 
 /// <summary>A client that sends given <c>_tracer-data</c> payloads, as another SDK's client would.</summary>
-internal sealed class FixedHeaderInterceptor(Payload? start, Payload? signal = null, Payload? update = null) : IClientInterceptor
+internal sealed class FixedHeaderInterceptor(
+    Payload? start,
+    Payload? signal = null,
+    Payload? update = null) : IClientInterceptor
 {
     private Payload? Start => start;
 
@@ -13,7 +16,8 @@ internal sealed class FixedHeaderInterceptor(Payload? start, Payload? signal = n
 
     private Payload? Update => update;
 
-    public ClientOutboundInterceptor InterceptClient(ClientOutboundInterceptor nextInterceptor) => new Outbound(this, nextInterceptor);
+    public ClientOutboundInterceptor InterceptClient(ClientOutboundInterceptor nextInterceptor) =>
+        new Outbound(this, nextInterceptor);
 
     private static Dictionary<string, Payload> With(IDictionary<string, Payload>? headers, Payload? payload)
     {
@@ -26,15 +30,19 @@ internal sealed class FixedHeaderInterceptor(Payload? start, Payload? signal = n
         return result;
     }
 
-    private sealed class Outbound(FixedHeaderInterceptor owner, ClientOutboundInterceptor next) : ClientOutboundInterceptor(next)
+    private sealed class Outbound(
+        FixedHeaderInterceptor owner,
+        ClientOutboundInterceptor next) : ClientOutboundInterceptor(next)
     {
-        public override Task<WorkflowHandle<TWorkflow, TResult>> StartWorkflowAsync<TWorkflow, TResult>(StartWorkflowInput input) =>
+        public override Task<WorkflowHandle<TWorkflow, TResult>> StartWorkflowAsync<TWorkflow, TResult>(
+            StartWorkflowInput input) =>
             base.StartWorkflowAsync<TWorkflow, TResult>(input with { Headers = With(input.Headers, owner.Start) });
 
         public override Task SignalWorkflowAsync(SignalWorkflowInput input) =>
             base.SignalWorkflowAsync(input with { Headers = With(input.Headers, owner.Signal) });
 
-        public override Task<WorkflowUpdateHandle<TResult>> StartWorkflowUpdateAsync<TResult>(StartWorkflowUpdateInput input) =>
+        public override Task<WorkflowUpdateHandle<TResult>> StartWorkflowUpdateAsync<TResult>(
+            StartWorkflowUpdateInput input) =>
             base.StartWorkflowUpdateAsync<TResult>(input with { Headers = With(input.Headers, owner.Update) });
     }
 }

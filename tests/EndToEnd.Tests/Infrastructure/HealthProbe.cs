@@ -7,8 +7,12 @@ internal sealed class HealthProbe(int port)
 
     public async Task<(int Status, string Body)> GetAsync(string endpoint)
     {
-        using var response = await Http.GetAsync(new Uri($"http://127.0.0.1:{port}/health/{endpoint}"), TestContext.Current.CancellationToken);
-        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        using var response = await Http.GetAsync(
+            new Uri($"http://127.0.0.1:{port}/health/{endpoint}"),
+            TestContext.Current.CancellationToken);
+        return (
+            (int)response.StatusCode,
+            await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
 
     public Task<(int Status, string Body)> WaitForAsync(string endpoint, int status, string what) =>

@@ -32,14 +32,24 @@ internal sealed class JaegerServer : IAsyncDisposable
     public static async Task<JaegerServer> StartAsync()
     {
         var path = TestTools.Require(TestTools.Jaeger, "Jaeger");
-        var (grpc, http, query, prometheus) = (TestTools.FreePort(), TestTools.FreePort(), TestTools.FreePort(), TestTools.FreePort());
+        var (grpc, http, query, prometheus) =
+            (TestTools.FreePort(), TestTools.FreePort(), TestTools.FreePort(), TestTools.FreePort());
         var config = Path.Combine(Path.GetTempPath(), $"watchtower-jaeger-{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(config, Config(grpc, http, query, prometheus), TestContext.Current.CancellationToken);
-        var server = new JaegerServer(ExternalProcess.Start(path, ["--config", config]), config, grpc, query, prometheus);
+        await File.WriteAllTextAsync(
+            config,
+            Config(grpc, http, query, prometheus),
+            TestContext.Current.CancellationToken);
+        var server = new JaegerServer(
+            ExternalProcess.Start(path, ["--config", config]),
+            config,
+            grpc,
+            query,
+            prometheus);
         try
         {
             await Eventually.UntilAsync(
-                async () => !server.process.HasExited && await TestTools.AnswersAsync(new Uri(server.QueryUrl + "/api/services")),
+                async () => !server.process.HasExited
+                    && await TestTools.AnswersAsync(new Uri(server.QueryUrl + "/api/services")),
                 up => up,
                 "Jaeger's query API to answer");
             return server;
@@ -75,7 +85,8 @@ internal sealed class JaegerServer : IAsyncDisposable
             return [];
         }
 
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        using var json = JsonDocument.Parse(
+            await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         if (json.RootElement.GetProperty("data") is not { ValueKind: JsonValueKind.Array } data)
         {
             return [];

@@ -40,10 +40,18 @@ internal sealed class JsonLogCapture : ILoggerProvider, ISupportExternalScope
 
         public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        public void Log<TState>(
+            LogLevel logLevel,
+            EventId eventId,
+            TState state,
+            Exception? exception,
+            Func<TState, Exception?, string> formatter)
         {
             using var writer = new StringWriter();
-            owner.formatter.Write(new LogEntry<TState>(logLevel, category, eventId, state, exception, formatter), owner.scopes, writer);
+            owner.formatter.Write(
+                new LogEntry<TState>(logLevel, category, eventId, state, exception, formatter),
+                owner.scopes,
+                writer);
             var line = writer.ToString().Trim();
             if (line.Length > 0)
             {

@@ -22,17 +22,21 @@ internal sealed class MetricsProbe(string taskQueue) : IDisposable
 
     public long Started(string workflowType) => Sum(started, ("workflow_type", workflowType));
 
-    public long Closed(string workflowType, string outcome) => Sum(closed, ("workflow_type", workflowType), ("outcome", outcome));
+    public long Closed(string workflowType, string outcome) =>
+        Sum(closed, ("workflow_type", workflowType), ("outcome", outcome));
 
     public long ClosedAll(string workflowType) => Sum(closed, ("workflow_type", workflowType));
 
     public long InFlight(string workflowType) => Sum(inFlight, ("workflow_type", workflowType));
 
-    public long DurationCount(string workflowType) => duration.GetMeasurementSnapshot().Count(m => Matches(m.Tags, ("workflow_type", workflowType)));
+    public long DurationCount(string workflowType) =>
+        duration.GetMeasurementSnapshot().Count(m => Matches(m.Tags, ("workflow_type", workflowType)));
 
-    public long Activities(string activityType, string outcome) => Sum(activities, ("activity_type", activityType), ("outcome", outcome));
+    public long Activities(string activityType, string outcome) =>
+        Sum(activities, ("activity_type", activityType), ("outcome", outcome));
 
-    public long Signals(string workflowType, string outcome) => Sum(signals, ("workflow_type", workflowType), ("outcome", outcome));
+    public long Signals(string workflowType, string outcome) =>
+        Sum(signals, ("workflow_type", workflowType), ("outcome", outcome));
 
     public long Retries(string activityType) => Sum(retries, ("activity_type", activityType));
 
@@ -40,11 +44,18 @@ internal sealed class MetricsProbe(string taskQueue) : IDisposable
 
     public long Queries(string workflowType) => Sum(queries, ("workflow_type", workflowType));
 
-    public long Updates(string workflowType, string outcome) => Sum(updates, ("workflow_type", workflowType), ("outcome", outcome));
+    public long Updates(string workflowType, string outcome) =>
+        Sum(updates, ("workflow_type", workflowType), ("outcome", outcome));
 
     /// <summary>Every tag key recorded on any of the interceptors' workflow and activity series.</summary>
     public HashSet<string> TagKeys() =>
-        new[] { started.GetMeasurementSnapshot(), closed.GetMeasurementSnapshot(), activities.GetMeasurementSnapshot(), signals.GetMeasurementSnapshot() }
+        new[]
+        {
+            started.GetMeasurementSnapshot(),
+            closed.GetMeasurementSnapshot(),
+            activities.GetMeasurementSnapshot(),
+            signals.GetMeasurementSnapshot(),
+        }
             .SelectMany(s => s).Where(m => Matches(m.Tags)).SelectMany(m => m.Tags.Keys).ToHashSet();
 
     public void Dispose()

@@ -30,8 +30,13 @@ internal sealed class PrometheusServer : IAsyncDisposable
     /// <summary>Starts Prometheus and waits until it is ready to answer queries.</summary>
     /// <param name="path">The prometheus binary.</param>
     /// <param name="ruleFiles">Rule files to load (a glob is fine).</param>
-    /// <param name="jobs">Scrape jobs: job name and <c>host:port</c> of its one target, scraped at <c>/metrics</c>.</param>
-    public static async Task<PrometheusServer> StartAsync(string path, string ruleFiles, params (string Job, string Target)[] jobs)
+    /// <param name="jobs">
+    /// Scrape jobs: job name and <c>host:port</c> of its one target, scraped at <c>/metrics</c>.
+    /// </param>
+    public static async Task<PrometheusServer> StartAsync(
+        string path,
+        string ruleFiles,
+        params (string Job, string Target)[] jobs)
     {
         var directory = Path.Combine(Path.GetTempPath(), "watchtower-prometheus-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -50,10 +55,13 @@ internal sealed class PrometheusServer : IAsyncDisposable
         try
         {
             await Eventually.UntilAsync(
-                async () => server.process.HasExited || await TestTools.AnswersAsync(new Uri($"http://127.0.0.1:{port}/-/ready")),
+                async () => server.process.HasExited
+                    || await TestTools.AnswersAsync(new Uri($"http://127.0.0.1:{port}/-/ready")),
                 done => done,
                 "Prometheus to become ready");
-            Assert.False(server.process.HasExited, $"Prometheus exited at start-up:{Environment.NewLine}{server.Output}");
+            Assert.False(
+                server.process.HasExited,
+                $"Prometheus exited at start-up:{Environment.NewLine}{server.Output}");
             return server;
         }
         catch
@@ -63,7 +71,9 @@ internal sealed class PrometheusServer : IAsyncDisposable
         }
     }
 
-    /// <summary>An instant query at the current time; fails with Prometheus' own message when the expression is refused.</summary>
+    /// <summary>
+    /// An instant query at the current time; fails with Prometheus' own message when the expression is refused.
+    /// </summary>
     public async Task<IReadOnlyList<JsonElement>> QueryAsync(string expression)
     {
         var (error, result) = await TryQueryAsync(expression);
@@ -71,11 +81,14 @@ internal sealed class PrometheusServer : IAsyncDisposable
         return result;
     }
 
-    /// <summary>An instant query at the current time: Prometheus' error when it refuses the expression, else the samples.</summary>
+    /// <summary>
+    /// An instant query at the current time: Prometheus' error when it refuses the expression, else the samples.
+    /// </summary>
     public async Task<(string? Error, IReadOnlyList<JsonElement> Result)> TryQueryAsync(string expression)
     {
         using var content = new FormUrlEncodedContent(new Dictionary<string, string> { ["query"] = expression });
-        using var response = await Http.PostAsync(new Uri(api, "query"), content, TestContext.Current.CancellationToken);
+        using var response =
+            await Http.PostAsync(new Uri(api, "query"), content, TestContext.Current.CancellationToken);
         var (error, data) = await ReadAsync(response);
         if (error is not null)
         {
@@ -97,10 +110,13 @@ internal sealed class PrometheusServer : IAsyncDisposable
         return await DataAsync(response, relative);
     }
 
-    /// <summary>Values of a label on the series a selector matches: Grafana's <c>label_values(selector, label)</c>.</summary>
+    /// <summary>
+    /// Values of a label on the series a selector matches: Grafana's <c>label_values(selector, label)</c>.
+    /// </summary>
     public async Task<IReadOnlyList<string>> LabelValuesAsync(string label, string selector)
     {
-        var data = await GetAsync($"label/{Uri.EscapeDataString(label)}/values?match[]={Uri.EscapeDataString(selector)}");
+        var data = await GetAsync(
+            $"label/{Uri.EscapeDataString(label)}/values?match[]={Uri.EscapeDataString(selector)}");
         return [.. data.EnumerateArray().Select(v => v.GetString()!)];
     }
 
@@ -169,6 +185,8 @@ internal sealed class PrometheusServer : IAsyncDisposable
             return (null, root.GetProperty("data").Clone());
         }
 
-        return ($"{(int)response.StatusCode} {(root.TryGetProperty("error", out var error) ? error.GetString() : body)}", default);
+        return (
+            $"{(int)response.StatusCode} {(root.TryGetProperty("error", out var error) ? error.GetString() : body)}",
+            default);
     }
 }

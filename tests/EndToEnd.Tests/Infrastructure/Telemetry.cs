@@ -20,13 +20,16 @@ internal sealed class SpanRecorder
 {
     private readonly LockedSpans spans = [];
 
-    /// <summary>The test's own source: a client-side root span, as the other SDKs' vectors have ("client-root").</summary>
+    /// <summary>
+    /// The test's own source: a client-side root span, as the other SDKs' vectors have ("client-root").
+    /// </summary>
     public static readonly ActivitySource TestSource = new("Watchtower.EndToEnd.Tests");
 
     public static SpanRecorder Attach(IServiceCollection services)
     {
         var recorder = new SpanRecorder();
-        services.ConfigureOpenTelemetryTracerProvider(b => b.AddSource(TestSource.Name).AddInMemoryExporter(recorder.spans));
+        services.ConfigureOpenTelemetryTracerProvider(
+            b => b.AddSource(TestSource.Name).AddInMemoryExporter(recorder.spans));
         return recorder;
     }
 
@@ -40,11 +43,16 @@ internal sealed class SpanRecorder
 
     /// <summary>Starts the client-side root span; client calls made under it share its trace.</summary>
     public static Activity ClientRoot() => TestSource.StartActivity("client-root", ActivityKind.Internal)
-        ?? throw new InvalidOperationException("No listener for the test's ActivitySource: attach a SpanRecorder first");
+        ?? throw new InvalidOperationException(
+            "No listener for the test's ActivitySource: attach a SpanRecorder first");
 
     public IReadOnlyList<Activity> InTrace(ActivityTraceId traceId) => [.. Snapshot().Where(s => s.TraceId == traceId)];
 
-    public Task<IReadOnlyList<Activity>> WaitForAsync(ActivityTraceId traceId, Func<IReadOnlyList<Activity>, bool> done, string what, TimeSpan? timeout = null) =>
+    public Task<IReadOnlyList<Activity>> WaitForAsync(
+        ActivityTraceId traceId,
+        Func<IReadOnlyList<Activity>, bool> done,
+        string what,
+        TimeSpan? timeout = null) =>
         Eventually.UntilAsync(() => Task.FromResult(InTrace(traceId)), done, what, timeout);
 
     /// <summary>
@@ -80,14 +88,23 @@ internal static class Monitored
 
     /// <summary>Registers the trace probe workflow and its activity.</summary>
     public static void Probe(IServiceCollection services) =>
-        Workflows(services).AddWorkflow<Tests.Workflows.TraceProbeWorkflow>().AddStaticActivities(typeof(Tests.Workflows.TraceProbeActivities));
+        Workflows(services)
+            .AddWorkflow<Tests.Workflows.TraceProbeWorkflow>()
+            .AddStaticActivities(typeof(Tests.Workflows.TraceProbeActivities));
 
-    /// <summary>Turns the worker's workflow cache off, so that every workflow task replays the run from the start.</summary>
+    /// <summary>
+    /// Turns the worker's workflow cache off, so that every workflow task replays the run from the start.
+    /// </summary>
     public static void DisableCache(IServiceCollection services) => LimitCache(services, runs: 0);
 
-    /// <summary>Keeps only a few runs in the worker's cache, so that with more runs open than that tasks for evicted runs miss it.</summary>
+    /// <summary>
+    /// Keeps only a few runs in the worker's cache, so that with more runs open than that tasks for evicted runs
+    /// miss it.
+    /// </summary>
     public static void LimitCache(IServiceCollection services, int runs) =>
-        services.Configure<TemporalWorkerServiceOptions>(ResilientWorkerService.OptionsName, o => o.MaxCachedWorkflows = runs);
+        services.Configure<TemporalWorkerServiceOptions>(
+            ResilientWorkerService.OptionsName,
+            o => o.MaxCachedWorkflows = runs);
 
     public static ActivityTraceId TraceOf(Activity span) => span.TraceId;
 
@@ -95,7 +112,9 @@ internal static class Monitored
         Assert.Single(spans, s => s.DisplayName == name);
 
     public static string Describe(IEnumerable<Activity> spans) =>
-        string.Join(Environment.NewLine, spans.OrderBy(s => s.StartTimeUtc).Select(s => $"{s.DisplayName} {s.SpanId} <- {s.ParentSpanId}"));
+        string.Join(
+            Environment.NewLine,
+            spans.OrderBy(s => s.StartTimeUtc).Select(s => $"{s.DisplayName} {s.SpanId} <- {s.ParentSpanId}"));
 }
 
 /// <summary>Records, for every log line, the trace and span ids current when it was written.</summary>
@@ -116,7 +135,16 @@ internal sealed class TraceIdLogProvider : ILoggerProvider
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Entries.Enqueue((category, formatter(state, exception), Activity.Current?.TraceId.ToHexString(), Activity.Current?.SpanId.ToHexString()));
+        public void Log<TState>(
+            LogLevel logLevel,
+            EventId eventId,
+            TState state,
+            Exception? exception,
+            Func<TState, Exception?, string> formatter) =>
+            owner.Entries.Enqueue((
+                category,
+                formatter(state, exception),
+                Activity.Current?.TraceId.ToHexString(),
+                Activity.Current?.SpanId.ToHexString()));
     }
 }

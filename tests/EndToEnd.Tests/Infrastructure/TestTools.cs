@@ -11,7 +11,8 @@ internal static class TestTools
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
-    public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+    public static bool IsCi =>
+        string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
     public static string? TemporalCli => Find("TEMPORAL_CLI_PATH", "temporal");
 
@@ -30,7 +31,9 @@ internal static class TestTools
 
     private static readonly string[] ChromiumPaths = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
 
-    /// <summary>Skips the test locally when a tool is missing; fails it under CI, where a skip would hide a broken setup.</summary>
+    /// <summary>
+    /// Skips the test locally when a tool is missing; fails it under CI, where a skip would hide a broken setup.
+    /// </summary>
     public static string Require(string? path, string what)
     {
         if (path is not null && File.Exists(path))
@@ -38,7 +41,8 @@ internal static class TestTools
             return path;
         }
 
-        var message = $"{what} not found; run `bash eng/install-tools.sh` (and `apt-get install chromium prometheus` for the browser, promtool and Prometheus tests)";
+        var message = $"{what} not found; run `bash eng/install-tools.sh` "
+            + "(and `apt-get install chromium prometheus` for the browser, promtool and Prometheus tests)";
         if (IsCi)
         {
             Assert.Fail(message);
@@ -66,7 +70,8 @@ internal static class TestTools
             using var response = await Http.GetAsync(uri, TestContext.Current.CancellationToken);
             return response.IsSuccessStatusCode;
         }
-        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !TestContext.Current.CancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is HttpRequestException
+            || (e is TaskCanceledException && !TestContext.Current.CancellationToken.IsCancellationRequested))
         {
             return false;
         }
@@ -83,7 +88,8 @@ internal static class TestTools
             }
         }
 
-        throw new InvalidOperationException("repository root (Watchtower.slnx) not found above " + AppContext.BaseDirectory);
+        throw new InvalidOperationException(
+            "repository root (Watchtower.slnx) not found above " + AppContext.BaseDirectory);
     }
 
     private static string? Find(string variable, string name)
@@ -102,7 +108,8 @@ internal static class TestTools
             }
         }
 
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {
             var candidate = Path.Combine(dir, name);
             if (File.Exists(candidate))

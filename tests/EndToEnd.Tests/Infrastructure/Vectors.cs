@@ -26,7 +26,10 @@ internal sealed class Vectors
     public static Vectors Load(string sdk)
     {
         var folder = Path.Combine(TracerDataPayloads.Directory, sdk);
-        return new(sdk, JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "history.json"))), JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "spans.json"))));
+        return new(
+            sdk,
+            JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "history.json"))),
+            JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "spans.json"))));
     }
 
     /// <summary>The header payload of the first event of a type, byte for byte.</summary>

@@ -84,7 +84,11 @@ internal sealed class WorkerHarness : IAsyncDisposable
         }
     }
 
-    public Task WaitForLogAsync(string eventName, string what, TimeSpan? timeout = null, Func<FakeLogRecord, bool>? match = null) =>
+    public Task WaitForLogAsync(
+        string eventName,
+        string what,
+        TimeSpan? timeout = null,
+        Func<FakeLogRecord, bool>? match = null) =>
         Eventually.WaitAsync(
             () => Logs.GetSnapshot().Any(r => r.Id.Name == eventName && (match?.Invoke(r) ?? true)),
             what,

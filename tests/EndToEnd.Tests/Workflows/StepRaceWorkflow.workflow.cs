@@ -37,7 +37,9 @@ public sealed class StepRaceWorkflow
         resumed.Add("activity");
         // Ids of their own: replay matches a scheduled activity by id and type, so the two follow-ups
         // must differ in one of them for a swapped order to show.
-        await Workflow.ExecuteActivityAsync((StepRaceActivities a) => a.StepAsync("after-activity"), Options(options, "after-activity"));
+        await Workflow.ExecuteActivityAsync(
+            (StepRaceActivities a) => a.StepAsync("after-activity"),
+            Options(options, "after-activity"));
     }
 
     private static ActivityOptions Options(ActivityOptions options, string id)
@@ -51,7 +53,9 @@ public sealed class StepRaceWorkflow
     {
         await Workflow.DelayAsync(TimerDelay);
         resumed.Add("timer");
-        await Workflow.ExecuteActivityAsync((StepRaceActivities a) => a.StepAsync("after-timer"), Options(options, "after-timer"));
+        await Workflow.ExecuteActivityAsync(
+            (StepRaceActivities a) => a.StepAsync("after-timer"),
+            Options(options, "after-timer"));
     }
 }
 

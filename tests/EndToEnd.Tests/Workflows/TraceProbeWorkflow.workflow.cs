@@ -53,16 +53,23 @@ public sealed class TraceProbeWorkflow
     /// <summary>Makes a call from inside a handler: its span belongs under the handler's.</summary>
     [WorkflowSignal("ping")]
     public Task PingAsync() =>
-        Workflow.ExecuteActivityAsync(() => TraceProbeActivities.Echo("ping"), new() { StartToCloseTimeout = TimeSpan.FromSeconds(30) });
+        Workflow.ExecuteActivityAsync(
+            () => TraceProbeActivities.Echo("ping"),
+            new() { StartToCloseTimeout = TimeSpan.FromSeconds(30) });
 
     /// <summary>A failure thrown by a signal handler fails the whole run.</summary>
     [WorkflowSignal("fail")]
-    public Task FailAsync() => throw new Temporalio.Exceptions.ApplicationFailureException("probe failed on request", "ProbeFailure", nonRetryable: true);
+    public Task FailAsync() =>
+        throw new Temporalio.Exceptions.ApplicationFailureException(
+            "probe failed on request",
+            "ProbeFailure",
+            nonRetryable: true);
 
     [WorkflowQuery("signalIds")]
     public string? SignalIds => signalIds;
 
-    private static string Ids() => $"{Activity.Current?.TraceId.ToHexString()}/{Activity.Current?.SpanId.ToHexString()}";
+    private static string Ids() =>
+        $"{Activity.Current?.TraceId.ToHexString()}/{Activity.Current?.SpanId.ToHexString()}";
 }
 
 /// <summary>An activity for the probe's handlers to call.</summary>

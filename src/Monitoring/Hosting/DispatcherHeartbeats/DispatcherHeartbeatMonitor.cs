@@ -23,12 +23,19 @@ internal sealed class DispatcherHeartbeatMonitor : IDispatcherHeartbeatMonitor, 
     private readonly Lock gate = new();
     private readonly ITimer timer;
 
-    public DispatcherHeartbeatMonitor(TimeProvider time, ILogger<DispatcherHeartbeatMonitor> logger, TimeSpan checkEvery)
+    public DispatcherHeartbeatMonitor(
+        TimeProvider time,
+        ILogger<DispatcherHeartbeatMonitor> logger,
+        TimeSpan checkEvery)
     {
         this.time = time;
         this.logger = logger;
         _ = Gauges.Value;
-        timer = time.CreateTimer(static state => ((DispatcherHeartbeatMonitor)state!).Check(), this, checkEvery, checkEvery);
+        timer = time.CreateTimer(
+            static state => ((DispatcherHeartbeatMonitor)state!).Check(),
+            this,
+            checkEvery,
+            checkEvery);
 
         // Joins the gauges only once started: a monitor whose timer cannot be made falls back to a
         // no-op and is never disposed, so it must not go on reporting.
@@ -100,7 +107,9 @@ internal sealed class DispatcherHeartbeatMonitor : IDispatcherHeartbeatMonitor, 
     {
         lock (gate)
         {
-            return dispatchers.TryGetValue(dispatcherId, out var entry) ? entry.Health(dispatcherId, time.GetUtcNow()) : null;
+            return dispatchers.TryGetValue(dispatcherId, out var entry)
+                ? entry.Health(dispatcherId, time.GetUtcNow())
+                : null;
         }
     }
 
@@ -156,7 +165,11 @@ internal sealed class DispatcherHeartbeatMonitor : IDispatcherHeartbeatMonitor, 
     {
         HostingTelemetry.Meter.CreateObservableGauge(
             "watchtower.dispatcher.heartbeat_age",
-            static () => GaugeSources<DispatcherHeartbeatMonitor>.All.SelectMany(m => m.Snapshot()).Select(d => new Measurement<double>(d.SinceLastHeartbeat.TotalSeconds, new KeyValuePair<string, object?>("dispatcher", d.DispatcherId))),
+            static () => GaugeSources<DispatcherHeartbeatMonitor>.All
+                .SelectMany(m => m.Snapshot())
+                .Select(d => new Measurement<double>(
+                    d.SinceLastHeartbeat.TotalSeconds,
+                    new KeyValuePair<string, object?>("dispatcher", d.DispatcherId))),
             "s",
             "Seconds since each registered dispatcher's last heartbeat (since registration before the first).");
         HostingTelemetry.Meter.CreateObservableGauge(
@@ -187,7 +200,14 @@ internal sealed class DispatcherHeartbeatMonitor : IDispatcherHeartbeatMonitor, 
         public DispatcherHealth Health(string id, DateTimeOffset now)
         {
             var since = now - (LastHeartbeat ?? RegisteredAt);
-            return new DispatcherHealth(id, StaleAfter, RegisteredAt, LastHeartbeat, Heartbeats, since, since > StaleAfter);
+            return new DispatcherHealth(
+                id,
+                StaleAfter,
+                RegisteredAt,
+                LastHeartbeat,
+                Heartbeats,
+                since,
+                since > StaleAfter);
         }
     }
 }

@@ -18,7 +18,9 @@ public interface IDispatcherHeartbeatMonitor
     /// <summary>Gets the number of registered dispatchers that have gone quiet for longer than allowed.</summary>
     int StaleCount { get; }
 
-    /// <summary>Registers a dispatcher, or changes the threshold of one already registered (its heartbeats are kept).</summary>
+    /// <summary>
+    /// Registers a dispatcher, or changes the threshold of one already registered (its heartbeats are kept).
+    /// </summary>
     /// <param name="dispatcherId">An operator-chosen id, used as a metric label; keep them few.</param>
     /// <param name="staleAfter">Silence after which the dispatcher is stale.</param>
     void Register(string dispatcherId, TimeSpan staleAfter);

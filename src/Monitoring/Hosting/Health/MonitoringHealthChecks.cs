@@ -15,19 +15,31 @@ internal static class MonitoringHealthChecks
 
     public sealed class Temporal(TemporalWorkerHealth worker) : IHealthCheck
     {
-        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-            Task.FromResult(worker.Ready ? HealthCheckResult.Healthy(worker.Description) : HealthCheckResult.Unhealthy(worker.Description));
+        public Task<HealthCheckResult> CheckHealthAsync(
+            HealthCheckContext context,
+            CancellationToken cancellationToken = default) =>
+            Task.FromResult(worker.Ready
+                ? HealthCheckResult.Healthy(worker.Description)
+                : HealthCheckResult.Unhealthy(worker.Description));
     }
 
     public sealed class Startup(TemporalWorkerHealth worker) : IHealthCheck
     {
-        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-            Task.FromResult(worker.Started ? HealthCheckResult.Healthy("first connection made") : HealthCheckResult.Unhealthy("still connecting to Temporal"));
+        public Task<HealthCheckResult> CheckHealthAsync(
+            HealthCheckContext context,
+            CancellationToken cancellationToken = default) =>
+            Task.FromResult(worker.Started
+                ? HealthCheckResult.Healthy("first connection made")
+                : HealthCheckResult.Unhealthy("still connecting to Temporal"));
     }
 
-    public sealed class Dispatchers(IDispatcherHeartbeatMonitor dispatchers, IOptions<DispatcherMonitorOptions> options) : IHealthCheck
+    public sealed class Dispatchers(
+        IDispatcherHeartbeatMonitor dispatchers,
+        IOptions<DispatcherMonitorOptions> options) : IHealthCheck
     {
-        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        public Task<HealthCheckResult> CheckHealthAsync(
+            HealthCheckContext context,
+            CancellationToken cancellationToken = default)
         {
             var all = dispatchers.List();
             var stale = all.Where(d => d.IsStale).ToList();
@@ -39,30 +51,43 @@ internal static class MonitoringHealthChecks
             }
 
             var description = "stale: " + string.Join(", ", stale.Select(d => string.Create(
-                CultureInfo.InvariantCulture, $"{d.DispatcherId} (silent for {d.SinceLastHeartbeat.TotalSeconds:0} s, allowed {d.StaleAfter.TotalSeconds:0} s)")));
+                CultureInfo.InvariantCulture,
+                $"{d.DispatcherId} (silent for {d.SinceLastHeartbeat.TotalSeconds:0} s, "
+                + $"allowed {d.StaleAfter.TotalSeconds:0} s)")));
 
             // Only a working monitor has dispatchers, so its options bound cleanly.
-            return Task.FromResult(options.Value.StaleFailsReadiness ? HealthCheckResult.Unhealthy(description) : HealthCheckResult.Degraded(description));
+            return Task.FromResult(options.Value.StaleFailsReadiness
+                ? HealthCheckResult.Unhealthy(description)
+                : HealthCheckResult.Degraded(description));
         }
     }
 
     public sealed class MemoryCheck(IMemoryMonitor memory) : IHealthCheck
     {
-        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        public Task<HealthCheckResult> CheckHealthAsync(
+            HealthCheckContext context,
+            CancellationToken cancellationToken = default) =>
             Task.FromResult(memory.State switch
             {
                 MemoryState.Unhealthy => HealthCheckResult.Unhealthy("memory use is above the critical threshold"),
                 MemoryState.Degraded => HealthCheckResult.Degraded("memory use is above the warning threshold"),
-                _ when memory.GrowthSuspected => HealthCheckResult.Degraded("the heap has been growing across the growth window"),
+                _ when memory.GrowthSuspected =>
+                    HealthCheckResult.Degraded("the heap has been growing across the growth window"),
                 _ => HealthCheckResult.Healthy("memory use below the warning threshold"),
             });
     }
 
     public sealed class Monitors(MonitoringStatus status) : IHealthCheck
     {
-        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        public Task<HealthCheckResult> CheckHealthAsync(
+            HealthCheckContext context,
+            CancellationToken cancellationToken = default)
         {
-            var degraded = status.Monitors.Where(p => p.Value is not null).Select(p => p.Key).Order(StringComparer.Ordinal).ToList();
+            var degraded = status.Monitors
+                .Where(p => p.Value is not null)
+                .Select(p => p.Key)
+                .Order(StringComparer.Ordinal)
+                .ToList();
             return Task.FromResult(degraded.Count == 0
                 ? HealthCheckResult.Healthy("all monitors working")
                 : HealthCheckResult.Degraded("fell back to no-op: " + string.Join(", ", degraded)));

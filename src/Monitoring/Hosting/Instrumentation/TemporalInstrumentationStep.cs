@@ -36,7 +36,11 @@ public static partial class TemporalMonitoringHostBuilderExtensions
         services.TryAddSingleton(sp =>
         {
             var settings = sp.GetRequiredService<IOptions<TemporalMonitoringOptions>>().Value;
-            var options = new TemporalMonitoringInterceptorOptions { Tracing = settings.Tracing, Metrics = settings.Metrics };
+            var options = new TemporalMonitoringInterceptorOptions
+            {
+                Tracing = settings.Tracing,
+                Metrics = settings.Metrics,
+            };
             configure?.Invoke(options);
             return new TemporalMonitoringInterceptor(options, sp.GetRequiredService<ILoggerFactory>());
         });
@@ -53,7 +57,8 @@ public static partial class TemporalMonitoringHostBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<
             IPostConfigureOptions<Temporalio.Client.TemporalClientConnectOptions>, MonitoredTemporalClients>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<
-            IPostConfigureOptions<Temporalio.Extensions.Hosting.TemporalWorkerServiceOptions>, MonitoredTemporalClients>());
+            IPostConfigureOptions<Temporalio.Extensions.Hosting.TemporalWorkerServiceOptions>,
+            MonitoredTemporalClients>());
         services.AddOpenTelemetry().WithTracing(tracing => tracing.AddTemporalInstrumentation());
         return builder;
     }

@@ -17,7 +17,12 @@ internal sealed class CoreLogForwarder(ILogger inner) : ILogger
     // Debug must pass the runtime's enabled check, or demoted entries could never be seen at all.
     public bool IsEnabled(LogLevel logLevel) => inner.IsEnabled(logLevel) || inner.IsEnabled(LogLevel.Debug);
 
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    public void Log<TState>(
+        LogLevel logLevel,
+        EventId eventId,
+        TState state,
+        Exception? exception,
+        Func<TState, Exception?, string> formatter)
     {
         if (logLevel > LogLevel.Debug && IsRetryNoise(state))
         {

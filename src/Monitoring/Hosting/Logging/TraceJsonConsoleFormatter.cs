@@ -34,7 +34,10 @@ internal sealed class TraceJsonConsoleFormatter : ConsoleFormatter, IDisposable
         ["Attempt"] = "attempt",
     };
 
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     private readonly IDisposable? reload;
     private ConsoleFormatterOptions options;
@@ -48,7 +51,10 @@ internal sealed class TraceJsonConsoleFormatter : ConsoleFormatter, IDisposable
 
     public void Dispose() => reload?.Dispose();
 
-    public override void Write<TState>(in LogEntry<TState> logEntry, IExternalScopeProvider? scopeProvider, TextWriter textWriter)
+    public override void Write<TState>(
+        in LogEntry<TState> logEntry,
+        IExternalScopeProvider? scopeProvider,
+        TextWriter textWriter)
     {
         var message = logEntry.Formatter?.Invoke(logEntry.State, logEntry.Exception);
         if (message is null && logEntry.Exception is null)
@@ -60,7 +66,10 @@ internal sealed class TraceJsonConsoleFormatter : ConsoleFormatter, IDisposable
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
-            writer.WriteString("timestamp", (options.UseUtcTimestamp ? DateTimeOffset.UtcNow : DateTimeOffset.Now).ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteString(
+                "timestamp",
+                (options.UseUtcTimestamp ? DateTimeOffset.UtcNow : DateTimeOffset.Now)
+                    .ToString("O", System.Globalization.CultureInfo.InvariantCulture));
             writer.WriteString("level", logEntry.LogLevel.ToString());
             writer.WriteString("category", logEntry.Category);
             if (logEntry.EventId.Name is { } eventName)
@@ -90,7 +99,9 @@ internal sealed class TraceJsonConsoleFormatter : ConsoleFormatter, IDisposable
                         {
                             if (Fields.TryGetValue(key, out var field) && value is not null && state.Written.Add(field))
                             {
-                                state.Writer.WriteString(field, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture));
+                                state.Writer.WriteString(
+                                    field,
+                                    Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture));
                             }
                         }
                     }

@@ -22,7 +22,11 @@ internal sealed class MemoryMonitor : IMemoryMonitor, IDisposable
     private readonly ITimer timer;
     private MemorySample? latest;
 
-    public MemoryMonitor(IMemorySource source, TimeProvider time, ILogger<MemoryMonitor> logger, MemoryMonitorOptions options)
+    public MemoryMonitor(
+        IMemorySource source,
+        TimeProvider time,
+        ILogger<MemoryMonitor> logger,
+        MemoryMonitorOptions options)
     {
         this.source = source;
         this.time = time;
@@ -30,7 +34,11 @@ internal sealed class MemoryMonitor : IMemoryMonitor, IDisposable
         this.options = options;
         _ = Gauges.Value;
         Sample();
-        timer = time.CreateTimer(static state => ((MemoryMonitor)state!).Sample(), this, options.SampleInterval, options.SampleInterval);
+        timer = time.CreateTimer(
+            static state => ((MemoryMonitor)state!).Sample(),
+            this,
+            options.SampleInterval,
+            options.SampleInterval);
 
         // Joins the gauges only once started: a monitor whose timer cannot be made falls back to a
         // no-op and is never disposed, so it must not go on reporting a frozen sample.
@@ -74,7 +82,8 @@ internal sealed class MemoryMonitor : IMemoryMonitor, IDisposable
             grewAfter = GrowthSuspected;
         }
 
-        var (usedMiB, limitMiB, fraction) = (sample.WorkingSetBytes / 1048576.0, sample.LimitBytes / 1048576.0, Fraction(sample));
+        var (usedMiB, limitMiB, fraction) =
+            (sample.WorkingSetBytes / 1048576.0, sample.LimitBytes / 1048576.0, Fraction(sample));
         if (before != after && after == MemoryState.Healthy)
         {
             Log.MemoryRecovered(logger, usedMiB, limitMiB, fraction);

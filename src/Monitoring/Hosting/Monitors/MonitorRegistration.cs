@@ -22,7 +22,8 @@ internal static class MonitorRegistration
         where TMonitor : class
         where TOptions : class
     {
-        services.AddOptions<TOptions>().Configure<IConfiguration>((o, configuration) => configuration.GetSection(section).Bind(o));
+        services.AddOptions<TOptions>()
+            .Configure<IConfiguration>((o, configuration) => configuration.GetSection(section).Bind(o));
         services.TryAddSingleton(sp => sp.GetRequiredService<MonitoringStatus>().Start(
             name,
             () =>

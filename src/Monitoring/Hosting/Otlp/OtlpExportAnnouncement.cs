@@ -21,7 +21,8 @@ internal sealed class OtlpExportAnnouncement(
         if (!IsHttpUrl(endpoint))
         {
             status.Report("otlp", new ArgumentException(
-                "OTEL_EXPORTER_OTLP_ENDPOINT must be an absolute http:// or https:// URL such as http://localhost:4317; OTLP export is off."));
+                "OTEL_EXPORTER_OTLP_ENDPOINT must be an absolute http:// or https:// URL such as "
+                + "http://localhost:4317; OTLP export is off."));
         }
         else
         {
@@ -36,9 +37,12 @@ internal sealed class OtlpExportAnnouncement(
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     internal static bool IsHttpUrl(string endpoint) =>
-        Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
+        Uri.TryCreate(endpoint, UriKind.Absolute, out var uri)
+            && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 
     /// <summary>Scheme, host and port only: an endpoint may carry credentials in its user info or query.</summary>
     private static string Displayable(string endpoint) =>
-        Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) ? $"{uri.Scheme}://{uri.Host}:{uri.Port}" : "(an endpoint that is not a URL)";
+        Uri.TryCreate(endpoint, UriKind.Absolute, out var uri)
+            ? $"{uri.Scheme}://{uri.Host}:{uri.Port}"
+            : "(an endpoint that is not a URL)";
 }

@@ -94,7 +94,8 @@ internal sealed class PrometheusScrapeEndpoint(
         {
             "*" or "+" or "0.0.0.0" or "::" or "[::]" => [$"http://+:{port}{path}"],
             "localhost" => [$"http://localhost:{port}{path}", $"http://127.0.0.1:{port}{path}"],
-            _ when host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') => [$"http://[{host}]:{port}{path}"],
+            _ when host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') =>
+                [$"http://[{host}]:{port}{path}"],
             _ => [$"http://{host}:{port}{path}"],
         };
     }

@@ -33,8 +33,10 @@ internal sealed class MonitoredActivityInbound(
             metrics = null;
         }
 
-        using var tracingMark = DuplicateInterceptorGuard<TracingInterceptor>.InitializingAsOuterCopy(tracing is not null);
-        using var metricsMark = DuplicateInterceptorGuard<MetricsInterceptor>.InitializingAsOuterCopy(metrics is not null);
+        using var tracingMark =
+            DuplicateInterceptorGuard<TracingInterceptor>.InitializingAsOuterCopy(tracing is not null);
+        using var metricsMark =
+            DuplicateInterceptorGuard<MetricsInterceptor>.InitializingAsOuterCopy(metrics is not null);
         base.Init(metrics is null ? outbound : new HeartbeatCounter(metrics, outbound));
     }
 
@@ -149,7 +151,13 @@ internal sealed class MonitoredActivityInbound(
 
             if (metrics is not null && measurement.InFlight is not null)
             {
-                ActivityMeters.End(measurement, context.Info, exception is null ? "completed" : MetricsInterceptor.ActivityOutcome(exception, cancellationRequested), Interlocked.Read(ref allocated));
+                ActivityMeters.End(
+                    measurement,
+                    context.Info,
+                    exception is null
+                        ? "completed"
+                        : MetricsInterceptor.ActivityOutcome(exception, cancellationRequested),
+                    Interlocked.Read(ref allocated));
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -166,7 +174,9 @@ internal sealed class MonitoredActivityInbound(
         metrics?.ReportFailure(exception);
     }
 
-    private sealed class HeartbeatCounter(MetricsInterceptor metrics, ActivityOutboundInterceptor next) : ActivityOutboundInterceptor(next)
+    private sealed class HeartbeatCounter(
+        MetricsInterceptor metrics,
+        ActivityOutboundInterceptor next) : ActivityOutboundInterceptor(next)
     {
         public override void Heartbeat(HeartbeatInput input)
         {

@@ -91,7 +91,9 @@ internal static class TaskEndObserver
             TaskScheduler.Current);
     }
 
-    /// <summary>What awaiting the ended task would throw (the original cancellation exception included), or null.</summary>
+    /// <summary>
+    /// What awaiting the ended task would throw (the original cancellation exception included), or null.
+    /// </summary>
     private static Exception? ExceptionOf(Task task)
     {
         switch (task.Status)

@@ -58,7 +58,8 @@ internal static class ActivityMeters
         WorkerMetrics.ActivityHeartbeats.Add(1, Tags(info));
 
     // Built when recorded rather than kept per execution: a TagList is 150 bytes of inline storage.
-    private static TagList Tags(ActivityInfo info) => Tags(info.Namespace, info.TaskQueue, info.ActivityType, info.IsLocal);
+    private static TagList Tags(ActivityInfo info) =>
+        Tags(info.Namespace, info.TaskQueue, info.ActivityType, info.IsLocal);
 
     private static TagList Tags(string ns, string taskQueue, string activityType, bool isLocal) => new()
     {
@@ -72,7 +73,9 @@ internal static class ActivityMeters
     {
         foreach (var (key, count) in InFlight)
         {
-            yield return new(Volatile.Read(ref count.Value), Tags(key.Namespace, key.TaskQueue, key.ActivityType, key.IsLocal));
+            yield return new(
+                Volatile.Read(ref count.Value),
+                Tags(key.Namespace, key.TaskQueue, key.ActivityType, key.IsLocal));
         }
     }
 

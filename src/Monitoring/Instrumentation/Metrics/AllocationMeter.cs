@@ -18,7 +18,9 @@ internal static class AllocationMeter
     [ThreadStatic]
     private static long enteredAt;
 
-    /// <summary>Starts counting into <paramref name="counter"/> for the code that runs from here in this execution context.</summary>
+    /// <summary>
+    /// Starts counting into <paramref name="counter"/> for the code that runs from here in this execution context.
+    /// </summary>
     /// <param name="counter">Where the bytes go.</param>
     /// <returns>The context to give <see cref="Leave"/>.</returns>
     public static ExecutionContext? Enter(IAllocationCounter counter)

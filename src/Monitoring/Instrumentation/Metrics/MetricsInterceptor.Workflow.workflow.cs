@@ -13,7 +13,9 @@ namespace Watchtower.Monitoring.Metrics;
 /// </summary>
 internal sealed partial class MetricsInterceptor
 {
-    private sealed class WorkflowInbound(MetricsInterceptor root, WorkflowInboundInterceptor next) : WorkflowInboundInterceptor(next)
+    private sealed class WorkflowInbound(
+        MetricsInterceptor root,
+        WorkflowInboundInterceptor next) : WorkflowInboundInterceptor(next)
     {
         private bool passThrough;
         private TagList? tags;
@@ -172,7 +174,9 @@ internal sealed partial class MetricsInterceptor
 
                 // Wall clock, not Workflow.UtcNow: the close is happening now, outside replay, and the
                 // workflow task's own processing belongs in the figure.
-                WorkerMetrics.WorkflowDuration.Record(Math.Max(0, (DateTime.UtcNow - Workflow.Info.WorkflowStartTime).TotalSeconds), closed);
+                WorkerMetrics.WorkflowDuration.Record(
+                    Math.Max(0, (DateTime.UtcNow - Workflow.Info.WorkflowStartTime).TotalSeconds),
+                    closed);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -181,7 +185,11 @@ internal sealed partial class MetricsInterceptor
         }
 
         /// <summary>Counts a handled signal or update once, never on replay.</summary>
-        private void Handled(System.Diagnostics.Metrics.Counter<long> counter, string outcome, string what, long sequence)
+        private void Handled(
+            System.Diagnostics.Metrics.Counter<long> counter,
+            string outcome,
+            string what,
+            long sequence)
         {
             if (!Workflow.Unsafe.IsReplayingHistoryEvents && Once(what, sequence))
             {
@@ -189,7 +197,9 @@ internal sealed partial class MetricsInterceptor
             }
         }
 
-        /// <summary>See <see cref="EmittedKeys"/>: a run's start, close and handlers are counted once per worker.</summary>
+        /// <summary>
+        /// See <see cref="EmittedKeys"/>: a run's start, close and handlers are counted once per worker.
+        /// </summary>
         private bool Once(string what, long sequence = 0) =>
             root.Emitted.TryClaim(SpanIds.ForSpan(Workflow.Info.RunId, "metrics:" + what, sequence));
 

@@ -16,7 +16,10 @@ internal sealed partial class MetricsInterceptor(ILogger<MetricsInterceptor> log
 
     internal EmittedKeys Emitted => emitted;
 
-    /// <summary>Gets or sets a value indicating whether activity allocations are counted; off only to measure what counting costs.</summary>
+    /// <summary>
+    /// Gets or sets a value indicating whether activity allocations are counted; off only to measure what counting
+    /// costs.
+    /// </summary>
     internal bool MeasureAllocations { get; set; } = true;
 
     public static ClientOutboundInterceptor InterceptClient(ClientOutboundInterceptor nextInterceptor) =>
@@ -43,7 +46,8 @@ internal sealed partial class MetricsInterceptor(ILogger<MetricsInterceptor> log
 
     private sealed class ClientOutbound(ClientOutboundInterceptor next) : ClientOutboundInterceptor(next)
     {
-        public override async Task<WorkflowHandle<TWorkflow, TResult>> StartWorkflowAsync<TWorkflow, TResult>(StartWorkflowInput input)
+        public override async Task<WorkflowHandle<TWorkflow, TResult>> StartWorkflowAsync<TWorkflow, TResult>(
+            StartWorkflowInput input)
         {
             var operation = input.Options.StartSignal is null ? "start" : "signal_with_start";
             var started = Stopwatch.GetTimestamp();
@@ -91,7 +95,8 @@ internal sealed partial class MetricsInterceptor(ILogger<MetricsInterceptor> log
             }
         }
 
-        public override async Task<WorkflowUpdateHandle<TResult>> StartWorkflowUpdateAsync<TResult>(StartWorkflowUpdateInput input)
+        public override async Task<WorkflowUpdateHandle<TResult>> StartWorkflowUpdateAsync<TResult>(
+            StartWorkflowUpdateInput input)
         {
             var started = Stopwatch.GetTimestamp();
             try
@@ -107,7 +112,8 @@ internal sealed partial class MetricsInterceptor(ILogger<MetricsInterceptor> log
             }
         }
 
-        public override async Task<WorkflowUpdateHandle<TUpdateResult>> StartUpdateWithStartWorkflowAsync<TUpdateResult>(StartUpdateWithStartWorkflowInput input)
+        public override async Task<WorkflowUpdateHandle<TUpdateResult>>
+            StartUpdateWithStartWorkflowAsync<TUpdateResult>(StartUpdateWithStartWorkflowInput input)
         {
             var started = Stopwatch.GetTimestamp();
             try

@@ -22,13 +22,19 @@ internal static class WorkerMetrics
     /// any meter provider uses them without a view.
     /// </summary>
     public static readonly double[] SecondsBuckets =
-        [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400];
+    [
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+        1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400,
+    ];
 
     /// <summary>Bucket boundaries for byte histograms: powers of four from 1 KiB to 1 GiB.</summary>
     public static readonly long[] ByteBuckets =
         [1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777_216, 67_108_864, 268_435_456, 1_073_741_824];
 
-    public static readonly InstrumentAdvice<double> SecondsAdvice = new() { HistogramBucketBoundaries = SecondsBuckets };
+    public static readonly InstrumentAdvice<double> SecondsAdvice = new()
+    {
+        HistogramBucketBoundaries = SecondsBuckets,
+    };
 
     public static readonly InstrumentAdvice<long> BytesAdvice = new() { HistogramBucketBoundaries = ByteBuckets };
 
@@ -36,13 +42,21 @@ internal static class WorkerMetrics
         "watchtower.workflows.started", "{workflow}", "Workflow runs started on this worker, counted once per run.");
 
     public static readonly Counter<long> WorkflowsClosed = Telemetry.Meter.CreateCounter<long>(
-        "watchtower.workflows.closed", "{workflow}", "Workflow runs closed by this worker, by outcome: completed, failed, canceled, timed_out, continued_as_new.");
+        "watchtower.workflows.closed",
+        "{workflow}",
+        "Workflow runs closed by this worker, by outcome: completed, failed, canceled, timed_out, continued_as_new.");
 
     public static readonly Histogram<double> WorkflowDuration = Telemetry.Meter.CreateHistogram<double>(
-        "watchtower.workflow.duration", "s", "Workflow run duration from the server's start of the run to its close.", tags: null, SecondsAdvice);
+        "watchtower.workflow.duration",
+        "s",
+        "Workflow run duration from the server's start of the run to its close.",
+        tags: null,
+        SecondsAdvice);
 
     public static readonly UpDownCounter<long> WorkflowsInFlight = Telemetry.Meter.CreateUpDownCounter<long>(
-        "watchtower.workflows.in_flight", "{workflow}", "Workflow runs started and not yet closed, as counted by this worker; sum over workers for the open runs.");
+        "watchtower.workflows.in_flight",
+        "{workflow}",
+        "Workflow runs started and not yet closed, as counted by this worker; sum over workers for the open runs.");
 
     public static readonly Counter<long> Signals = Telemetry.Meter.CreateCounter<long>(
         "watchtower.workflow.signals", "{signal}", "Signals handled, by outcome.");
@@ -51,29 +65,51 @@ internal static class WorkerMetrics
         "watchtower.workflow.queries", "{query}", "Queries answered, by outcome.");
 
     public static readonly Counter<long> Updates = Telemetry.Meter.CreateCounter<long>(
-        "watchtower.workflow.updates", "{update}", "Updates handled, by outcome: completed, failed, rejected (by the validator).");
+        "watchtower.workflow.updates",
+        "{update}",
+        "Updates handled, by outcome: completed, failed, rejected (by the validator).");
 
     public static readonly Counter<long> ActivityExecutions = Telemetry.Meter.CreateCounter<long>(
         "watchtower.activity.executions", "{execution}", "Activity attempts executed, by outcome.");
 
     public static readonly Histogram<double> ActivityDuration = Telemetry.Meter.CreateHistogram<double>(
-        "watchtower.activity.duration", "s", "Activity attempt execution time on this worker.", tags: null, SecondsAdvice);
+        "watchtower.activity.duration",
+        "s",
+        "Activity attempt execution time on this worker.",
+        tags: null,
+        SecondsAdvice);
 
     public static readonly Histogram<long> ActivityAllocated = Telemetry.Meter.CreateHistogram<long>(
-        "watchtower.activity.allocated", "By", "Bytes allocated by an activity attempt's code, on every thread it ran on.", tags: null, BytesAdvice);
+        "watchtower.activity.allocated",
+        "By",
+        "Bytes allocated by an activity attempt's code, on every thread it ran on.",
+        tags: null,
+        BytesAdvice);
 
     public static readonly Histogram<double> ActivityScheduleToStart = Telemetry.Meter.CreateHistogram<double>(
-        "watchtower.activity.schedule_to_start", "s", "Time an activity attempt waited in the task queue.", tags: null, SecondsAdvice);
+        "watchtower.activity.schedule_to_start",
+        "s",
+        "Time an activity attempt waited in the task queue.",
+        tags: null,
+        SecondsAdvice);
 
     public static readonly Counter<long> ActivityRetries = Telemetry.Meter.CreateCounter<long>(
-        "watchtower.activity.retries", "{execution}", "Activity attempts after the first (attempt number above 1): retries after a failure or timeout.");
+        "watchtower.activity.retries",
+        "{execution}",
+        "Activity attempts after the first (attempt number above 1): retries after a failure or timeout.");
 
     public static readonly Counter<long> ActivityHeartbeats = Telemetry.Meter.CreateCounter<long>(
         "watchtower.activity.heartbeats", "{heartbeat}", "Heartbeats recorded by activities.");
 
     public static readonly Counter<long> ClientRequests = Telemetry.Meter.CreateCounter<long>(
-        "watchtower.client.requests", "{request}", "Client calls (start, signal, query, update), by operation and outcome.");
+        "watchtower.client.requests",
+        "{request}",
+        "Client calls (start, signal, query, update), by operation and outcome.");
 
     public static readonly Histogram<double> ClientRequestDuration = Telemetry.Meter.CreateHistogram<double>(
-        "watchtower.client.request.duration", "s", "Client call latency, by operation and outcome.", tags: null, SecondsAdvice);
+        "watchtower.client.request.duration",
+        "s",
+        "Client call latency, by operation and outcome.",
+        tags: null,
+        SecondsAdvice);
 }

@@ -39,18 +39,39 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger) : ICustomMetricMete
 
     public ICustomMetricCounter<T> CreateCounter<T>(string name, string? unit, string? description)
         where T : struct =>
-        (ICustomMetricCounter<T>)wrappers.GetOrAdd((name, typeof(Counter<T>)), static (key, state) =>
-            new SdkInstrument<T>((Counter<T>)Shared.GetOrAdd(key, static (k, s) => Telemetry.Meter.CreateCounter<T>(k.Name, Unit(s.unit), s.description), state), state.owner), (unit, description, owner: this));
+        (ICustomMetricCounter<T>)wrappers.GetOrAdd(
+            (name, typeof(Counter<T>)),
+            static (key, state) => new SdkInstrument<T>(
+                (Counter<T>)Shared.GetOrAdd(
+                    key,
+                    static (k, s) => Telemetry.Meter.CreateCounter<T>(k.Name, Unit(s.unit), s.description),
+                    state),
+                state.owner),
+            (unit, description, owner: this));
 
     public ICustomMetricHistogram<T> CreateHistogram<T>(string name, string? unit, string? description)
         where T : struct =>
-        (ICustomMetricHistogram<T>)wrappers.GetOrAdd((name, typeof(Histogram<T>)), static (key, state) =>
-            new SdkInstrument<T>((Histogram<T>)Shared.GetOrAdd(key, static (k, s) => CreateSharedHistogram<T>(k.Name, Unit(s.unit), s.description), state), state.owner), (unit, description, owner: this));
+        (ICustomMetricHistogram<T>)wrappers.GetOrAdd(
+            (name, typeof(Histogram<T>)),
+            static (key, state) => new SdkInstrument<T>(
+                (Histogram<T>)Shared.GetOrAdd(
+                    key,
+                    static (k, s) => CreateSharedHistogram<T>(k.Name, Unit(s.unit), s.description),
+                    state),
+                state.owner),
+            (unit, description, owner: this));
 
     public ICustomMetricGauge<T> CreateGauge<T>(string name, string? unit, string? description)
         where T : struct =>
-        (ICustomMetricGauge<T>)wrappers.GetOrAdd((name, typeof(Gauge<T>)), static (key, state) =>
-            new SdkInstrument<T>((Gauge<T>)Shared.GetOrAdd(key, static (k, s) => Telemetry.Meter.CreateGauge<T>(k.Name, Unit(s.unit), s.description), state), state.owner), (unit, description, owner: this));
+        (ICustomMetricGauge<T>)wrappers.GetOrAdd(
+            (name, typeof(Gauge<T>)),
+            static (key, state) => new SdkInstrument<T>(
+                (Gauge<T>)Shared.GetOrAdd(
+                    key,
+                    static (k, s) => Telemetry.Meter.CreateGauge<T>(k.Name, Unit(s.unit), s.description),
+                    state),
+                state.owner),
+            (unit, description, owner: this));
 
     /// <summary>Tag sets are immutable arrays; Core hands back the object to extend or to record with.</summary>
     public object CreateTags(object? appendFrom, IReadOnlyCollection<KeyValuePair<string, object>> tags)
@@ -74,7 +95,9 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger) : ICustomMetricMete
         return count == merged.Length ? merged : merged[..count];
     }
 
-    /// <summary>Seconds and bytes get the library's bucket boundaries, as the interceptors' own histograms do.</summary>
+    /// <summary>
+    /// Seconds and bytes get the library's bucket boundaries, as the interceptors' own histograms do.
+    /// </summary>
     private static Histogram<T> CreateSharedHistogram<T>(string name, string? unit, string? description)
         where T : struct => (unit, typeof(T)) switch
         {

@@ -19,5 +19,6 @@ public static class TemporalSdkMetrics
     /// <returns>New options for one runtime.</returns>
     public static MetricsOptions CreateMetricsOptions(ILoggerFactory? loggerFactory = null) =>
         new SdkMetrics.TemporalSdkMetricMeter(
-            (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Watchtower.Monitoring.TemporalSdkMetrics")).RuntimeOptions;
+            (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Watchtower.Monitoring.TemporalSdkMetrics"))
+            .RuntimeOptions;
 }

@@ -48,9 +48,14 @@ internal static class ActivityIdOverride
             var span = ActivitySpanId.CreateRandom();
             activity.Start();
             Set(activity, span, trace);
-            var ok = activity.SpanId == span && activity.TraceId == trace && activity.Id is { } id && id.Contains(span.ToHexString(), StringComparison.Ordinal);
+            var ok = activity.SpanId == span
+                && activity.TraceId == trace
+                && activity.Id is { } id
+                && id.Contains(span.ToHexString(), StringComparison.Ordinal);
             activity.Stop();
-            return ok ? null : new InvalidOperationException("System.Diagnostics.Activity ignored the span id set on it.");
+            return ok
+                ? null
+                : new InvalidOperationException("System.Diagnostics.Activity ignored the span id set on it.");
         }
         catch (Exception e) when (e is MissingFieldException or MissingMemberException or InvalidOperationException)
         {

@@ -12,7 +12,8 @@ namespace Watchtower.Monitoring.Tracing;
 /// </summary>
 internal static class SpanIds
 {
-    public static ActivitySpanId ForSpan(string runId, string kind, long sequence) => SpanId(runId, kind, sequence, null);
+    public static ActivitySpanId ForSpan(string runId, string kind, long sequence) =>
+        SpanId(runId, kind, sequence, null);
 
     public static ActivitySpanId ForSpan(string runId, string kind, string key) => SpanId(runId, kind, 0, key);
 

@@ -53,7 +53,9 @@ internal static class SpanStatus
         span.SetStatus(ActivityStatusCode.Error, exception.Message);
     }
 
-    /// <summary>A .NET or Temporal cancellation, also inside an activity, child or Nexus failure (the SDK's own test).</summary>
+    /// <summary>
+    /// A .NET or Temporal cancellation, also inside an activity, child or Nexus failure (the SDK's own test).
+    /// </summary>
     public static bool IsCancellation(Exception exception) => TemporalException.IsCanceledException(exception);
 
     /// <summary>The application error type when there is one, else the exception's type name.</summary>

@@ -25,7 +25,10 @@ internal static class TraceHeader
     private static ReadOnlySpan<byte> SimplePrefix => "{\"traceparent\":\""u8;
 
     // JSON.stringify and Go's encoder leave '+', '=' and ',' alone; the default encoder would escape them.
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     /// <summary>Reads the context out of a header map, from the header named <paramref name="key"/>.</summary>
     /// <returns>
@@ -57,12 +60,18 @@ internal static class TraceHeader
         var data = payload.Data.Span;
         if (data.Length == SimpleLength && data.StartsWith(SimplePrefix) && data.EndsWith("\"}"u8))
         {
-            if (!TryParseTraceParent(data.Slice(SimplePrefix.Length, 55), out var simpleTrace, out var simpleSpan, out var simpleFlags))
+            if (!TryParseTraceParent(
+                data.Slice(SimplePrefix.Length, 55),
+                out var simpleTrace,
+                out var simpleSpan,
+                out var simpleFlags))
             {
                 return false;
             }
 
-            context = new RemoteContext(new ActivityContext(simpleTrace, simpleSpan, simpleFlags, null, isRemote: true), null);
+            context = new RemoteContext(
+                new ActivityContext(simpleTrace, simpleSpan, simpleFlags, null, isRemote: true),
+                null);
             return true;
         }
 
@@ -125,7 +134,14 @@ internal static class TraceHeader
             return false;
         }
 
-        context = new RemoteContext(new ActivityContext(traceId, spanId, flags, string.IsNullOrEmpty(traceState) ? null : traceState, isRemote: true), baggage);
+        context = new RemoteContext(
+            new ActivityContext(
+                traceId,
+                spanId,
+                flags,
+                string.IsNullOrEmpty(traceState) ? null : traceState,
+                isRemote: true),
+            baggage);
         return true;
     }
 
@@ -133,7 +149,11 @@ internal static class TraceHeader
     /// Parses a W3C <c>traceparent</c>: version, 32-hex trace id, 16-hex parent id and flags, all
     /// lowercase hex, ids not all zero. Any flags byte is accepted; versions above 00 may append fields.
     /// </summary>
-    public static bool TryParseTraceParent(ReadOnlySpan<byte> value, out ActivityTraceId traceId, out ActivitySpanId spanId, out ActivityTraceFlags flags)
+    public static bool TryParseTraceParent(
+        ReadOnlySpan<byte> value,
+        out ActivityTraceId traceId,
+        out ActivitySpanId spanId,
+        out ActivityTraceFlags flags)
     {
         traceId = default;
         spanId = default;
@@ -157,15 +177,23 @@ internal static class TraceHeader
         // Lowercase hex only (W3C); decoding the bytes and letting the id format them back is about
         // twice as fast as the ids' own UTF-8 parsers, which validate the same text again.
         var text = value.Slice(3, 52);
-        if (text[32] != '-' || text.IndexOfAnyInRange((byte)'A', (byte)'F') >= 0 || value.Slice(53, 2).IndexOfAnyInRange((byte)'A', (byte)'F') >= 0)
+        if (text[32] != '-'
+            || text.IndexOfAnyInRange((byte)'A', (byte)'F') >= 0
+            || value.Slice(53, 2).IndexOfAnyInRange((byte)'A', (byte)'F') >= 0)
         {
             return false;
         }
 
         Span<byte> bytes = stackalloc byte[25];
-        if (Convert.FromHexString(text[..32], bytes[..16], out _, out var written) != System.Buffers.OperationStatus.Done || written != 16
-            || Convert.FromHexString(text.Slice(33, 16), bytes.Slice(16, 8), out _, out written) != System.Buffers.OperationStatus.Done || written != 8
-            || Convert.FromHexString(value.Slice(53, 2), bytes.Slice(24, 1), out _, out written) != System.Buffers.OperationStatus.Done || written != 1
+        if (Convert.FromHexString(text[..32], bytes[..16], out _, out var written)
+                != System.Buffers.OperationStatus.Done
+            || written != 16
+            || Convert.FromHexString(text.Slice(33, 16), bytes.Slice(16, 8), out _, out written)
+                != System.Buffers.OperationStatus.Done
+            || written != 8
+            || Convert.FromHexString(value.Slice(53, 2), bytes.Slice(24, 1), out _, out written)
+                != System.Buffers.OperationStatus.Done
+            || written != 1
             || bytes[..16].IndexOfAnyExcept((byte)0) < 0 || bytes.Slice(16, 8).IndexOfAnyExcept((byte)0) < 0)
         {
             return false;
@@ -216,14 +244,22 @@ internal static class TraceHeader
         return result;
     }
 
-    public static void FormatTraceParent(ActivityTraceId traceId, ActivitySpanId spanId, ActivityTraceFlags flags, Span<char> destination)
+    public static void FormatTraceParent(
+        ActivityTraceId traceId,
+        ActivitySpanId spanId,
+        ActivityTraceFlags flags,
+        Span<char> destination)
     {
         "00-".CopyTo(destination);
         traceId.ToHexString().CopyTo(destination.Slice(3, 32));
         destination[35] = '-';
         spanId.ToHexString().CopyTo(destination.Slice(36, 16));
         destination[52] = '-';
-        ((byte)flags).TryFormat(destination.Slice(53, 2), out _, "x2", System.Globalization.CultureInfo.InvariantCulture);
+        ((byte)flags).TryFormat(
+            destination.Slice(53, 2),
+            out _,
+            "x2",
+            System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static bool IsLowerHex(ReadOnlySpan<byte> value)

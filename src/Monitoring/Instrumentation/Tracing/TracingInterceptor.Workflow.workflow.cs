@@ -21,13 +21,21 @@ internal sealed partial class TracingInterceptor
     private static DateTime Now() =>
         Workflow.Unsafe.IsReplayingHistoryEvents ? Workflow.UtcNow : DateTime.UtcNow;
 
-    private static Activity? CreateSpan(string name, ActivityKind kind, in ActivityContext parent, ActivityTraceId rootTraceId) =>
+    private static Activity? CreateSpan(
+        string name,
+        ActivityKind kind,
+        in ActivityContext parent,
+        ActivityTraceId rootTraceId) =>
         parent == default
             ? RootTraceIds.CreateRoot(name, kind, rootTraceId)
             : Telemetry.Source.CreateActivity(name, kind, parent);
 
     /// <summary>Asks the configured sampler, the same way for every replay, whether a span is recorded.</summary>
-    private static ActivityTraceFlags Decide(string name, ActivityKind kind, ActivityContext parent, ActivityTraceId rootTraceId)
+    private static ActivityTraceFlags Decide(
+        string name,
+        ActivityKind kind,
+        ActivityContext parent,
+        ActivityTraceId rootTraceId)
     {
         if (!Telemetry.Source.HasListeners())
         {
@@ -67,7 +75,13 @@ internal sealed partial class TracingInterceptor
         private readonly DateTime start;
         private readonly RunTrace run;
 
-        public WorkflowSpan(RunTrace run, string name, ActivityKind kind, ActivityContext parent, ActivitySpanId spanId, ActivityTraceFlags flags)
+        public WorkflowSpan(
+            RunTrace run,
+            string name,
+            ActivityKind kind,
+            ActivityContext parent,
+            ActivitySpanId spanId,
+            ActivityTraceFlags flags)
         {
             this.run = run;
             this.name = name;
@@ -187,7 +201,13 @@ internal sealed partial class TracingInterceptor
             Baggage = root.Options.PropagateBaggage ? remote.Baggage : null;
             var name = "RunWorkflow:" + info.WorkflowType;
             var flags = Decide(name, ActivityKind.Server, remote.Context, RootTraceId);
-            Span = new WorkflowSpan(this, name, ActivityKind.Server, remote.Context, SpanIds.ForSpan(info.RunId, "RunWorkflow", 0), flags);
+            Span = new WorkflowSpan(
+                this,
+                name,
+                ActivityKind.Server,
+                remote.Context,
+                SpanIds.ForSpan(info.RunId, "RunWorkflow", 0),
+                flags);
         }
 
         public TracingInterceptor Root { get; }
@@ -225,7 +245,9 @@ internal sealed partial class TracingInterceptor
         public ActivitySpanId NextSignalSpanId() => SpanIds.ForSpan(RunId, "HandleSignal", ++signalSequence);
     }
 
-    private sealed class WorkflowInbound(TracingInterceptor root, WorkflowInboundInterceptor next) : WorkflowInboundInterceptor(next)
+    private sealed class WorkflowInbound(
+        TracingInterceptor root,
+        WorkflowInboundInterceptor next) : WorkflowInboundInterceptor(next)
     {
         private bool passThrough;
         private RunTrace? run;
@@ -274,7 +296,11 @@ internal sealed partial class TracingInterceptor
 
             return TaskEndObserver.CatchIntoTask(() =>
             {
-                var span = StartHandler("HandleSignal:" + input.Signal, input.Headers, Run.NextSignalSpanId(), updateId: null);
+                var span = StartHandler(
+                    "HandleSignal:" + input.Signal,
+                    input.Headers,
+                    Run.NextSignalSpanId(),
+                    updateId: null);
                 return TaskEndObserver.Observe(() => WithCurrent(span, () => Next.HandleSignalAsync(input)), e =>
                 {
                     if (e is null)
@@ -344,7 +370,11 @@ internal sealed partial class TracingInterceptor
 
             return TaskEndObserver.CatchIntoTask(() =>
             {
-                var span = StartHandler("HandleUpdate:" + input.Update, input.Headers, SpanIds.ForSpan(Run.RunId, "HandleUpdate", input.Id), input.Id);
+                var span = StartHandler(
+                    "HandleUpdate:" + input.Update,
+                    input.Headers,
+                    SpanIds.ForSpan(Run.RunId, "HandleUpdate", input.Id),
+                    input.Id);
                 return TaskEndObserver.Observe(() => WithCurrent(span, () => Next.HandleUpdateAsync(input)), e =>
                 {
                     // The update failed (its caller gets the failure); other exceptions fail the task and retry.
@@ -376,7 +406,11 @@ internal sealed partial class TracingInterceptor
             }
         }
 
-        private WorkflowSpan StartHandler(string name, IReadOnlyDictionary<string, Temporalio.Api.Common.V1.Payload>? headers, ActivitySpanId spanId, string? updateId)
+        private WorkflowSpan StartHandler(
+            string name,
+            IReadOnlyDictionary<string, Temporalio.Api.Common.V1.Payload>? headers,
+            ActivitySpanId spanId,
+            string? updateId)
         {
             var trace = Run;
             var parent = HandlerParent(name, headers, trace);
@@ -384,7 +418,10 @@ internal sealed partial class TracingInterceptor
             return new WorkflowSpan(trace, name, ActivityKind.Server, parent, spanId, flags) { UpdateId = updateId };
         }
 
-        private Activity? StartImmediate(string name, IReadOnlyDictionary<string, Temporalio.Api.Common.V1.Payload>? headers, string? updateId)
+        private Activity? StartImmediate(
+            string name,
+            IReadOnlyDictionary<string, Temporalio.Api.Common.V1.Payload>? headers,
+            string? updateId)
         {
             try
             {
@@ -418,7 +455,9 @@ internal sealed partial class TracingInterceptor
             }
         }
 
-        /// <summary>Stops a query or validator span inside the listener guard, where exporters may do as they like.</summary>
+        /// <summary>
+        /// Stops a query or validator span inside the listener guard, where exporters may do as they like.
+        /// </summary>
         private void StopImmediate(Activity? span, Exception? exception)
         {
             if (span is null)
@@ -444,7 +483,9 @@ internal sealed partial class TracingInterceptor
             }
         }
 
-        /// <summary>The sender's span when it sent one; otherwise the run's, so the handler stays in the run's trace.</summary>
+        /// <summary>
+        /// The sender's span when it sent one; otherwise the run's, so the handler stays in the run's trace.
+        /// </summary>
         private static ActivityContext HandlerParent(
             string operation, IReadOnlyDictionary<string, Temporalio.Api.Common.V1.Payload>? headers, RunTrace trace)
         {
@@ -467,24 +508,34 @@ internal sealed partial class TracingInterceptor
     /// StartActivity, StartChildWorkflow, signals and continue-as-new, under the span making the call.
     /// Each span ends when its operation ends, observed without an await (see TaskEndObserver).
     /// </summary>
-    private sealed class WorkflowOutbound(WorkflowInbound owner, WorkflowOutboundInterceptor next) : WorkflowOutboundInterceptor(next)
+    private sealed class WorkflowOutbound(
+        WorkflowInbound owner,
+        WorkflowOutboundInterceptor next) : WorkflowOutboundInterceptor(next)
     {
         public override Task<TResult> ScheduleActivityAsync<TResult>(ScheduleActivityInput input)
         {
             var span = Begin("StartActivity:" + input.Activity);
-            return TaskEndObserver.Observe(() => base.ScheduleActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }), e => span.End(e));
+            return TaskEndObserver.Observe(
+                () => base.ScheduleActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }),
+                e => span.End(e));
         }
 
         public override Task<TResult> ScheduleLocalActivityAsync<TResult>(ScheduleLocalActivityInput input)
         {
             var span = Begin("StartActivity:" + input.Activity);
-            return TaskEndObserver.Observe(() => base.ScheduleLocalActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }), e => span.End(e));
+            return TaskEndObserver.Observe(
+                () => base.ScheduleLocalActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }),
+                e => span.End(e));
         }
 
-        public override Task<ChildWorkflowHandle<TWorkflow, TResult>> StartChildWorkflowAsync<TWorkflow, TResult>(StartChildWorkflowInput input)
+        public override Task<ChildWorkflowHandle<TWorkflow, TResult>> StartChildWorkflowAsync<TWorkflow, TResult>(
+            StartChildWorkflowInput input)
         {
             var span = Begin("StartChildWorkflow:" + input.Workflow);
-            return TaskEndObserver.Observe(() => base.StartChildWorkflowAsync<TWorkflow, TResult>(input with { Headers = Inject(input.Headers, span) }), e => span.End(e));
+            return TaskEndObserver.Observe(
+                () => base.StartChildWorkflowAsync<TWorkflow, TResult>(
+                    input with { Headers = Inject(input.Headers, span) }),
+                e => span.End(e));
         }
 
         public override Task SignalChildWorkflowAsync(SignalChildWorkflowInput input)
@@ -495,7 +546,9 @@ internal sealed partial class TracingInterceptor
             }
 
             var span = Begin("SignalChildWorkflow:" + input.Signal);
-            return TaskEndObserver.Observe(() => base.SignalChildWorkflowAsync(input with { Headers = Inject(input.Headers, span) }), e => span.End(e));
+            return TaskEndObserver.Observe(
+                () => base.SignalChildWorkflowAsync(input with { Headers = Inject(input.Headers, span) }),
+                e => span.End(e));
         }
 
         public override Task SignalExternalWorkflowAsync(SignalExternalWorkflowInput input)
@@ -506,7 +559,9 @@ internal sealed partial class TracingInterceptor
             }
 
             var span = Begin("SignalExternalWorkflow:" + input.Signal);
-            return TaskEndObserver.Observe(() => base.SignalExternalWorkflowAsync(input with { Headers = Inject(input.Headers, span) }), e => span.End(e));
+            return TaskEndObserver.Observe(
+                () => base.SignalExternalWorkflowAsync(input with { Headers = Inject(input.Headers, span) }),
+                e => span.End(e));
         }
 
         public override ContinueAsNewException CreateContinueAsNewException(CreateContinueAsNewExceptionInput input)
@@ -521,7 +576,13 @@ internal sealed partial class TracingInterceptor
         {
             var trace = owner.Run;
             var parent = trace.Current();
-            return new WorkflowSpan(trace, name, ActivityKind.Client, parent, trace.NextOutboundSpanId(), parent.TraceFlags);
+            return new WorkflowSpan(
+                trace,
+                name,
+                ActivityKind.Client,
+                parent,
+                trace.NextOutboundSpanId(),
+                parent.TraceFlags);
         }
 
         private Dictionary<string, Temporalio.Api.Common.V1.Payload> Inject(

@@ -20,7 +20,10 @@ internal sealed partial class TracingInterceptor
     private readonly ConcurrentDictionary<string, string> runActivityNames = new(StringComparer.Ordinal);
     private int failureReported;
 
-    public TracingInterceptor(TemporalMonitoringInterceptorOptions options, ILogger<TracingInterceptor> logger, EmittedKeys emitted)
+    public TracingInterceptor(
+        TemporalMonitoringInterceptorOptions options,
+        ILogger<TracingInterceptor> logger,
+        EmittedKeys emitted)
     {
         Options = options;
         HeaderKey = options.HeaderKey;
@@ -44,7 +47,9 @@ internal sealed partial class TracingInterceptor
 
     internal EmittedKeys Emitted { get; }
 
-    /// <summary>Telemetry that failed (an exporter or listener threw) is dropped; said once, the worker goes on.</summary>
+    /// <summary>
+    /// Telemetry that failed (an exporter or listener threw) is dropped; said once, the worker goes on.
+    /// </summary>
     internal void ReportFailure(Exception exception)
     {
         if (Interlocked.Exchange(ref failureReported, 1) == 0)
@@ -119,14 +124,17 @@ internal sealed partial class TracingInterceptor
     private sealed class ClientOutbound(TracingInterceptor root, ClientOutboundInterceptor next)
         : ClientOutboundInterceptor(next)
     {
-        public override async Task<WorkflowHandle<TWorkflow, TResult>> StartWorkflowAsync<TWorkflow, TResult>(StartWorkflowInput input)
+        public override async Task<WorkflowHandle<TWorkflow, TResult>> StartWorkflowAsync<TWorkflow, TResult>(
+            StartWorkflowInput input)
         {
             var name = input.Options.StartSignal is null ? "StartWorkflow:" : "SignalWithStartWorkflow:";
             using var span = Telemetry.Source.StartActivity(name + input.Workflow, ActivityKind.Client);
             span?.SetTag(SpanTags.WorkflowId, input.Options.Id);
             try
             {
-                var handle = await base.StartWorkflowAsync<TWorkflow, TResult>(input with { Headers = root.Inject(input.Headers, span) }).ConfigureAwait(false);
+                var handle = await base.StartWorkflowAsync<TWorkflow, TResult>(
+                    input with { Headers = root.Inject(input.Headers, span) })
+                    .ConfigureAwait(false);
                 span?.SetTag(SpanTags.RunId, handle.FirstExecutionRunId ?? handle.RunId);
                 return handle;
             }
@@ -142,7 +150,8 @@ internal sealed partial class TracingInterceptor
             if (!root.Options.TraceSignals)
             {
                 // No span of its own, but the caller's context still travels to the handler.
-                await base.SignalWorkflowAsync(input with { Headers = root.Inject(input.Headers, null) }).ConfigureAwait(false);
+                await base.SignalWorkflowAsync(input with { Headers = root.Inject(input.Headers, null) })
+                    .ConfigureAwait(false);
                 return;
             }
 
@@ -150,7 +159,8 @@ internal sealed partial class TracingInterceptor
             TagExecution(span, input.Id, input.RunId);
             try
             {
-                await base.SignalWorkflowAsync(input with { Headers = root.Inject(input.Headers, span) }).ConfigureAwait(false);
+                await base.SignalWorkflowAsync(input with { Headers = root.Inject(input.Headers, span) })
+                    .ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -163,14 +173,16 @@ internal sealed partial class TracingInterceptor
         {
             if (!root.Options.TraceQueries)
             {
-                return await base.QueryWorkflowAsync<TResult>(input with { Headers = root.Inject(input.Headers, null) }).ConfigureAwait(false);
+                return await base.QueryWorkflowAsync<TResult>(input with { Headers = root.Inject(input.Headers, null) })
+                    .ConfigureAwait(false);
             }
 
             using var span = Telemetry.Source.StartActivity("QueryWorkflow:" + input.Query, ActivityKind.Client);
             TagExecution(span, input.Id, input.RunId);
             try
             {
-                return await base.QueryWorkflowAsync<TResult>(input with { Headers = root.Inject(input.Headers, span) }).ConfigureAwait(false);
+                return await base.QueryWorkflowAsync<TResult>(input with { Headers = root.Inject(input.Headers, span) })
+                    .ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -179,11 +191,14 @@ internal sealed partial class TracingInterceptor
             }
         }
 
-        public override async Task<WorkflowUpdateHandle<TResult>> StartWorkflowUpdateAsync<TResult>(StartWorkflowUpdateInput input)
+        public override async Task<WorkflowUpdateHandle<TResult>> StartWorkflowUpdateAsync<TResult>(
+            StartWorkflowUpdateInput input)
         {
             if (!root.Options.TraceUpdates)
             {
-                return await base.StartWorkflowUpdateAsync<TResult>(input with { Headers = root.Inject(input.Headers, null) }).ConfigureAwait(false);
+                return await base.StartWorkflowUpdateAsync<TResult>(
+                    input with { Headers = root.Inject(input.Headers, null) })
+                    .ConfigureAwait(false);
             }
 
             using var span = Telemetry.Source.StartActivity("UpdateWorkflow:" + input.Update, ActivityKind.Client);
@@ -191,7 +206,9 @@ internal sealed partial class TracingInterceptor
             span?.SetTag(SpanTags.UpdateId, input.Options.Id);
             try
             {
-                var handle = await base.StartWorkflowUpdateAsync<TResult>(input with { Headers = root.Inject(input.Headers, span) }).ConfigureAwait(false);
+                var handle = await base.StartWorkflowUpdateAsync<TResult>(
+                    input with { Headers = root.Inject(input.Headers, span) })
+                    .ConfigureAwait(false);
                 span?.SetTag(SpanTags.UpdateId, handle.Id);
                 await RecordKnownFailureAsync(span, handle, input.Options.WaitForStage).ConfigureAwait(false);
                 return handle;
@@ -203,7 +220,8 @@ internal sealed partial class TracingInterceptor
             }
         }
 
-        public override async Task<WorkflowUpdateHandle<TUpdateResult>> StartUpdateWithStartWorkflowAsync<TUpdateResult>(StartUpdateWithStartWorkflowInput input)
+        public override async Task<WorkflowUpdateHandle<TUpdateResult>>
+            StartUpdateWithStartWorkflowAsync<TUpdateResult>(StartUpdateWithStartWorkflowInput input)
         {
             // The start travels with the update: without update spans it still gets the caller's context.
             using var span = root.Options.TraceUpdates
@@ -219,7 +237,9 @@ internal sealed partial class TracingInterceptor
                     startOperation.Headers = root.Inject(startOperation.Headers, span);
                 }
 
-                var handle = await base.StartUpdateWithStartWorkflowAsync<TUpdateResult>(input with { Headers = root.Inject(input.Headers, span) }).ConfigureAwait(false);
+                var handle = await base.StartUpdateWithStartWorkflowAsync<TUpdateResult>(
+                    input with { Headers = root.Inject(input.Headers, span) })
+                    .ConfigureAwait(false);
                 span?.SetTag(SpanTags.UpdateId, handle.Id);
                 span?.SetTag(SpanTags.RunId, handle.WorkflowRunId);
                 await RecordKnownFailureAsync(span, handle, input.Options.WaitForStage).ConfigureAwait(false);
@@ -237,7 +257,10 @@ internal sealed partial class TracingInterceptor
         /// the failure when the call waited for completion; the exception is only thrown later, from
         /// the handle, outside this span. Reading the outcome here costs no call to the server.
         /// </summary>
-        private static async Task RecordKnownFailureAsync<TResult>(Activity? span, WorkflowUpdateHandle<TResult> handle, WorkflowUpdateStage stage)
+        private static async Task RecordKnownFailureAsync<TResult>(
+            Activity? span,
+            WorkflowUpdateHandle<TResult> handle,
+            WorkflowUpdateStage stage)
         {
             if (span is null || stage != WorkflowUpdateStage.Completed)
             {
@@ -277,7 +300,10 @@ internal sealed partial class TracingInterceptor
     /// <summary>Starts RunActivity, a child of the StartActivity span whose context came in the header.</summary>
     /// <returns>The span (null when not sampled or nobody listens); <paramref name="replacedBaggage"/> is the
     /// caller's baggage when the header brought baggage of its own, to restore for the caller.</returns>
-    internal Activity? StartActivitySpan(ActivityInfo info, IReadOnlyDictionary<string, Payload>? headers, out Baggage? replacedBaggage)
+    internal Activity? StartActivitySpan(
+        ActivityInfo info,
+        IReadOnlyDictionary<string, Payload>? headers,
+        out Baggage? replacedBaggage)
     {
         var status = TraceHeader.TryRead(headers, HeaderKey, out var remote);
         if (status == TraceHeaderStatus.Malformed)
@@ -285,7 +311,10 @@ internal sealed partial class TracingInterceptor
             Log.MalformedTraceHeader(Logger, "RunActivity", info.WorkflowType ?? info.ActivityType);
         }
 
-        var span = Telemetry.Source.StartActivity(RunActivityName(info.ActivityType), ActivityKind.Server, remote.Context);
+        var span = Telemetry.Source.StartActivity(
+            RunActivityName(info.ActivityType),
+            ActivityKind.Server,
+            remote.Context);
         if (span is { IsAllDataRequested: true })
         {
             span.SetTag(SpanTags.ActivityId, info.ActivityId);
