@@ -7,4 +7,4 @@ var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
     ContentRootPath = AppContext.BaseDirectory,
 });
 builder.AddDocumentPipelineWorker();
-await builder.Build().RunAsync();
+return await builder.Build().RunWithConfigurationErrorsReportedAsync();

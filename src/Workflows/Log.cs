@@ -23,8 +23,8 @@ internal static partial class Log
     [LoggerMessage(1005, LogLevel.Information, "Dispatcher skipped request {RequestId}: already dispatched", EventName = "DispatchDuplicate")]
     public static partial void DispatchDuplicate(ILogger logger, string requestId);
 
-    [LoggerMessage(1006, LogLevel.Information, "Dispatcher continuing as new after {HistoryLength} events", EventName = "DispatcherContinuingAsNew")]
-    public static partial void DispatcherContinuingAsNew(ILogger logger, int historyLength);
+    [LoggerMessage(1006, LogLevel.Information, "Dispatcher continuing as new after {HistoryLength} events, carrying {Backlog} requests over", EventName = "DispatcherContinuingAsNew")]
+    public static partial void DispatcherContinuingAsNew(ILogger logger, int historyLength, int backlog);
 
     [LoggerMessage(1007, LogLevel.Warning, "Review signal ignored: {Reason}", EventName = "ReviewIgnored")]
     public static partial void ReviewIgnored(ILogger logger, string reason);
@@ -34,4 +34,13 @@ internal static partial class Log
 
     [LoggerMessage(1009, LogLevel.Information, "Dispatcher heartbeat reaches task queue {HeartbeatTaskQueue} again after {Missed} missed", EventName = "DispatcherHeartbeatRestored")]
     public static partial void DispatcherHeartbeatRestored(ILogger logger, string heartbeatTaskQueue, int missed);
+
+    [LoggerMessage(1010, LogLevel.Warning, "Dispatcher canceled with request {RequestId} pending: it was not dispatched; submit it to a running dispatcher", EventName = "DispatchPendingAtCancel")]
+    public static partial void DispatchPendingAtCancel(ILogger logger, string requestId);
+
+    [LoggerMessage(1011, LogLevel.Warning, "Dispatcher canceled while starting request {RequestId}: check whether workflow {ChildId} exists, else submit it again", EventName = "DispatchInterruptedByCancel")]
+    public static partial void DispatchInterruptedByCancel(ILogger logger, string requestId, string childId);
+
+    [LoggerMessage(1012, LogLevel.Warning, "Dispatcher canceled: {Undispatched} requests not dispatched (each logged above), {Dispatched} dispatched in all", EventName = "DispatcherCanceled")]
+    public static partial void DispatcherCanceled(ILogger logger, int undispatched, int dispatched);
 }

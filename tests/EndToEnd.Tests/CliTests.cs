@@ -49,7 +49,7 @@ public sealed class CliTests(DevServerFixture server)
     [InlineData("""{"name":"no-docs"}""", "'documents' is required")]
     [InlineData("""{"name":"wrong-type","documents":[{"id":"a","content":"x"}],"batchSize":"five"}""", "'batchSize' has the wrong type")]
     [InlineData("""{"name":"out-of-range","documents":[{"id":"a","content":"x"}],"batchSize":500}""", "'batchSize' must be between 1 and 100 (got 500)")]
-    [InlineData("""{"name":"no-content","documents":[{"id":"a"}]}""", "'documents[0]'.content is required")]
+    [InlineData("""{"name":"no-content","documents":[{"id":"a"}]}""", "'documents[0].content' is required")]
     [InlineData("""[1,2,3]""", "the input has the wrong type")]
     public async Task Cli_InvalidInput_FailsAtOnceWithNonRetryableReadableFailure(string json, string expected)
     {

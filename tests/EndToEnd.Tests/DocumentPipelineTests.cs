@@ -66,7 +66,7 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
 
         var duplicate = await Assert.ThrowsAsync<WorkflowUpdateFailedException>(
             () => handle.ExecuteUpdateAsync(wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late-1", "Again", "x") })));
-        Assert.Contains("'late-1' is a duplicate", duplicate.InnerException!.Message, StringComparison.Ordinal);
+        Assert.Contains("'documents[0].id' is already in the run", duplicate.InnerException!.Message, StringComparison.Ordinal);
 
         await Eventually.UntilAsync(() => handle.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.AwaitingReview, "AwaitingReview stage", TimeSpan.FromSeconds(90));
         var late = await Assert.ThrowsAsync<WorkflowUpdateFailedException>(

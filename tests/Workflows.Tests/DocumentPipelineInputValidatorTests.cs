@@ -95,7 +95,7 @@ public sealed class DocumentPipelineInputValidatorTests
         var error = DocumentPipelineInputValidator.Validate(
             new DocumentPipelineInput("run", [ValidDocument, new DocumentInput(id, "T", "text")]));
 
-        Assert.Equal("'documents[1]'.id is required", error);
+        Assert.Equal("'documents[1].id' is required", error);
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public sealed class DocumentPipelineInputValidatorTests
     {
         var error = DocumentPipelineInputValidator.Validate(new DocumentPipelineInput("run", [new DocumentInput("d1", "T", null)]));
 
-        Assert.Equal("'documents[0]'.content is required", error);
+        Assert.Equal("'documents[0].content' is required", error);
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public sealed class DocumentPipelineInputValidatorTests
 
         var error = DocumentPipelineInputValidator.Validate(new DocumentPipelineInput("run", [new DocumentInput("d1", "T", content)]));
 
-        Assert.Equal("'documents[0]'.content is 65537 characters; at most 65536 allowed", error);
+        Assert.Equal("'documents[0].content' is 65537 characters; at most 65536 allowed", error);
     }
 
     [Fact]
@@ -162,7 +162,7 @@ public sealed class DocumentPipelineInputValidatorTests
         var error = DocumentPipelineInputValidator.Validate(
             new DocumentPipelineInput("run", [ValidDocument, new DocumentInput("d2", "T", "x"), new DocumentInput("d1", "T", "y")]));
 
-        Assert.Equal("'documents[2]'.id 'd1' is a duplicate", error);
+        Assert.Equal("'documents[2].id' repeats 'documents[0].id'", error);
     }
 
     [Fact]
@@ -183,7 +183,7 @@ public sealed class DocumentPipelineInputValidatorTests
         var error = DocumentPipelineInputValidator.ValidateDocuments(
             [new DocumentInput("d9", "T", "x"), ValidDocument], existing, alreadyAccepted: 1);
 
-        Assert.Equal("'documents[1]'.id 'd1' is a duplicate", error);
+        Assert.Equal("'documents[1].id' is already in the run", error);
     }
 
     [Fact]
@@ -233,5 +233,73 @@ public sealed class DocumentPipelineInputValidatorTests
             PublishDelayMs: 60_000);
 
         Assert.Null(DocumentPipelineInputValidator.Validate(input));
+    }
+
+    [Theory]
+    [InlineData(128, 500, null)]
+    [InlineData(129, 1, "'documents[0].id' is 129 characters; at most 128 allowed")]
+    [InlineData(1, 501, "'documents[0].title' is 501 characters; at most 500 allowed")]
+    public void Validate_IdAndTitleLength_BoundedNamingTheField(int idLength, int titleLength, string? expected)
+    {
+        var error = DocumentPipelineInputValidator.Validate(
+            new DocumentPipelineInput("run", [new DocumentInput(new string('i', idLength), new string('t', titleLength), "x")]));
+
+        Assert.Equal(expected, error);
+    }
+
+    [Fact]
+    public void Validate_DuplicateLongId_NamedByPositionWithoutTheValue()
+    {
+        var id = new string('x', 128);
+
+        var error = DocumentPipelineInputValidator.Validate(
+            new DocumentPipelineInput("run", [new DocumentInput(id, "T", "a"), new DocumentInput(id, "T", "b")]));
+
+        Assert.Equal("'documents[1].id' repeats 'documents[0].id'", error);
+    }
+
+    [Fact]
+    public void Validate_CjkContentOverTheByteBudget_RefusedInBytes()
+    {
+        // 350,000 CJK characters are within the character limits but take 1,050,000 bytes as UTF-8.
+        var documents = Enumerable.Range(0, 7)
+            .Select(i => new DocumentInput($"d{i}", "T", new string('文', 50_000)))
+            .ToArray();
+
+        var error = DocumentPipelineInputValidator.Validate(new DocumentPipelineInput("run", documents));
+
+        Assert.StartsWith("documents take 10", error, StringComparison.Ordinal);
+        Assert.Contains("bytes as JSON; at most 1048576 per run", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ValidateDocuments_BytesAlreadyInTheRun_CountTowardsTheBudget()
+    {
+        var error = DocumentPipelineInputValidator.ValidateDocuments(
+            [ValidDocument], null, alreadyAccepted: 1, alreadyAcceptedBytes: DocumentPipelineInputValidator.MaxDocumentsBytes);
+
+        Assert.NotNull(error);
+        Assert.StartsWith("documents take ", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true, "alice", null, null)]
+    [InlineData(null, "alice", null, "'approved' is required: true to publish, false to reject")]
+    [InlineData(false, null, 2000, null)]
+    [InlineData(false, "bob", 2001, "'comment' is 2001 characters; at most 2000 allowed")]
+    public void ValidateReview_Decisions_ApprovedRequiredReviewerAndCommentBounded(
+        bool? approved, string? reviewer, int? commentLength, string? expected)
+    {
+        var comment = commentLength is { } length ? new string('c', length) : null;
+
+        Assert.Equal(expected, DocumentPipelineInputValidator.ValidateReview(new ReviewDecision(approved, reviewer, comment)));
+    }
+
+    [Fact]
+    public void ValidateReview_ReviewerTooLong_NamesTheField()
+    {
+        var error = DocumentPipelineInputValidator.ValidateReview(new ReviewDecision(true, new string('r', 201)));
+
+        Assert.Equal("'reviewer' is 201 characters; at most 200 allowed", error);
     }
 }

@@ -139,6 +139,50 @@ public sealed class PipelineDataConverterTests
         Assert.Throws<JsonException>(() => Converter.ToValue(payload, typeof(DocumentBatchResult)));
     }
 
+    [Theory]
+    [InlineData("文書の内容", 15)]
+    [InlineData("<a href='x'>&+</a>", 18)]
+    [InlineData("line\nbreak", 11)]
+    public void ToPayload_Text_WrittenAsUtf8NotEscaped(string content, int contentBytes)
+    {
+        var payload = Converter.ToPayload(new DocumentInput("d", "t", content));
+
+        // {"id":"d","title":"t","content":"..."}: 35 bytes around the content.
+        Assert.Equal(35 + contentBytes, payload.Data.Length);
+        Assert.Equal(payload.Data.Length, PipelineDataConverter.EncodedBytes(new DocumentInput("d", "t", content)));
+    }
+
+    [Theory]
+    [InlineData("binary/plain", "the input has encoding 'binary/plain'; send JSON (encoding json/plain)")]
+    [InlineData("json/protobuf", "the input has encoding 'json/protobuf'; send JSON (encoding json/plain)")]
+    [InlineData(null, "the input has no encoding metadata; send JSON (encoding json/plain)")]
+    public void ToValue_PayloadNotJson_ReturnsInstanceWithReadableDecodeError(string? encoding, string expected)
+    {
+        var payload = new Payload { Data = ByteString.CopyFromUtf8("""{"name":"x"}""") };
+        if (encoding is not null)
+        {
+            payload.Metadata["encoding"] = ByteString.CopyFromUtf8(encoding);
+        }
+
+        var input = Assert.IsType<DocumentPipelineInput>(Converter.ToValue(payload, typeof(DocumentPipelineInput)));
+
+        Assert.Equal(expected, input.DecodeError);
+    }
+
+    [Fact]
+    public void ToValue_BytesThatAreNotUtf8_ReturnsInstanceWithDecodeError()
+    {
+        var payload = new Payload
+        {
+            Metadata = { ["encoding"] = ByteString.CopyFromUtf8("json/plain") },
+            Data = ByteString.CopyFrom(0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x7D),
+        };
+
+        var input = Assert.IsType<ReviewDecision>(Converter.ToValue(payload, typeof(ReviewDecision)));
+
+        Assert.StartsWith("the input ", input.DecodeError, StringComparison.Ordinal);
+    }
+
     private static T Decode<T>(string json) => Assert.IsType<T>(Converter.ToValue(JsonPayload(json), typeof(T)));
 
     private static Payload JsonPayload(string json) =>

@@ -74,10 +74,10 @@ internal sealed class ConnectionSettings
         catch (Exception e) when (
             e is InvalidOperationException or IOException or UnauthorizedAccessException or ArgumentException)
         {
-            throw new InvalidOperationException(
+            throw ConfigurationErrors.Mark(new InvalidOperationException(
                 "Temporal connection settings could not be loaded (check TEMPORAL_PROFILE / Temporal:Profile, "
                 + $"TEMPORAL_CONFIG_FILE and the TLS file settings): {e.Message}",
-                e);
+                e));
         }
 
         if (!string.IsNullOrWhiteSpace(options.Address))

@@ -11,6 +11,18 @@ public sealed class PipelineWorkerOptions
     /// <summary>Configuration section name.</summary>
     public const string SectionName = "Temporal";
 
+    /// <summary>
+    /// Default time in-flight activities get on shutdown. With the host's margin (<see cref="ShutdownMargin"/>)
+    /// the whole shutdown fits the common 30-second container stop period (Kubernetes' default grace period).
+    /// </summary>
+    public static readonly TimeSpan DefaultGracefulShutdownTimeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// What the host waits beyond <see cref="GracefulShutdownTimeout"/>: the worker reports the results of
+    /// activities that finished, and the monitoring listeners close.
+    /// </summary>
+    public static readonly TimeSpan ShutdownMargin = TimeSpan.FromSeconds(5);
+
     /// <summary>Task queue used when neither <c>Temporal:TaskQueue</c> nor <c>TEMPORAL_TASK_QUEUE</c> is set.</summary>
     public const string DefaultTaskQueue = "document-pipeline";
 
@@ -42,7 +54,7 @@ public sealed class PipelineWorkerOptions
     public TlsSettings Tls { get; } = new();
 
     /// <summary>Gets or sets how long in-flight activities may run on shutdown before they are cancelled.</summary>
-    public TimeSpan GracefulShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan GracefulShutdownTimeout { get; set; } = DefaultGracefulShutdownTimeout;
 
     /// <summary>Gets or sets how often a running worker checks that the server still answers.</summary>
     public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(5);

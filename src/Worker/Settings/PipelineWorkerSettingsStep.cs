@@ -25,8 +25,8 @@ internal static class PipelineWorkerSettingsStep
             {
                 var graceful = configuration.GetValue(
                     $"{PipelineWorkerOptions.SectionName}:{nameof(PipelineWorkerOptions.GracefulShutdownTimeout)}",
-                    TimeSpan.FromSeconds(30));
-                host.ShutdownTimeout = (graceful > TimeSpan.Zero ? graceful : TimeSpan.Zero) + TimeSpan.FromSeconds(10);
+                    PipelineWorkerOptions.DefaultGracefulShutdownTimeout);
+                host.ShutdownTimeout = (graceful > TimeSpan.Zero ? graceful : TimeSpan.Zero) + PipelineWorkerOptions.ShutdownMargin;
             });
         services.AddSingleton(sp => ConnectionSettings.Resolve(
             sp.GetRequiredService<IOptions<PipelineWorkerOptions>>().Value, sp.GetRequiredService<IConfiguration>()));

@@ -14,13 +14,16 @@ public sealed record DispatchRequest(string? RequestId, DocumentPipelineInput? P
 }
 
 /// <summary>Input of <see cref="DocumentDispatcherWorkflow"/>; also carries state across continue-as-new.</summary>
-/// <param name="MaxHistoryEvents">Continue as new once history reaches this many events (20-50000, default 2000).</param>
+/// <param name="MaxHistoryEvents">Continue as new once history reaches this many events (20-10000, default 2000).</param>
 /// <param name="Totals">Counters carried over by continue-as-new.</param>
 /// <param name="Attachment">The worker the dispatcher heartbeats to, carried over by continue-as-new.</param>
+/// <param name="Backlog">Requests received and not yet dispatched, carried over by continue-as-new (at most 1000
+/// and 1.25 MiB).</param>
 public sealed record DispatcherInput(
     int? MaxHistoryEvents = null,
     DispatcherTotals? Totals = null,
-    DispatcherAttachment? Attachment = null) : IWorkflowInput
+    DispatcherAttachment? Attachment = null,
+    IReadOnlyList<DispatchRequest>? Backlog = null) : IWorkflowInput
 {
     /// <inheritdoc />
     [JsonIgnore]
@@ -32,7 +35,7 @@ public sealed record DispatcherInput(
 /// <param name="Rejected">Requests rejected as invalid.</param>
 /// <param name="Duplicates">Requests whose id had already been dispatched.</param>
 /// <param name="Generation">Runs of this dispatcher so far (1 for the first, +1 per continue-as-new).</param>
-/// <param name="LastRejection">Why the last invalid request was rejected, if any.</param>
+/// <param name="LastRejection">Why the last invalid request was rejected, if any (at most 500 characters).</param>
 public sealed record DispatcherTotals(int Dispatched, int Rejected, int Duplicates, int Generation, string? LastRejection = null);
 
 /// <summary>Returned by the dispatcher's <c>status</c> query.</summary>

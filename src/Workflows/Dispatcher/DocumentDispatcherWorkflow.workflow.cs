@@ -10,9 +10,9 @@ namespace Watchtower.Workflows.Dispatcher;
 /// <summary>
 /// A long-running dispatcher: receives pipeline requests by the <c>submit</c> signal, starts a
 /// <see cref="DocumentPipelineWorkflow"/> child for each, and continues as new before its history
-/// grows large, carrying its counters over. Once a worker attaches (the <c>attach</c> update), it
-/// heartbeats to that worker's own task queue every interval, so the worker can tell that its
-/// dispatcher is alive end to end.
+/// grows large, carrying its counters and the requests it has not dispatched yet (a bounded backlog)
+/// over. Once a worker attaches (the <c>attach</c> update), it heartbeats to that worker's own task
+/// queue every interval, so the worker can tell that its dispatcher is alive end to end.
 /// </summary>
 [Workflow("DocumentDispatcher")]
 public sealed partial class DocumentDispatcherWorkflow
@@ -20,15 +20,43 @@ public sealed partial class DocumentDispatcherWorkflow
     /// <summary>Default history size that triggers continue-as-new.</summary>
     public const int DefaultMaxHistoryEvents = 2000;
 
+    /// <summary>
+    /// Largest <c>maxHistoryEvents</c>: the server warns at 10,240 events and terminates a run at
+    /// 51,200, and the dispatcher may go on dispatching past its bound until its backlog can be carried.
+    /// </summary>
+    public const int MaxHistoryEventsLimit = 10_000;
+
+    /// <summary>History size that triggers continue-as-new whatever the event count: large requests fill bytes first.</summary>
+    public const long HistoryBytesBound = 8 * 1024 * 1024;
+
+    /// <summary>Most requests continue-as-new carries over to the next run.</summary>
+    public const int MaxBacklogCount = 1000;
+
+    /// <summary>
+    /// Most bytes of requests continue-as-new carries over (as JSON), within <see cref="PayloadBudget.MaxBytes"/>.
+    /// A single valid request always fits: its documents take at most
+    /// <see cref="DocumentPipelineInputValidator.MaxDocumentsBytes"/>.
+    /// </summary>
+    public const int MaxBacklogBytes = 1280 * 1024;
+
+    /// <summary>Longest reason kept for the last rejected request.</summary>
+    private const int MaxRejectionLength = 500;
+
+    /// <summary>Marks runs that carry their backlog over; runs recorded before drained it first.</summary>
+    private const string CarryBacklogPatch = "carry-backlog";
+
     /// <summary>How long the worker that was attached before may take to hear it was released.</summary>
     private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly Queue<DispatchRequest> pending = new();
+    private readonly Queue<(DispatchRequest Request, long Bytes)> pending = new();
     private readonly Queue<DispatcherAttachment> releases = new();
     private readonly int maxHistoryEvents;
     private readonly string? inputError;
     private DispatcherTotals totals;
     private DispatcherAttachment? attachment;
+    private DispatchRequest? dispatching;
+    private long pendingBytes;
+    private bool carryBacklog;
     private int activitiesInFlight;
     private int heartbeatsMissed;
     private bool draining;
@@ -36,9 +64,8 @@ public sealed partial class DocumentDispatcherWorkflow
     /// <summary>
     /// Initializes a new instance of the <see cref="DocumentDispatcherWorkflow"/> class. State is restored
     /// here rather than in <see cref="RunAsync"/> because signals buffered across continue-as-new are
-    /// delivered before the run method starts, and must find the carried-over counters. Nothing else is
-    /// carried: the queue is always drained before continuing as new, and every request arrives by the
-    /// validating <c>submit</c> signal.
+    /// delivered before the run method starts, and must find the carried-over counters and queue behind
+    /// the backlog. Backlog requests were validated when they arrived; they are checked again all the same.
     /// </summary>
     /// <param name="input">Settings, and state carried over from the previous run.</param>
     [WorkflowInit]
@@ -46,19 +73,37 @@ public sealed partial class DocumentDispatcherWorkflow
     {
         maxHistoryEvents = input?.MaxHistoryEvents ?? DefaultMaxHistoryEvents;
         inputError = input?.DecodeError
-            ?? (maxHistoryEvents is < 20 or > 50_000
-                ? string.Create(CultureInfo.InvariantCulture, $"'maxHistoryEvents' must be between 20 and 50000 (got {maxHistoryEvents})")
+            ?? (maxHistoryEvents is < 20 or > MaxHistoryEventsLimit
+                ? string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"'maxHistoryEvents' must be between 20 and {MaxHistoryEventsLimit} (got {maxHistoryEvents})")
+                : null)
+            ?? (input?.Backlog is { Count: > MaxBacklogCount } backlog
+                ? string.Create(
+                    CultureInfo.InvariantCulture, $"'backlog' holds {backlog.Count} requests; at most {MaxBacklogCount}")
                 : null);
         var carried = input?.Totals ?? new DispatcherTotals(0, 0, 0, 0);
         totals = carried with { Generation = carried.Generation + 1 };
         attachment = ValidateAttachment(input?.Attachment) is null ? input?.Attachment : null;
+        if (inputError is null)
+        {
+            foreach (var request in input?.Backlog ?? [])
+            {
+                Enqueue(request);
+            }
+        }
     }
 
     /// <summary>Gets the dispatcher's counters, queue length and heartbeat state.</summary>
     [WorkflowQuery("status")]
     public DispatcherStatus Status => new(totals, pending.Count, Workflow.CurrentHistoryLength, attachment, heartbeatsMissed);
 
-    /// <summary>Runs until cancelled, continuing as new once history reaches the bound and the queue is empty.</summary>
+    /// <summary>
+    /// Runs until cancelled, continuing as new once history reaches the bound (events or bytes, or the
+    /// server suggests it) and what is still pending fits the backlog: a burst larger than one run can
+    /// hold is carried over, not dropped and not drained past the server's limits. A cancelled dispatcher
+    /// logs every request it had not dispatched, by request id, at Warning.
+    /// </summary>
     /// <param name="input">Settings, and state carried over from the previous run (already applied by the constructor).</param>
     /// <returns>Never completes normally; ends by continue-as-new or cancellation.</returns>
     [WorkflowRun]
@@ -70,39 +115,38 @@ public sealed partial class DocumentDispatcherWorkflow
                 "Invalid DocumentDispatcher input: " + inputError, DocumentPipelineWorkflow.InvalidInputErrorType, nonRetryable: true);
         }
 
+        // Decided once, first: runs recorded before this build drained their queue before continuing as new.
+        carryBacklog = Workflow.Patched(CarryBacklogPatch);
+
         // Heartbeats run beside dispatching: a worker that is gone must not hold up requests.
         var heartbeats = HeartbeatAsync();
-        while (true)
+        try
         {
-            UpdateDetails();
-            await Workflow.WaitConditionAsync(() => pending.Count > 0 || ShouldContinueAsNew() || heartbeats.IsCompleted);
-            if (heartbeats.IsCompleted)
+            while (true)
             {
-                // It only ends by a fault: surface it rather than stop heartbeating unnoticed.
-                await heartbeats;
-            }
-
-            // The queue is drained first: carrying a backlog of requests into the next run's input
-            // could exceed the server's payload limit, and a burst of signals could otherwise make
-            // every new run continue as new before dispatching anything.
-            if (pending.Count == 0)
-            {
-                // Handlers and heartbeats that are still running would be cut off by continue-as-new
-                // (a heartbeat to a worker that is gone runs for an interval); a request that arrives
-                // meanwhile is dispatched at once.
-                // No new heartbeat starts meanwhile (one after a miss would otherwise always be in flight).
-                draining = true;
-                await Workflow.WaitConditionAsync(() => pending.Count > 0 || (Workflow.AllHandlersFinished && activitiesInFlight == 0 && releases.Count == 0));
-                draining = false;
-                if (pending.Count == 0)
+                UpdateDetails();
+                await Workflow.WaitConditionAsync(() => pending.Count > 0 || ShouldContinueAsNew() || heartbeats.IsCompleted);
+                if (heartbeats.IsCompleted)
                 {
-                    Log.DispatcherContinuingAsNew(Workflow.Logger, Workflow.CurrentHistoryLength);
-                    var next = new DispatcherInput(maxHistoryEvents, totals, attachment);
-                    throw Workflow.CreateContinueAsNewException((DocumentDispatcherWorkflow wf) => wf.RunAsync(next));
+                    // It only ends by a fault: surface it rather than stop heartbeating unnoticed.
+                    await heartbeats;
+                }
+
+                if (ShouldContinueAsNew() && await ContinueAsNewIfBacklogFitsAsync())
+                {
+                    continue;
+                }
+
+                if (pending.Count > 0)
+                {
+                    await DispatchAsync(Dequeue());
                 }
             }
-
-            await DispatchAsync(pending.Dequeue());
+        }
+        catch (Exception e) when (Workflow.CancellationToken.IsCancellationRequested && TemporalException.IsCanceledException(e))
+        {
+            ReportUndispatched();
+            throw;
         }
     }
 
@@ -114,13 +158,15 @@ public sealed partial class DocumentDispatcherWorkflow
     {
         if (ValidateRequest(request) is { } error)
         {
-            totals = totals with { Rejected = totals.Rejected + 1, LastRejection = error };
-            Log.DispatchRejected(Workflow.Logger, error);
+            // The reasons name fields and rules, never values; bounded all the same, as state carried on.
+            var kept = error.Length <= MaxRejectionLength ? error : error[..MaxRejectionLength] + "...";
+            totals = totals with { Rejected = totals.Rejected + 1, LastRejection = kept };
+            Log.DispatchRejected(Workflow.Logger, kept);
             UpdateDetails();
             return Task.CompletedTask;
         }
 
-        pending.Enqueue(request);
+        Enqueue(request);
         return Task.CompletedTask;
     }
 
@@ -193,14 +239,86 @@ public sealed partial class DocumentDispatcherWorkflow
     }
 
     private bool ShouldContinueAsNew() =>
-        Workflow.CurrentHistoryLength >= maxHistoryEvents || Workflow.ContinueAsNewSuggested;
+        Workflow.CurrentHistoryLength >= maxHistoryEvents
+        || Workflow.CurrentHistorySize >= HistoryBytesBound
+        || Workflow.ContinueAsNewSuggested;
+
+    /// <summary>Whether what is pending can be carried over by continue-as-new.</summary>
+    private bool BacklogFits() =>
+        carryBacklog
+            ? pending.Count <= MaxBacklogCount && pendingBytes <= MaxBacklogBytes
+            : pending.Count == 0;
+
+    /// <summary>
+    /// Continues as new with what is pending as the next run's backlog, once handlers and heartbeats that
+    /// are still running are done (continue-as-new would cut them off; a heartbeat to a worker that is
+    /// gone runs for an interval). While the backlog does not fit, the caller dispatches more first.
+    /// </summary>
+    /// <returns>False when the backlog does not fit (any more): dispatch, then try again.</returns>
+    private async Task<bool> ContinueAsNewIfBacklogFitsAsync()
+    {
+        if (!BacklogFits())
+        {
+            return false;
+        }
+
+        // No new heartbeat starts meanwhile (one after a miss would otherwise always be in flight).
+        draining = true;
+        await Workflow.WaitConditionAsync(() =>
+            !BacklogFits() || (Workflow.AllHandlersFinished && activitiesInFlight == 0 && releases.Count == 0));
+        draining = false;
+        if (!BacklogFits())
+        {
+            return false;
+        }
+
+        var backlog = pending.Select(p => p.Request).ToList();
+        Log.DispatcherContinuingAsNew(Workflow.Logger, Workflow.CurrentHistoryLength, backlog.Count);
+        var next = PayloadBudget.Checked(
+            new DispatcherInput(maxHistoryEvents, totals, attachment, backlog.Count == 0 ? null : backlog),
+            "the continue-as-new input");
+        throw Workflow.CreateContinueAsNewException((DocumentDispatcherWorkflow wf) => wf.RunAsync(next));
+    }
+
+    private void Enqueue(DispatchRequest request)
+    {
+        var bytes = PipelineDataConverter.EncodedBytes(request);
+        pending.Enqueue((request, bytes));
+        pendingBytes += bytes;
+    }
+
+    private DispatchRequest Dequeue()
+    {
+        var (request, bytes) = pending.Dequeue();
+        pendingBytes -= bytes;
+        return request;
+    }
+
+    /// <summary>Says what a cancel leaves undone: every request not dispatched, by id, and one being dispatched.</summary>
+    private void ReportUndispatched()
+    {
+        if (dispatching is { } inFlight)
+        {
+            Log.DispatchInterruptedByCancel(Workflow.Logger, inFlight.RequestId!, ChildId(inFlight));
+        }
+
+        foreach (var (request, _) in pending)
+        {
+            Log.DispatchPendingAtCancel(Workflow.Logger, request.RequestId!);
+        }
+
+        Log.DispatcherCanceled(Workflow.Logger, pending.Count + (dispatching is null ? 0 : 1), totals.Dispatched);
+    }
+
+    private static string ChildId(DispatchRequest request) => $"{Workflow.Info.WorkflowId}-{request.RequestId}";
 
     [GeneratedRegex("^[A-Za-z0-9._-]{1,100}$", RegexOptions.CultureInvariant)]
     private static partial Regex RequestIdPattern();
 
     private async Task DispatchAsync(DispatchRequest request)
     {
-        var pipeline = request.Pipeline!;
+        var pipeline = PayloadBudget.Checked(request.Pipeline!, "the dispatched pipeline's input");
+        dispatching = request;
         try
         {
             // The request id names the child, so the server itself refuses to run a request twice.
@@ -209,7 +327,7 @@ public sealed partial class DocumentDispatcherWorkflow
                 (DocumentPipelineWorkflow wf) => wf.RunAsync(pipeline),
                 new ChildWorkflowOptions
                 {
-                    Id = $"{Workflow.Info.WorkflowId}-{request.RequestId}",
+                    Id = ChildId(request),
                     ParentClosePolicy = ParentClosePolicy.Abandon,
                     IdReusePolicy = WorkflowIdReusePolicy.RejectDuplicate,
                     StaticSummary = $"Pipeline {pipeline.Name} from dispatcher request {request.RequestId}",
@@ -221,6 +339,8 @@ public sealed partial class DocumentDispatcherWorkflow
             totals = totals with { Duplicates = totals.Duplicates + 1 };
             Log.DispatchDuplicate(Workflow.Logger, request.RequestId!);
         }
+
+        dispatching = null;
     }
 
     /// <summary>
@@ -323,7 +443,7 @@ public sealed partial class DocumentDispatcherWorkflow
     private void UpdateDetails() =>
         Workflow.CurrentDetails = string.Create(
             CultureInfo.InvariantCulture,
-            $"**Dispatched:** {totals.Dispatched} pipelines\n\n**Pending:** {pending.Count}\n\n**Rejected:** {totals.Rejected} · **Duplicates:** {totals.Duplicates}\n\n**Run:** {totals.Generation} (continues as new at history bound)\n\n**Heartbeat:** {HeartbeatDetails()}");
+            $"**Dispatched:** {totals.Dispatched} pipelines\n\n**Pending:** {pending.Count} ({pendingBytes / 1024} KiB)\n\n**Rejected:** {totals.Rejected} · **Duplicates:** {totals.Duplicates}\n\n**Run:** {totals.Generation} (continues as new at history bound)\n\n**Heartbeat:** {HeartbeatDetails()}");
 
     private string HeartbeatDetails() => attachment switch
     {

@@ -35,11 +35,13 @@ public sealed class DocumentPipelineWorkflow
     private string name = string.Empty;
     private PipelineStage stage = PipelineStage.Validating;
     private long contentLength;
+    private long documentsBytes;
     private int analyzed;
     private int batchesCompleted;
     private int batchSize = DocumentPipelineInputValidator.DefaultBatchSize;
     private DateTime? reviewDeadline;
     private ReviewDecision? decision;
+    private string? reviewIgnored;
     private string? approvedBy;
 
     /// <summary>Gets the run's live progress.</summary>
@@ -71,8 +73,11 @@ public sealed class DocumentPipelineWorkflow
         {
             var batchNumber = batchesCompleted + 1;
             var batch = documents.GetRange(analyzed, Math.Min(batchSize, documents.Count - analyzed));
+            var batchInput = PayloadBudget.Checked(
+                new DocumentBatchInput(name, batchNumber, batch),
+                string.Create(CultureInfo.InvariantCulture, $"the input of batch {batchNumber}"));
             var result = await Workflow.ExecuteChildWorkflowAsync(
-                (DocumentBatchWorkflow wf) => wf.RunAsync(new DocumentBatchInput(name, batchNumber, batch)),
+                (DocumentBatchWorkflow wf) => wf.RunAsync(batchInput),
                 new ChildWorkflowOptions
                 {
                     Id = string.Create(CultureInfo.InvariantCulture, $"{Workflow.Info.WorkflowId}/batch-{batchNumber}"),
@@ -89,8 +94,9 @@ public sealed class DocumentPipelineWorkflow
 
         SetStage(PipelineStage.Publishing);
         var delayMs = input.PublishDelayMs ?? DocumentPipelineInputValidator.DefaultPublishDelayMs;
+        var request = PayloadBudget.Checked(new PublishRequest(name, analyses, delayMs), "the publish request");
         var published = await Workflow.ExecuteActivityAsync(
-            (DocumentActivities a) => a.PublishAsync(new PublishRequest(name, analyses, delayMs)),
+            (DocumentActivities a) => a.PublishAsync(request),
             new ActivityOptions
             {
                 // Room for every pause plus slack for the writes; the heartbeat timeout catches a dead worker sooner.
@@ -107,24 +113,60 @@ public sealed class DocumentPipelineWorkflow
 
         // Let an update that is still running finish before the run returns.
         await Workflow.WaitConditionAsync(() => Workflow.AllHandlersFinished);
-        return new DocumentPipelineResult(
-            name, published, batchesCompleted, analyses.Sum(a => a.WordCount), CountCategories(analyses), approvedBy!);
+        return PayloadBudget.Checked(
+            new DocumentPipelineResult(
+                name, published, batchesCompleted, analyses.Sum(a => a.WordCount), CountCategories(analyses), approvedBy!),
+            "the result");
     }
 
-    /// <summary>A reviewer approves or rejects the run. Only the first decision counts.</summary>
+    /// <summary>
+    /// A reviewer approves or rejects the run; only the first valid decision counts. Kept for callers that
+    /// signal: a malformed decision (no <c>approved</c>, a misspelled field) never decides, it is ignored
+    /// with one warning and shown in the current details. The <c>review</c> update says why at once.
+    /// </summary>
     /// <param name="review">The decision.</param>
     /// <returns>A completed task.</returns>
     [WorkflowSignal("review")]
     public Task ReviewAsync(ReviewDecision review)
     {
-        if (review?.DecodeError is not null || review is null)
+        if (DocumentPipelineInputValidator.ValidateReview(review) is { } error)
         {
-            Log.ReviewIgnored(Workflow.Logger, review?.DecodeError ?? "no decision given");
+            Log.ReviewIgnored(Workflow.Logger, error);
+            reviewIgnored = error;
+            SetStage(stage);
             return Task.CompletedTask;
         }
 
         decision ??= review;
         return Task.CompletedTask;
+    }
+
+    /// <summary>A reviewer approves or rejects the run; the validator refuses a malformed or late decision.</summary>
+    /// <param name="review">The decision.</param>
+    /// <returns>What was decided, for the caller.</returns>
+    [WorkflowUpdate("review")]
+    public Task<string> DecideAsync(ReviewDecision review)
+    {
+        decision ??= review;
+        var who = review.Reviewer ?? "anonymous";
+        return Task.FromResult(review.Approved == true ? "approved by " + who : "rejected by " + who);
+    }
+
+    /// <summary>Refuses a decision that could not decide, before it reaches history.</summary>
+    /// <param name="review">The decision.</param>
+    [WorkflowUpdateValidator(nameof(DecideAsync))]
+    public void ValidateDecide(ReviewDecision review)
+    {
+        if (DocumentPipelineInputValidator.ValidateReview(review) is { } error)
+        {
+            throw new ApplicationFailureException("Invalid review: " + error, InvalidInputErrorType, nonRetryable: true);
+        }
+
+        if (decision is not null || stage > PipelineStage.AwaitingReview)
+        {
+            throw new ApplicationFailureException(
+                $"The review is over: the pipeline is {stage} and already has a decision.", InvalidInputErrorType, nonRetryable: true);
+        }
     }
 
     /// <summary>Adds documents while the pipeline is still analysing.</summary>
@@ -149,7 +191,8 @@ public sealed class DocumentPipelineWorkflow
                 $"Documents can only be added while the pipeline is analyzing; it is {stage}.", InvalidInputErrorType, nonRetryable: true);
         }
 
-        if (DocumentPipelineInputValidator.ValidateDocuments(added, documentIds, documents.Count, contentLength) is { } error)
+        if (DocumentPipelineInputValidator.ValidateDocuments(added, documentIds, documents.Count, contentLength, documentsBytes)
+            is { } error)
         {
             throw new ApplicationFailureException("Invalid addDocuments request: " + error, InvalidInputErrorType, nonRetryable: true);
         }
@@ -214,6 +257,7 @@ public sealed class DocumentPipelineWorkflow
 
     private void Accept(IReadOnlyList<DocumentInput> added)
     {
+        documentsBytes += DocumentPipelineInputValidator.DocumentsBytes(added);
         foreach (var document in added)
         {
             documents.Add(document);
@@ -238,6 +282,11 @@ public sealed class DocumentPipelineWorkflow
         else if (approvedBy is not null)
         {
             details.Append(CultureInfo.InvariantCulture, $"\n\n**Approved by:** {approvedBy}");
+        }
+
+        if (reviewIgnored is not null && decision is null)
+        {
+            details.Append(CultureInfo.InvariantCulture, $"\n\n**Last review signal ignored:** {reviewIgnored}");
         }
 
         Workflow.CurrentDetails = details.ToString();

@@ -49,11 +49,11 @@ public sealed record DocumentBatchInput(string PipelineName, int BatchNumber, IR
 /// <param name="Documents">Analyses in input order.</param>
 public sealed record DocumentBatchResult(int BatchNumber, IReadOnlyList<DocumentAnalysis> Documents);
 
-/// <summary>A reviewer's decision, sent with the <c>review</c> signal.</summary>
-/// <param name="Approved">True to publish, false to stop the pipeline.</param>
-/// <param name="Reviewer">Who decided.</param>
-/// <param name="Comment">Optional reason.</param>
-public sealed record ReviewDecision(bool Approved, string? Reviewer, string? Comment = null) : IWorkflowInput
+/// <summary>A reviewer's decision, sent with the <c>review</c> update (or, for compatibility, signal).</summary>
+/// <param name="Approved">True to publish, false to stop the pipeline; required.</param>
+/// <param name="Reviewer">Who decided (at most 200 characters).</param>
+/// <param name="Comment">Optional reason (at most 2000 characters).</param>
+public sealed record ReviewDecision(bool? Approved, string? Reviewer, string? Comment = null) : IWorkflowInput
 {
     /// <inheritdoc />
     [JsonIgnore]
