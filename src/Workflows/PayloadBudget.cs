@@ -30,7 +30,9 @@ public static class PayloadBudget
         if (bytes > MaxBytes)
         {
             throw new ApplicationFailureException(
-                string.Create(CultureInfo.InvariantCulture, $"{what} would take {bytes} bytes; at most {MaxBytes} may be sent"),
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{what} would take {bytes} bytes; at most {MaxBytes} may be sent"),
                 ErrorType,
                 nonRetryable: true);
         }

@@ -19,9 +19,14 @@ public static class PipelineDataConverter
     /// <summary>Gets the serializer options for workflow inputs, results, signals, queries and updates.</summary>
     public static JsonSerializerOptions SerializerOptions { get; } = CreateSerializerOptions();
 
-    /// <summary>Gets the converter to set on <c>TemporalClientConnectOptions.DataConverter</c> and on replayers.</summary>
+    /// <summary>
+    /// Gets the converter to set on <c>TemporalClientConnectOptions.DataConverter</c> and on replayers.
+    /// </summary>
     public static DataConverter Instance { get; } =
-        DataConverter.Default with { PayloadConverter = new TolerantPayloadConverter(new DefaultPayloadConverter(SerializerOptions)) };
+        DataConverter.Default with
+        {
+            PayloadConverter = new TolerantPayloadConverter(new DefaultPayloadConverter(SerializerOptions)),
+        };
 
     private static JsonSerializerOptions CreateSerializerOptions()
     {
@@ -89,7 +94,8 @@ public static class PipelineDataConverter
         var name = encoding.ToStringUtf8();
         return name == "json/plain"
             ? "the input is not valid UTF-8 JSON"
-            : $"the input has encoding '{(name.Length <= 40 ? name : name[..40] + "...")}'; send JSON (encoding json/plain)";
+            : $"the input has encoding '{(name.Length <= 40 ? name : name[..40] + "...")}'; "
+                + "send JSON (encoding json/plain)";
     }
 
     private sealed class TolerantPayloadConverter(IPayloadConverter inner) : IPayloadConverter
@@ -107,7 +113,8 @@ public static class PipelineDataConverter
                 // Other arguments (an update's list of documents) still fail to decode, which rejects the
                 // update or drops the signal, but say why in a caller's terms, not in .NET type names.
                 // The .NET exception stays out: its text, which names .NET types, would travel as the cause.
-                throw new JsonException(Describe(payload, e).Replace("the input", "the argument", StringComparison.Ordinal));
+                throw new JsonException(
+                    Describe(payload, e).Replace("the input", "the argument", StringComparison.Ordinal));
             }
             catch (Exception e) when (!type.IsAbstract && e is not OutOfMemoryException)
             {

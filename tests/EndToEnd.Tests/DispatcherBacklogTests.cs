@@ -34,7 +34,11 @@ public sealed class DispatcherBacklogTests(DevServerFixture server)
         {
             var request = new DispatchRequest(
                 $"req-{i}",
-                new DocumentPipelineInput($"burst-{i}", [new DocumentInput("d1", "Big", content)], ReviewWindowSeconds: 0, PublishDelayMs: 0));
+                new DocumentPipelineInput(
+                    $"burst-{i}",
+                    [new DocumentInput("d1", "Big", content)],
+                    ReviewWindowSeconds: 0,
+                    PublishDelayMs: 0));
             return latest.SignalAsync(wf => wf.SubmitAsync(request), new() { Rpc = WorkerHarness.Rpc });
         }));
 
@@ -45,10 +49,14 @@ public sealed class DispatcherBacklogTests(DevServerFixture server)
             TimeSpan.FromSeconds(180));
         Assert.Equal(Requests, status.Totals.Dispatched);
         Assert.Equal(0, status.Totals.Duplicates);
-        Assert.True(status.Totals.Generation >= 3, $"a burst this size takes several runs (took {status.Totals.Generation})");
+        Assert.True(
+            status.Totals.Generation >= 3, $"a burst this size takes several runs (took {status.Totals.Generation})");
 
         // Every child exactly once, by request id (the list catches up with the starts).
-        var expected = Enumerable.Range(0, Requests).Select(i => $"{id}-req-{i}").Order(StringComparer.Ordinal).ToList();
+        var expected = Enumerable.Range(0, Requests)
+            .Select(i => $"{id}-req-{i}")
+            .Order(StringComparer.Ordinal)
+            .ToList();
         var children = await Eventually.UntilAsync(
             () => ChildIdsAsync(client, id),
             ids => ids.Count >= Requests,
@@ -72,7 +80,8 @@ public sealed class DispatcherBacklogTests(DevServerFixture server)
         Assert.True(carried.Count >= 2, "the dispatcher continued as new more than once");
         Assert.Contains(carried, c => c.Count > 0);
         Assert.All(carried, c => Assert.True(
-            c.Count <= DocumentDispatcherWorkflow.MaxBacklogCount && c.Bytes <= DocumentDispatcherWorkflow.MaxBacklogBytes,
+            c.Count <= DocumentDispatcherWorkflow.MaxBacklogCount
+                && c.Bytes <= DocumentDispatcherWorkflow.MaxBacklogBytes,
             $"a backlog of {c.Count} requests and {c.Bytes} bytes is over the bounds"));
         await handle.CancelAsync();
     }
@@ -90,14 +99,16 @@ public sealed class DispatcherBacklogTests(DevServerFixture server)
             new WorkflowOptions(id, taskQueue) { Rpc = WorkerHarness.Rpc });
         for (var i = 0; i < 3; i++)
         {
-            await handle.SignalAsync(wf => wf.SubmitAsync(new DispatchRequest($"left-{i}", Documents.Pipeline(documents: 1))));
+            await handle.SignalAsync(
+                wf => wf.SubmitAsync(new DispatchRequest($"left-{i}", Documents.Pipeline(documents: 1))));
         }
 
         await handle.CancelAsync();
         await using var worker = await WorkerHarness.StartAsync(
             server.TargetHost, settings: new Dictionary<string, string?> { ["Temporal:TaskQueue"] = taskQueue });
 
-        var canceled = await Assert.ThrowsAsync<WorkflowFailedException>(() => handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
+        var canceled = await Assert.ThrowsAsync<WorkflowFailedException>(
+            () => handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
         Assert.IsType<CanceledFailureException>(canceled.InnerException);
         await worker.WaitForLogAsync("DispatcherCanceled", "the dispatcher to say what its cancel left undispatched");
         var reported = worker.Logs.GetSnapshot().Where(r => r.Id.Name == "DispatchPendingAtCancel").ToList();

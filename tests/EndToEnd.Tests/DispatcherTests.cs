@@ -14,32 +14,49 @@ public sealed class DispatcherTests(DevServerFixture server)
         await using var worker = await WorkerHarness.StartAsync(server.TargetHost);
         var id = "dispatcher-" + Guid.NewGuid().ToString("N");
         var handle = await server.Client.StartWorkflowAsync(
-            (DocumentDispatcherWorkflow wf) => wf.RunAsync(new DispatcherInput(MaxHistoryEvents: 20)), worker.Options(id));
+            (DocumentDispatcherWorkflow wf) => wf.RunAsync(new DispatcherInput(MaxHistoryEvents: 20)),
+            worker.Options(id));
         var firstRunId = handle.ResultRunId;
 
         for (var i = 1; i <= 5; i++)
         {
-            await SubmitAsync(cli, id, $$$"""{"requestId":"req-{{{i}}}","pipeline":{"name":"batch-{{{i}}}","documents":[{"id":"d1","content":"Invoice {{{i}}}"}],"reviewWindowSeconds":0}}""");
+            await SubmitAsync(
+                cli,
+                id,
+                $$$"""{"requestId":"req-{{{i}}}","pipeline":{"name":"batch-{{{i}}}","documents":"""
+                    + $$$"""[{"id":"d1","content":"Invoice {{{i}}}"}],"reviewWindowSeconds":0}}""");
         }
 
-        await SubmitAsync(cli, id, """{"requestId":"req-1","pipeline":{"name":"again","documents":[{"id":"d1","content":"x"}]}}""");
+        await SubmitAsync(
+            cli, id, """{"requestId":"req-1","pipeline":{"name":"again","documents":[{"id":"d1","content":"x"}]}}""");
         await SubmitAsync(cli, id, """{"requestId":"bad id!","pipeline":{"name":"x","documents":[]}}""");
-        await SubmitAsync(cli, id, """{"requestId":"req-x","pipeline":{"name":"x","documents":[{"id":"a","content":"x"}],"batchSize":"many"}}""");
+        await SubmitAsync(
+            cli,
+            id,
+            """{"requestId":"req-x","pipeline":{"name":"x","documents":"""
+                + """[{"id":"a","content":"x"}],"batchSize":"many"}}""");
 
         var latest = server.Client.GetWorkflowHandle<DocumentDispatcherWorkflow>(id);
         var status = await Eventually.UntilAsync(
             () => latest.QueryAsync(wf => wf.Status),
-            s => s.Totals.Dispatched == 5 && s.Totals.Duplicates == 1 && s.Totals.Rejected == 2 && s.Pending == 0 && s.Totals.Generation >= 2,
-            "the dispatcher to dispatch 5 requests, skip 1 duplicate, reject 2 and continue as new past its 20-event bound",
+            s => s.Totals.Dispatched == 5
+                && s.Totals.Duplicates == 1
+                && s.Totals.Rejected == 2
+                && s.Pending == 0
+                && s.Totals.Generation >= 2,
+            "the dispatcher to dispatch 5 requests, skip 1 duplicate, reject 2 "
+                + "and continue as new past its 20-event bound",
             TimeSpan.FromSeconds(60));
-        Assert.Contains("'pipeline.batchSize' has the wrong type", status.Totals.LastRejection, StringComparison.Ordinal);
+        Assert.Contains(
+            "'pipeline.batchSize' has the wrong type", status.Totals.LastRejection, StringComparison.Ordinal);
 
         var firstRun = await server.Client.GetWorkflowHandle(id, runId: firstRunId).FetchHistoryAsync();
         Assert.Equal(EventType.WorkflowExecutionContinuedAsNew, firstRun.Events.Last().EventType);
 
         for (var i = 1; i <= 5; i++)
         {
-            var result = await server.Client.GetWorkflowHandle($"{id}-req-{i}").GetResultAsync<DocumentPipelineResult>(rpcOptions: WorkerHarness.Rpc);
+            var result = await server.Client.GetWorkflowHandle($"{id}-req-{i}")
+                .GetResultAsync<DocumentPipelineResult>(rpcOptions: WorkerHarness.Rpc);
             Assert.Equal($"batch-{i}", result.Name);
         }
 
@@ -54,8 +71,11 @@ public sealed class DispatcherTests(DevServerFixture server)
         Eventually.UntilAsync(
             async () =>
             {
-                var result = await cli.RunAsync("workflow", "signal", "--workflow-id", id, "--name", "submit", "--input", json);
-                Assert.True(result.ExitCode == 0 || result.Error.Contains("workflow is closing", StringComparison.Ordinal), result.ToString());
+                var result = await cli.RunAsync(
+                    "workflow", "signal", "--workflow-id", id, "--name", "submit", "--input", json);
+                Assert.True(
+                    result.ExitCode == 0 || result.Error.Contains("workflow is closing", StringComparison.Ordinal),
+                    result.ToString());
                 return result.ExitCode == 0;
             },
             sent => sent,

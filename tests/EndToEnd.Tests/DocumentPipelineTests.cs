@@ -14,12 +14,14 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
     {
         server.RequireCli();
         var index = new RecordingIndex();
-        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s => s.AddSingleton<IDocumentIndex>(index));
+        await using var worker = await WorkerHarness.StartAsync(
+            server.TargetHost, s => s.AddSingleton<IDocumentIndex>(index));
         var input = Documents.Pipeline(documents: 5, batchSize: 2, reviewWindowSeconds: 600);
 
         var options = worker.Options("pipeline-" + Guid.NewGuid());
         options.StaticSummary = "e2e pipeline";
-        var handle = await server.Client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), options);
+        var handle = await server.Client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(input), options);
 
         var progress = await Eventually.UntilAsync(
             () => handle.QueryAsync(wf => wf.Progress),
@@ -30,7 +32,8 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
         Assert.Equal(3, progress.BatchesCompleted);
         Assert.NotNull(progress.ReviewDeadline);
 
-        var metadata = await handle.QueryAsync<Temporalio.Api.Sdk.V1.WorkflowMetadata>("__temporal_workflow_metadata", []);
+        var metadata = await handle.QueryAsync<Temporalio.Api.Sdk.V1.WorkflowMetadata>(
+            "__temporal_workflow_metadata", []);
         Assert.Contains("**Stage:** AwaitingReview", metadata.CurrentDetails, StringComparison.Ordinal);
         Assert.Contains("**Documents analysed:** 5 of 5", metadata.CurrentDetails, StringComparison.Ordinal);
 
@@ -57,21 +60,32 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
         server.RequireCli();
         await using var worker = await WorkerHarness.StartAsync(server.TargetHost);
         var input = Documents.Pipeline(documents: 40, batchSize: 1, reviewWindowSeconds: 600);
-        var handle = await server.Client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("pipeline-" + Guid.NewGuid()));
+        var handle = await server.Client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("pipeline-" + Guid.NewGuid()));
 
         // 40 sequential child batches leave seconds of Analyzing to send the update in.
-        await Eventually.UntilAsync(() => handle.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.Analyzing, "Analyzing stage");
-        var total = await handle.ExecuteUpdateAsync(wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late-1", "Late", "Quarterly report summary") }));
+        await Eventually.UntilAsync(
+            () => handle.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.Analyzing, "Analyzing stage");
+        var total = await handle.ExecuteUpdateAsync(
+            wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late-1", "Late", "Quarterly report summary") }));
         Assert.Equal(41, total);
 
         var duplicate = await Assert.ThrowsAsync<WorkflowUpdateFailedException>(
-            () => handle.ExecuteUpdateAsync(wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late-1", "Again", "x") })));
-        Assert.Contains("'documents[0].id' is already in the run", duplicate.InnerException!.Message, StringComparison.Ordinal);
+            () => handle.ExecuteUpdateAsync(
+                wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late-1", "Again", "x") })));
+        Assert.Contains(
+            "'documents[0].id' is already in the run", duplicate.InnerException!.Message, StringComparison.Ordinal);
 
-        await Eventually.UntilAsync(() => handle.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.AwaitingReview, "AwaitingReview stage", TimeSpan.FromSeconds(90));
+        await Eventually.UntilAsync(
+            () => handle.QueryAsync(wf => wf.Progress),
+            p => p.Stage == PipelineStage.AwaitingReview,
+            "AwaitingReview stage",
+            TimeSpan.FromSeconds(90));
         var late = await Assert.ThrowsAsync<WorkflowUpdateFailedException>(
-            () => handle.ExecuteUpdateAsync(wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late-2", "Late", "x") })));
-        Assert.Contains("only be added while the pipeline is analyzing", late.InnerException!.Message, StringComparison.Ordinal);
+            () => handle.ExecuteUpdateAsync(
+                wf => wf.AddDocumentsAsync(new[] { new DocumentInput("late-2", "Late", "x") })));
+        Assert.Contains(
+            "only be added while the pipeline is analyzing", late.InnerException!.Message, StringComparison.Ordinal);
 
         await handle.SignalAsync(wf => wf.ReviewAsync(new ReviewDecision(true, "bob")));
         var result = await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
@@ -88,10 +102,12 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
     {
         server.RequireCli();
         var index = new RecordingIndex(failFirst: 2);
-        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, s => s.AddSingleton<IDocumentIndex>(index));
+        await using var worker = await WorkerHarness.StartAsync(
+            server.TargetHost, s => s.AddSingleton<IDocumentIndex>(index));
         var input = Documents.Pipeline(documents: 3);
 
-        var result = await server.Client.ExecuteWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("pipeline-" + Guid.NewGuid()));
+        var result = await server.Client.ExecuteWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("pipeline-" + Guid.NewGuid()));
 
         Assert.Equal(3, result.DocumentsPublished);
         Assert.Equal("auto-approved", result.ApprovedBy);
@@ -104,15 +120,21 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
         server.RequireCli();
         await using var worker = await WorkerHarness.StartAsync(server.TargetHost);
         var input = Documents.Pipeline(2, reviewWindowSeconds: 600);
-        var handle = await server.Client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("pipeline-" + Guid.NewGuid()));
-        await Eventually.UntilAsync(() => handle.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.AwaitingReview, "AwaitingReview stage");
+        var handle = await server.Client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("pipeline-" + Guid.NewGuid()));
+        await Eventually.UntilAsync(
+            () => handle.QueryAsync(wf => wf.Progress),
+            p => p.Stage == PipelineStage.AwaitingReview,
+            "AwaitingReview stage");
 
         await handle.SignalAsync(wf => wf.ReviewAsync(new ReviewDecision(false, "carol", "totals do not match")));
 
-        var failed = await Assert.ThrowsAsync<WorkflowFailedException>(() => handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
+        var failed = await Assert.ThrowsAsync<WorkflowFailedException>(
+            () => handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
         var failure = Assert.IsType<ApplicationFailureException>(failed.InnerException);
         Assert.Equal("Rejected in review", failure.Message);
-        Assert.Equal(new ReviewDecision(false, "carol", "totals do not match"), failure.Details.ElementAt<ReviewDecision>(0));
+        Assert.Equal(
+            new ReviewDecision(false, "carol", "totals do not match"), failure.Details.ElementAt<ReviewDecision>(0));
         Assert.Equal(DocumentPipelineWorkflow.RejectedErrorType, failure.ErrorType);
         Assert.True(failure.NonRetryable);
     }
@@ -125,13 +147,15 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
         var worker = await WorkerHarness.StartAsync(server.TargetHost, s => s.AddSingleton<IDocumentIndex>(index));
         await using var _ = worker;
         var input = Documents.Pipeline(documents: 4);
-        var handle = await server.Client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("pipeline-" + Guid.NewGuid()));
+        var handle = await server.Client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("pipeline-" + Guid.NewGuid()));
         await index.FirstWrite.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
 
         // Stop while the publish activity is blocked on its second document.
         var stopping = worker.StopAsync();
         var lifetime = worker.Host.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>();
-        await Eventually.WaitAsync(() => lifetime.ApplicationStopping.IsCancellationRequested, "the host to begin stopping");
+        await Eventually.WaitAsync(
+            () => lifetime.ApplicationStopping.IsCancellationRequested, "the host to begin stopping");
         Assert.False(stopping.IsCompleted, "stopping must wait for the in-flight activity (graceful timeout 20 s)");
         Assert.Equal(1, index.Writes);
 
@@ -141,7 +165,10 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
         Assert.Equal(4, index.Writes);
         var history = await handle.FetchHistoryAsync();
         Assert.Contains(history.Events, e => e.EventType == EventType.ActivityTaskCompleted);
-        Assert.DoesNotContain(history.Events, e => e.EventType is EventType.ActivityTaskCanceled or EventType.ActivityTaskTimedOut or EventType.ActivityTaskFailed);
+        Assert.DoesNotContain(
+            history.Events,
+            e => e.EventType is EventType.ActivityTaskCanceled or EventType.ActivityTaskTimedOut
+                or EventType.ActivityTaskFailed);
     }
 
     [Fact(Timeout = TestTimeouts.EndToEnd)]
@@ -152,7 +179,8 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
 
         // 7 s between documents, against the publish activity's 5 s heartbeat timeout.
         var input = Documents.Pipeline(documents: 2, publishDelayMs: 7000);
-        var handle = await server.Client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("pipeline-" + Guid.NewGuid()));
+        var handle = await server.Client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("pipeline-" + Guid.NewGuid()));
         var result = await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
 
         Assert.Equal(2, result.DocumentsPublished);

@@ -19,7 +19,9 @@ namespace Watchtower.EndToEnd.Tests;
 /// </summary>
 public sealed class InputSafetyTests(DevServerFixture server)
 {
-    /// <summary>Long enough for a large pipeline to finish here; a run stuck on a failing task never does.</summary>
+    /// <summary>
+    /// Long enough for a large pipeline to finish here; a run stuck on a failing task never does.
+    /// </summary>
     private static readonly TimeSpan Completes = TimeSpan.FromSeconds(90);
 
     public static TheoryData<string> MaximalInputs => ["cjk", "markup", "longest-ids-and-titles"];
@@ -34,7 +36,8 @@ public sealed class InputSafetyTests(DevServerFixture server)
         Assert.Null(DocumentPipelineInputValidator.Validate(input));
         var id = $"max-{kind}-{Guid.NewGuid():N}";
 
-        await StartFromFileAsync(cli, worker, id, JsonSerializer.Serialize(input, PipelineDataConverter.SerializerOptions));
+        await StartFromFileAsync(
+            cli, worker, id, JsonSerializer.Serialize(input, PipelineDataConverter.SerializerOptions));
 
         var handle = server.Client.GetWorkflowHandle<DocumentPipelineWorkflow>(id);
         var result = await WaitForResultAsync(handle, $"the maximal '{kind}' pipeline to complete");
@@ -60,7 +63,8 @@ public sealed class InputSafetyTests(DevServerFixture server)
         var input = OneOver(bound);
         var id = $"over-{bound}-{Guid.NewGuid():N}";
 
-        await StartFromFileAsync(cli, worker, id, JsonSerializer.Serialize(input, PipelineDataConverter.SerializerOptions));
+        await StartFromFileAsync(
+            cli, worker, id, JsonSerializer.Serialize(input, PipelineDataConverter.SerializerOptions));
 
         var failure = await ExpectInvalidInputAsync(server.Client.GetWorkflowHandle(id));
         Assert.Contains(reason, failure.Message, StringComparison.Ordinal);
@@ -72,10 +76,12 @@ public sealed class InputSafetyTests(DevServerFixture server)
         var cli = new TemporalCli(server.RequireCli(), server.TargetHost);
         await using var worker = await WorkerHarness.StartAsync(server.TargetHost);
         var secret = new string('s', 100);
-        var input = new DocumentPipelineInput("dup", [new(secret, "a", "x"), new(secret, "b", "y")], ReviewWindowSeconds: 0);
+        var input = new DocumentPipelineInput(
+            "dup", [new(secret, "a", "x"), new(secret, "b", "y")], ReviewWindowSeconds: 0);
         var id = "dup-" + Guid.NewGuid().ToString("N");
 
-        await StartFromFileAsync(cli, worker, id, JsonSerializer.Serialize(input, PipelineDataConverter.SerializerOptions));
+        await StartFromFileAsync(
+            cli, worker, id, JsonSerializer.Serialize(input, PipelineDataConverter.SerializerOptions));
 
         var failure = await ExpectInvalidInputAsync(server.Client.GetWorkflowHandle(id));
         Assert.Contains("'documents[1].id' repeats 'documents[0].id'", failure.Message, StringComparison.Ordinal);
@@ -111,7 +117,8 @@ public sealed class InputSafetyTests(DevServerFixture server)
         await using var worker = await WorkerHarness.StartAsync(server.TargetHost);
         var id = "review-signal-" + Guid.NewGuid().ToString("N");
         var input = Documents.Pipeline(documents: 1, reviewWindowSeconds: 600);
-        var handle = await server.Client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options(id));
+        var handle = await server.Client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options(id));
         await Eventually.UntilAsync(
             () => handle.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.AwaitingReview, "AwaitingReview");
 
@@ -128,7 +135,9 @@ public sealed class InputSafetyTests(DevServerFixture server)
         Assert.Contains("'approved'", metadata.CurrentDetails, StringComparison.Ordinal);
         Assert.Equal(WorkflowExecutionStatus.Running, (await handle.DescribeAsync()).Status);
 
-        await cli.TextAsync("workflow", "signal", "--workflow-id", id, "--name", "review", "--input", """{"approved":true,"reviewer":"alice"}""");
+        await cli.TextAsync(
+            "workflow", "signal", "--workflow-id", id, "--name", "review",
+            "--input", """{"approved":true,"reviewer":"alice"}""");
         Assert.Equal("alice", (await WaitForResultAsync(handle, "the approved pipeline to complete")).ApprovedBy);
     }
 
@@ -139,22 +148,30 @@ public sealed class InputSafetyTests(DevServerFixture server)
         await using var worker = await WorkerHarness.StartAsync(server.TargetHost);
         var id = "review-update-" + Guid.NewGuid().ToString("N");
         var input = Documents.Pipeline(documents: 1, reviewWindowSeconds: 600);
-        var handle = await server.Client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options(id));
+        var handle = await server.Client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options(id));
         await Eventually.UntilAsync(
             () => handle.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.AwaitingReview, "AwaitingReview");
 
-        var missing = await cli.RunAsync("workflow", "update", "execute", "--workflow-id", id, "--name", "review", "--input", "{}");
+        var missing = await cli.RunAsync(
+            "workflow", "update", "execute", "--workflow-id", id, "--name", "review", "--input", "{}");
         Assert.NotEqual(0, missing.ExitCode);
         Assert.Contains("'approved' is required", missing.Output + missing.Error, StringComparison.Ordinal);
         var tooLong = await cli.RunAsync(
             "workflow", "update", "execute", "--workflow-id", id, "--name", "review",
-            "--input", JsonSerializer.Serialize(new { approved = false, reviewer = "bob", comment = new string('c', 2001) }));
-        Assert.Contains("'comment' is 2001 characters; at most 2000 allowed", tooLong.Output + tooLong.Error, StringComparison.Ordinal);
+            "--input",
+            JsonSerializer.Serialize(new { approved = false, reviewer = "bob", comment = new string('c', 2001) }));
+        Assert.Contains(
+            "'comment' is 2001 characters; at most 2000 allowed",
+            tooLong.Output + tooLong.Error,
+            StringComparison.Ordinal);
 
         var accepted = await cli.TextAsync(
-            "workflow", "update", "execute", "--workflow-id", id, "--name", "review", "--input", """{"approved":true,"reviewer":"carol"}""");
+            "workflow", "update", "execute", "--workflow-id", id, "--name", "review",
+            "--input", """{"approved":true,"reviewer":"carol"}""");
         Assert.Contains("approved by carol", accepted, StringComparison.Ordinal);
-        Assert.Equal("carol", (await WaitForResultAsync(handle, "the pipeline approved by update to complete")).ApprovedBy);
+        Assert.Equal(
+            "carol", (await WaitForResultAsync(handle, "the pipeline approved by update to complete")).ApprovedBy);
     }
 
     public static TheoryData<string, string, string> UndecodableAdditions => new()
@@ -173,7 +190,8 @@ public sealed class InputSafetyTests(DevServerFixture server)
         await using var worker = await WorkerHarness.StartAsync(server.TargetHost);
         var input = Documents.Pipeline(documents: 30, batchSize: 1, reviewWindowSeconds: 600);
         var id = "undecodable-" + Guid.NewGuid().ToString("N");
-        var handle = await server.Client.StartWorkflowAsync((DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options(id));
+        var handle = await server.Client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options(id));
         await Eventually.UntilAsync(
             () => handle.QueryAsync(wf => wf.Progress), p => p.Stage == PipelineStage.Analyzing, "Analyzing");
 
@@ -182,11 +200,17 @@ public sealed class InputSafetyTests(DevServerFixture server)
             "--input", json, "--input-meta", "encoding=" + encoding);
 
         Assert.NotEqual(0, update.ExitCode);
-        Assert.Contains("Update addDocuments had failure decoding parameters", update.Output + update.Error, StringComparison.Ordinal);
+        Assert.Contains(
+            "Update addDocuments had failure decoding parameters",
+            update.Output + update.Error,
+            StringComparison.Ordinal);
         Assert.Contains(reason, update.Output + update.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("System.", update.Output + update.Error, StringComparison.Ordinal);
         await handle.SignalAsync(wf => wf.ReviewAsync(new ReviewDecision(true, "alice")));
-        Assert.Equal(30, (await WaitForResultAsync(handle, "the pipeline to complete after the rejected update")).DocumentsPublished);
+        Assert.Equal(
+            30,
+            (await WaitForResultAsync(handle, "the pipeline to complete after the rejected update"))
+                .DocumentsPublished);
         await AssertNoWorkflowTaskFailedAsync(handle);
     }
 
@@ -200,7 +224,10 @@ public sealed class InputSafetyTests(DevServerFixture server)
             "cjk" => FillBytes(Budget, '文'),
 
             // Characters the default encoder escapes to 6 bytes each; the character limit binds.
-            "markup" => Split(new string('<', 1) + string.Concat(Enumerable.Repeat("<>&+'", DocumentPipelineInputValidator.MaxTotalContentLength / 5)), 8),
+            "markup" => Split(
+                new string('<', 1) + string.Concat(
+                    Enumerable.Repeat("<>&+'", DocumentPipelineInputValidator.MaxTotalContentLength / 5)),
+                8),
             _ => new DocumentPipelineInput(
                 new string('n', 200),
                 [.. Enumerable.Range(0, 100).Select(i => new DocumentInput(
@@ -235,7 +262,9 @@ public sealed class InputSafetyTests(DevServerFixture server)
         return Pipeline(documents);
     }
 
-    /// <summary>Documents of one character filling the byte budget exactly, at most the per-document length each.</summary>
+    /// <summary>
+    /// Documents of one character filling the byte budget exactly, at most the per-document length each.
+    /// </summary>
     private static DocumentPipelineInput FillBytes(int budget, char character)
     {
         var perChar = Encoding.UTF8.GetByteCount([character]);
@@ -264,11 +293,19 @@ public sealed class InputSafetyTests(DevServerFixture server)
     {
         var size = (content.Length + parts - 1) / parts;
         return Pipeline([.. Enumerable.Range(0, parts)
-            .Select(i => new DocumentInput($"m{i}", $"Markup {i}", content.Substring(i * size, Math.Min(size, content.Length - (i * size)))))]);
+            .Select(i => new DocumentInput(
+                $"m{i}",
+                $"Markup {i}",
+                content.Substring(i * size, Math.Min(size, content.Length - (i * size)))))]);
     }
 
     private static DocumentPipelineInput Pipeline(List<DocumentInput> documents) =>
-        new("bounds", documents, BatchSize: Math.Max(1, Math.Min(100, documents.Count)), ReviewWindowSeconds: 0, PublishDelayMs: 0);
+        new(
+            "bounds",
+            documents,
+            BatchSize: Math.Max(1, Math.Min(100, documents.Count)),
+            ReviewWindowSeconds: 0,
+            PublishDelayMs: 0);
 
     private static Payload Raw(string encoding, byte[] data) =>
         new() { Metadata = { ["encoding"] = ByteString.CopyFromUtf8(encoding) }, Data = ByteString.CopyFrom(data) };
@@ -281,7 +318,8 @@ public sealed class InputSafetyTests(DevServerFixture server)
         try
         {
             await cli.TextAsync(
-                "workflow", "start", "--task-queue", worker.TaskQueue, "--type", "DocumentPipeline", "--workflow-id", id, "--input-file", file);
+                "workflow", "start", "--task-queue", worker.TaskQueue, "--type", "DocumentPipeline",
+                "--workflow-id", id, "--input-file", file);
         }
         finally
         {
@@ -295,22 +333,30 @@ public sealed class InputSafetyTests(DevServerFixture server)
         timeout.CancelAfter(Completes);
         try
         {
-            return await handle.GetResultAsync<DocumentPipelineResult>(rpcOptions: new() { CancellationToken = timeout.Token });
+            return await handle.GetResultAsync<DocumentPipelineResult>(
+                rpcOptions: new() { CancellationToken = timeout.Token });
         }
-        catch (Exception e) when (timeout.IsCancellationRequested && !TestContext.Current.CancellationToken.IsCancellationRequested)
+        catch (Exception e)
+            when (timeout.IsCancellationRequested && !TestContext.Current.CancellationToken.IsCancellationRequested)
         {
-            var failures = (await handle.FetchHistoryAsync()).Events.Count(h => h.EventType == EventType.WorkflowTaskFailed);
-            throw new TimeoutException($"Timed out after {Completes.TotalSeconds} s waiting for {what}; {failures} workflow task failures", e);
+            var failures = (await handle.FetchHistoryAsync()).Events
+                .Count(h => h.EventType == EventType.WorkflowTaskFailed);
+            throw new TimeoutException(
+                $"Timed out after {Completes.TotalSeconds} s waiting for {what}; {failures} workflow task failures",
+                e);
         }
     }
 
-    /// <summary>The run failed, not retried, with the InvalidInput failure, and no workflow task ever failed.</summary>
+    /// <summary>
+    /// The run failed, not retried, with the InvalidInput failure, and no workflow task ever failed.
+    /// </summary>
     private static async Task<ApplicationFailureException> ExpectInvalidInputAsync(WorkflowHandle handle)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         timeout.CancelAfter(Completes);
         var failed = await Assert.ThrowsAsync<WorkflowFailedException>(
-            () => handle.GetResultAsync<DocumentPipelineResult>(rpcOptions: new() { CancellationToken = timeout.Token }));
+            () => handle.GetResultAsync<DocumentPipelineResult>(
+                rpcOptions: new() { CancellationToken = timeout.Token }));
         var failure = Assert.IsType<ApplicationFailureException>(failed.InnerException);
         Assert.Equal(DocumentPipelineWorkflow.InvalidInputErrorType, failure.ErrorType);
         Assert.True(failure.NonRetryable);

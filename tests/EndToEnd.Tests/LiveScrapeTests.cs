@@ -310,7 +310,7 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
         await Eventually.UntilAsync(
             () => prometheus.QueryAsync(
                 "temporal_workflow_task_execution_failed_total"
-                + $"{{task_queue=\"{queue}\", workflow_type=\"NoSuchWorkflow\"}}"),
+                + $"{{task_queue=\"{queue}\", workflow_type=\"_unregistered\"}}"),
             r => r.Count > 0,
             "Prometheus to scrape the failed workflow task of a type nobody registered");
         await cli.TextAsync("workflow", "terminate", "--workflow-id", id, "--reason", "the type is not registered");

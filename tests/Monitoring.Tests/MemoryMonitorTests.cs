@@ -126,6 +126,28 @@ public sealed class MemoryMonitorTests
         Assert.True(sample.GcIndex > 0);
     }
 
+    [Fact]
+    public void MemoryMonitor_SampleThrowsOnTheTimer_StepsDownOnceAndNothingEscapes()
+    {
+        var failures = new List<Exception>();
+        using var monitor = new MemoryMonitor(source, time, logger, new MemoryMonitorOptions(), failures.Add);
+        using var state = new MetricCollector<int>(HostingTelemetry.Meter, "watchtower.memory.state");
+        source.WorkingSet = 900 * MiB;
+        time.Advance(TimeSpan.FromSeconds(15));
+        Assert.Equal(MemoryState.Degraded, monitor.State);
+
+        // Say /proc became unreadable: every later read throws, on the timer's thread.
+        source.Failure = new IOException("Too many open files");
+        time.Advance(TimeSpan.FromSeconds(15));
+        time.Advance(TimeSpan.FromSeconds(15));
+        state.RecordObservableInstruments();
+
+        Assert.IsType<IOException>(Assert.Single(failures));
+        Assert.False(monitor.IsInitialized);
+        Assert.Equal(MemoryState.Healthy, monitor.State);
+        Assert.Empty(state.GetMeasurementSnapshot());
+    }
+
     private MemoryMonitor Create(MemoryMonitorOptions options) => new(source, time, logger, options);
 
     private sealed class ScriptedSource : IMemorySource
@@ -142,7 +164,9 @@ public sealed class MemoryMonitorTests
             gcIndex++;
         }
 
-        public MemorySample Read() =>
+        public Exception? Failure { get; set; }
+
+        public MemorySample Read() => Failure is { } failure ? throw failure :
             new(Heap, gcIndex, WorkingSet, WorkingSet, 1000 * MiB);
     }
 }

@@ -160,10 +160,64 @@ public sealed class MonitorFallbackTests
         Assert.Equal("stale: d1 (silent for 6 s, allowed 5 s)", stale.Entries["dispatchers"].Description);
     }
 
+    [Fact]
+    public void DispatcherMonitor_CheckThrowsOnTheTimer_StepsDownSaysSoOnceAndTheStatusShowsIt()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        using var provider = Build(
+            [],
+            new Services(s => s
+                .AddSingleton<TimeProvider>(time)
+                .AddSingleton<ILoggerProvider>(new ThrowingOn("DispatcherStale"))));
+        var dispatchers = provider.GetRequiredService<IDispatcherHeartbeatMonitor>();
+        dispatchers.Register("d1", TimeSpan.FromSeconds(2));
+
+        // The stale check logs, the log throws, on the monitor's timer: the process must not go down.
+        time.Advance(TimeSpan.FromSeconds(3));
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.False(dispatchers.IsInitialized);
+        Assert.Empty(dispatchers.List());
+        Assert.NotNull(provider.GetRequiredService<MonitoringStatus>().Monitors["dispatchers"]);
+        var warning = Assert.Single(provider.GetFakeLogCollector().GetSnapshot(), r => r.Id.Name == "MonitorFailed");
+        Assert.Contains("dispatchers", warning.Message, StringComparison.Ordinal);
+    }
+
     private static ServiceProvider Build(Dictionary<string, string?> settings, Services? extra = null) =>
         MonitoringHost.Build(settings, extra?.Configure);
 
     private sealed record Services(Action<IServiceCollection> Configure);
+
+    /// <summary>A logging provider whose loggers throw for one event, like a broken sink.</summary>
+    private sealed class ThrowingOn(string eventName) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new Logger(eventName);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(string eventName) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(
+                LogLevel logLevel,
+                EventId eventId,
+                TState state,
+                Exception? exception,
+                Func<TState, Exception?, string> formatter)
+            {
+                if (eventId.Name == eventName)
+                {
+                    throw new InvalidOperationException("the log sink is broken");
+                }
+            }
+        }
+    }
 
     /// <summary>A clock whose timers cannot be created: a monitor that needs one fails while starting.</summary>
     private sealed class TimerlessTimeProvider : TimeProvider

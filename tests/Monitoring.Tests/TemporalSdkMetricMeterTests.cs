@@ -3,6 +3,7 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
 using Temporalio.Runtime;
+using Watchtower.Monitoring.Labels;
 using Watchtower.Monitoring.SdkMetrics;
 
 namespace Watchtower.Monitoring.Tests;
@@ -13,6 +14,7 @@ public sealed class TemporalSdkMetricMeterTests
     public void TemporalSdkMetricMeter_TagsAppended_MergedWithLaterValuesWinning()
     {
         var meter = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance);
+        MetricLabels.WorkflowTypes.Declare("W");
 
         var baseTags = meter.CreateTags(null, [new("namespace", "default"), new("task_queue", "a")]);
         var extended = meter.CreateTags(baseTags, [new("task_queue", "b"), new("workflow_type", "W")]);
@@ -21,6 +23,28 @@ public sealed class TemporalSdkMetricMeterTests
             [new("namespace", "default"), new("task_queue", "b"), new("workflow_type", "W")],
             Assert.IsType<KeyValuePair<string, object?>[]>(extended));
         Assert.Equal(2, Assert.IsType<KeyValuePair<string, object?>[]>(baseTags).Length);
+    }
+
+    [Fact]
+    public void TemporalSdkMetricMeter_TypesNoWorkerDeclares_CollapseIntoUnregisteredAndDeclaredOnesKept()
+    {
+        var meter = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance);
+        var declared = "Declared" + Guid.NewGuid().ToString("N");
+        var options = new Temporalio.Worker.TemporalWorkerOptions("labels-" + Guid.NewGuid().ToString("N"));
+        options.AddWorkflow(Temporalio.Workflows.WorkflowDefinition.Create(
+            typeof(LabelledWorkflow), declared, null));
+        TemporalSdkMetrics.DeclareWorkerTypes(options);
+
+        var values = Enumerable.Range(0, 5000)
+            .Select(i => meter.CreateTags(null, [new("workflow_type", "Hostile" + i)]))
+            .Append(meter.CreateTags(null, [new("workflow_type", declared), new("activity_type", "Nope")]))
+            .SelectMany(tags => Assert.IsType<KeyValuePair<string, object?>[]>(tags))
+            .Select(tag => (string)tag.Value!)
+            .ToHashSet();
+
+        Assert.Equal(2, values.Count);
+        Assert.Contains(MetricLabels.Unregistered, values);
+        Assert.Contains(declared, values);
     }
 
     [Fact]
@@ -89,5 +113,14 @@ public sealed class TemporalSdkMetricMeterTests
         var warning = Assert.Single(logger.Collector.GetSnapshot());
         Assert.Equal("SdkMetricFailed", warning.Id.Name);
         Assert.Contains(name, warning.Message, StringComparison.Ordinal);
+    }
+
+    [Temporalio.Workflows.Workflow]
+    private sealed class LabelledWorkflow
+    {
+        private readonly Task done = Task.CompletedTask;
+
+        [Temporalio.Workflows.WorkflowRun]
+        public Task RunAsync() => done;
     }
 }

@@ -152,6 +152,96 @@ public sealed class TraceHeaderTests
         Assert.Equal(context.SpanId, remote.Context.SpanId);
     }
 
+    [Theory]
+    [InlineData(33, 1)]
+    [InlineData(1, 513)]
+    public void TraceHeader_TraceStateOverTheW3CLimits_LeftOutAndTheTraceKept(int members, int length)
+    {
+        var traceState = TraceState(members, length);
+
+        Assert.True(TraceHeader.TryParse(Json(WithFields("tracestate", traceState)), out var remote));
+
+        Assert.Equal(TraceParentTraceId, remote.Context.TraceId.ToHexString());
+        Assert.Null(remote.Context.TraceState);
+        Assert.Equal(TraceContextParts.TraceState, remote.Dropped);
+    }
+
+    [Fact]
+    public void TraceHeader_TraceStateAtTheW3CLimits_Kept()
+    {
+        var traceState = TraceState(32, 512);
+
+        Assert.True(TraceHeader.TryParse(Json(WithFields("tracestate", traceState)), out var remote));
+
+        Assert.Equal(traceState, remote.Context.TraceState);
+        Assert.Equal(TraceContextParts.None, remote.Dropped);
+    }
+
+    [Theory]
+    [InlineData(181, 0)]
+    [InlineData(1, 8193)]
+    [InlineData(1, -4097)] // 4,097 two-byte characters: 8,196 bytes in 4,099 characters
+    [InlineData(1000, 0)]
+    public void TraceHeader_BaggageOverTheW3CLimits_LeftOutAndTheTraceKept(int entries, int valueLength)
+    {
+        var baggage = Baggage(entries, valueLength);
+
+        Assert.True(TraceHeader.TryParse(Json(WithFields("baggage", baggage)), out var remote));
+
+        Assert.Equal(TraceParentTraceId, remote.Context.TraceId.ToHexString());
+        Assert.Null(remote.Baggage);
+        Assert.Equal(TraceContextParts.Baggage, remote.Dropped);
+    }
+
+    [Fact]
+    public void TraceHeader_BaggageAtTheW3CLimits_Kept()
+    {
+        var many = Baggage(180, 0);
+        var large = Baggage(1, 8190);
+
+        Assert.True(TraceHeader.TryParse(Json(WithFields("baggage", many)), out var manyParsed));
+        Assert.True(TraceHeader.TryParse(Json(WithFields("baggage", large)), out var largeParsed));
+
+        Assert.Equal(many, manyParsed.Baggage);
+        Assert.Equal(8192, largeParsed.Baggage!.Length);
+        Assert.Equal(TraceContextParts.None, manyParsed.Dropped | largeParsed.Dropped);
+    }
+
+    [Fact]
+    public void TraceHeader_LargerThan16KiB_NotReadAtAll()
+    {
+        Assert.False(TraceHeader.TryParse(Json(WithFields("unknown", new string('x', 16 * 1024))), out _));
+        Assert.False(TraceHeader.TryParse(Json(WithFields("baggage", Baggage(5000, 0))), out _));
+    }
+
+    [Theory]
+    [InlineData(100)]
+    [InlineData(5000)]
+    public void TraceHeader_DeeplyNestedUnknownField_RejectedWithoutThrowing(int depth)
+    {
+        var json = """{"traceparent":"00-4db0b151cd02017588934c100ef88896-696ee1deb8e3a1be-01","x":"""
+            + new string('[', depth) + new string(']', depth) + "}";
+
+        Assert.False(TraceHeader.TryParse(Json(json), out _));
+    }
+
+    [Fact]
+    public void TraceHeader_WithLimits_LeavesOutWhatALocalContextBreaksTheLimitsWith()
+    {
+        var context = new ActivityContext(
+            ActivityTraceId.CreateFromString(TraceParentTraceId),
+            ActivitySpanId.CreateFromString("696ee1deb8e3a1be"),
+            ActivityTraceFlags.Recorded,
+            TraceState(40, 1));
+
+        var headers = TraceHeader.WithLimits(null, TraceHeader.DefaultKey, context, Baggage(200, 0), out var dropped);
+
+        Assert.Equal(TraceContextParts.TraceState | TraceContextParts.Baggage, dropped);
+        Assert.Equal(
+            """{"traceparent":"00-4db0b151cd02017588934c100ef88896-696ee1deb8e3a1be-01"}""",
+            headers[TraceHeader.DefaultKey].Data.ToStringUtf8());
+    }
+
     private static Payload Json(string json) => new()
     {
         Metadata = { ["encoding"] = ByteString.CopyFromUtf8("json/plain") },
@@ -162,5 +252,34 @@ public sealed class TraceHeaderTests
     {
         using var history = JsonDocument.Parse(File.ReadAllText(historyFile));
         return TracerDataPayloads.In(history.RootElement);
+    }
+
+    private const string TraceParentTraceId = "4db0b151cd02017588934c100ef88896";
+
+    private static string WithFields(string field, string value) =>
+        $$"""{"traceparent":"00-{{TraceParentTraceId}}-696ee1deb8e3a1be-01","{{field}}":"""
+            + JsonSerializer.Serialize(value, RawUtf8) + "}";
+
+    // As the Go and TypeScript SDKs write it: text outside ASCII as UTF-8, not as \u escapes.
+    private static readonly JsonSerializerOptions RawUtf8 =
+        new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>
+    /// A tracestate of <paramref name="members"/> members, padded to at least <paramref name="length"/>.
+    /// </summary>
+    private static string TraceState(int members, int length)
+    {
+        var list = string.Join(',', Enumerable.Range(0, members).Select(i => $"v{i}=1"));
+        return list.Length >= length ? list : list + new string('0', length - list.Length);
+    }
+
+    /// <summary>
+    /// Baggage of <paramref name="entries"/> entries, the first with a value of <paramref name="valueLength"/>
+    /// characters (negative: that many two-byte characters).
+    /// </summary>
+    private static string Baggage(int entries, int valueLength)
+    {
+        var value = valueLength >= 0 ? new string('x', valueLength) : new string('é', -valueLength);
+        return string.Join(',', Enumerable.Range(0, entries).Select(i => i == 0 ? $"k={value}" : $"k{i}=v"));
     }
 }

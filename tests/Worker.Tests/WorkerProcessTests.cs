@@ -17,8 +17,14 @@ public sealed class WorkerProcessTests
             ["--Temporal:GracefulShutdownTimeout=-00:00:01"],
             "Temporal:GracefulShutdownTimeout must be between 00:00:00 and 01:00:00 (got -00:00:01)."
         },
-        { ["--Monitoring:Port=70000"], "Monitoring:Port (MONITORING_PORT) must be between 1 and 65535; got 70000." },
-        { ["--Temporal:DevServer:Port=seven"], "Failed to convert configuration value 'seven' at 'Temporal:DevServer:Port'" },
+        {
+            ["--Monitoring:Port=70000"],
+            "Monitoring:Port (MONITORING_PORT) must be between 1 and 65535; got 70000."
+        },
+        {
+            ["--Temporal:DevServer:Port=seven"],
+            "Failed to convert configuration value 'seven' at 'Temporal:DevServer:Port'"
+        },
         { ["--TEMPORAL_PROFILE=nowhere"], "Temporal connection settings could not be loaded" },
     };
 
@@ -29,7 +35,8 @@ public sealed class WorkerProcessTests
         var (exitCode, output, error) = await RunWorkerAsync(args);
 
         Assert.Equal(ConfigurationErrors.ExitCode, exitCode);
-        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        var line = Assert.Single(
+            error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         Assert.StartsWith("Configuration error: ", line, StringComparison.Ordinal);
         Assert.Contains(expected, line, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
@@ -44,11 +51,14 @@ public sealed class WorkerProcessTests
         using var host = builder.Build();
 
         var shutdown = host.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout;
-        var graceful = host.Services.GetRequiredService<IOptions<PipelineWorkerOptions>>().Value.GracefulShutdownTimeout;
+        var graceful =
+            host.Services.GetRequiredService<IOptions<PipelineWorkerOptions>>().Value.GracefulShutdownTimeout;
 
-        Assert.True(shutdown <= TimeSpan.FromSeconds(30), $"the host waits {shutdown} to stop; container runtimes give 30 s");
+        Assert.True(
+            shutdown <= TimeSpan.FromSeconds(30), $"the host waits {shutdown} to stop; container runtimes give 30 s");
         Assert.Equal(graceful + PipelineWorkerOptions.ShutdownMargin, shutdown);
-        using var appsettings = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.json")));
+        using var appsettings = JsonDocument.Parse(
+            File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "appsettings.json")));
         Assert.Equal(
             PipelineWorkerOptions.DefaultGracefulShutdownTimeout,
             TimeSpan.Parse(

@@ -105,7 +105,8 @@ public sealed class DocumentActivitiesTests
         var env = CreateEnvironment(heartbeats, resumeFrom: 2);
         var activities = new DocumentActivities(index, new FakeTimeProvider());
 
-        var published = await env.RunAsync(() => activities.PublishAsync(new PublishRequest(Pipeline, Analyses(5), DelayMs: 0)));
+        var published = await env.RunAsync(
+            () => activities.PublishAsync(new PublishRequest(Pipeline, Analyses(5), DelayMs: 0)));
 
         Assert.Equal(["d3", "d4", "d5"], index.UpsertedIds);
         Assert.Equal([3, 4], heartbeats);
@@ -124,7 +125,8 @@ public sealed class DocumentActivitiesTests
         var env = CreateEnvironment(heartbeats);
         var activities = new DocumentActivities(index, time);
 
-        var run = env.RunAsync(() => activities.PublishAsync(new PublishRequest(Pipeline, Analyses(2), DelayMs: 60_000)));
+        var run = env.RunAsync(
+            () => activities.PublishAsync(new PublishRequest(Pipeline, Analyses(2), DelayMs: 60_000)));
         await index.WaitForUpsertsAsync(1);
 
         time.Advance(TimeSpan.FromMilliseconds(59_999));
@@ -160,7 +162,8 @@ public sealed class DocumentActivitiesTests
         var env = CreateEnvironment([]);
         var activities = new DocumentActivities(index, new FakeTimeProvider());
 
-        var published = await env.RunAsync(() => activities.PublishAsync(new PublishRequest(Pipeline, Analyses(1), DelayMs: 60_000)));
+        var published = await env.RunAsync(
+            () => activities.PublishAsync(new PublishRequest(Pipeline, Analyses(1), DelayMs: 60_000)));
 
         Assert.Equal(1, published);
     }
@@ -173,7 +176,8 @@ public sealed class DocumentActivitiesTests
         var env = CreateEnvironment(heartbeats);
         var activities = new DocumentActivities(index, new FakeTimeProvider());
 
-        var run = env.RunAsync(() => activities.PublishAsync(new PublishRequest(Pipeline, Analyses(3), DelayMs: 60_000)));
+        var run = env.RunAsync(
+            () => activities.PublishAsync(new PublishRequest(Pipeline, Analyses(3), DelayMs: 60_000)));
         await index.WaitForUpsertsAsync(1);
         env.Cancel();
 

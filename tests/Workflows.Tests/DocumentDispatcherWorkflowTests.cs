@@ -32,7 +32,8 @@ public sealed class DocumentDispatcherWorkflowTests
     [InlineData("slash/not-allowed")]
     public void ValidateRequest_BadRequestId_ExplainsRule(string? requestId)
     {
-        Assert.Equal(RequestIdRule, DocumentDispatcherWorkflow.ValidateRequest(new DispatchRequest(requestId, ValidPipeline)));
+        Assert.Equal(
+            RequestIdRule, DocumentDispatcherWorkflow.ValidateRequest(new DispatchRequest(requestId, ValidPipeline)));
     }
 
     [Fact]
@@ -84,7 +85,8 @@ public sealed class DocumentDispatcherWorkflowTests
     [InlineData("q", 601, "'heartbeatIntervalSeconds' must be between 1 and 600")]
     public void ValidateAttachment_Invalid_SaysWhichField(string? taskQueue, int? interval, string expected)
     {
-        Assert.Equal(expected, DocumentDispatcherWorkflow.ValidateAttachment(new DispatcherAttachment(taskQueue, interval)));
+        Assert.Equal(
+            expected, DocumentDispatcherWorkflow.ValidateAttachment(new DispatcherAttachment(taskQueue, interval)));
     }
 
     [Fact]

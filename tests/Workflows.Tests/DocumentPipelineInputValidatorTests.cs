@@ -12,7 +12,8 @@ public sealed class DocumentPipelineInputValidatorTests
         var error = DocumentPipelineInputValidator.Validate(null);
 
         Assert.Equal(
-            "input is required: pass a JSON object such as {\"name\":\"demo\",\"documents\":[{\"id\":\"d1\",\"title\":\"T\",\"content\":\"text\"}]}",
+            "input is required: pass a JSON object such as "
+                + "{\"name\":\"demo\",\"documents\":[{\"id\":\"d1\",\"title\":\"T\",\"content\":\"text\"}]}",
             error);
     }
 
@@ -30,7 +31,8 @@ public sealed class DocumentPipelineInputValidatorTests
     [Fact]
     public void Validate_NameTooLong_NamesLimit()
     {
-        var error = DocumentPipelineInputValidator.Validate(new DocumentPipelineInput(new string('n', 201), [ValidDocument]));
+        var error = DocumentPipelineInputValidator.Validate(
+            new DocumentPipelineInput(new string('n', 201), [ValidDocument]));
 
         Assert.Equal("'name' must be at most 200 characters", error);
     }
@@ -56,7 +58,8 @@ public sealed class DocumentPipelineInputValidatorTests
     [InlineData(101)]
     public void Validate_BatchSizeOutOfRange_NamesFieldAndBounds(int batchSize)
     {
-        var error = DocumentPipelineInputValidator.Validate(new DocumentPipelineInput("run", [ValidDocument], BatchSize: batchSize));
+        var error = DocumentPipelineInputValidator.Validate(
+            new DocumentPipelineInput("run", [ValidDocument], BatchSize: batchSize));
 
         Assert.Equal($"'batchSize' must be between 1 and 100 (got {batchSize})", error);
     }
@@ -66,7 +69,8 @@ public sealed class DocumentPipelineInputValidatorTests
     [InlineData(100)]
     public void Validate_BatchSizeAtBounds_ReturnsNull(int batchSize)
     {
-        var error = DocumentPipelineInputValidator.Validate(new DocumentPipelineInput("run", [ValidDocument], BatchSize: batchSize));
+        var error = DocumentPipelineInputValidator.Validate(
+            new DocumentPipelineInput("run", [ValidDocument], BatchSize: batchSize));
 
         Assert.Null(error);
     }
@@ -74,7 +78,8 @@ public sealed class DocumentPipelineInputValidatorTests
     [Fact]
     public void Validate_NegativeReviewWindow_NamesFieldAndBounds()
     {
-        var error = DocumentPipelineInputValidator.Validate(new DocumentPipelineInput("run", [ValidDocument], ReviewWindowSeconds: -1));
+        var error = DocumentPipelineInputValidator.Validate(
+            new DocumentPipelineInput("run", [ValidDocument], ReviewWindowSeconds: -1));
 
         Assert.Equal("'reviewWindowSeconds' must be between 0 and 604800 (got -1)", error);
     }
@@ -82,7 +87,8 @@ public sealed class DocumentPipelineInputValidatorTests
     [Fact]
     public void Validate_PublishDelayTooBig_NamesFieldAndBounds()
     {
-        var error = DocumentPipelineInputValidator.Validate(new DocumentPipelineInput("run", [ValidDocument], PublishDelayMs: 60_001));
+        var error = DocumentPipelineInputValidator.Validate(
+            new DocumentPipelineInput("run", [ValidDocument], PublishDelayMs: 60_001));
 
         Assert.Equal("'publishDelayMs' must be between 0 and 60000 (got 60001)", error);
     }
@@ -109,7 +115,8 @@ public sealed class DocumentPipelineInputValidatorTests
     [Fact]
     public void Validate_DocumentWithoutContent_NamesIndex()
     {
-        var error = DocumentPipelineInputValidator.Validate(new DocumentPipelineInput("run", [new DocumentInput("d1", "T", null)]));
+        var error = DocumentPipelineInputValidator.Validate(
+            new DocumentPipelineInput("run", [new DocumentInput("d1", "T", null)]));
 
         Assert.Equal("'documents[0].content' is required", error);
     }
@@ -119,7 +126,8 @@ public sealed class DocumentPipelineInputValidatorTests
     {
         var content = new string('x', DocumentPipelineInputValidator.MaxContentLength + 1);
 
-        var error = DocumentPipelineInputValidator.Validate(new DocumentPipelineInput("run", [new DocumentInput("d1", "T", content)]));
+        var error = DocumentPipelineInputValidator.Validate(
+            new DocumentPipelineInput("run", [new DocumentInput("d1", "T", content)]));
 
         Assert.Equal("'documents[0].content' is 65537 characters; at most 65536 allowed", error);
     }
@@ -129,7 +137,8 @@ public sealed class DocumentPipelineInputValidatorTests
     {
         var content = new string('x', DocumentPipelineInputValidator.MaxContentLength);
 
-        var error = DocumentPipelineInputValidator.Validate(new DocumentPipelineInput("run", [new DocumentInput("d1", "T", content)]));
+        var error = DocumentPipelineInputValidator.Validate(
+            new DocumentPipelineInput("run", [new DocumentInput("d1", "T", content)]));
 
         Assert.Null(error);
     }
@@ -139,7 +148,8 @@ public sealed class DocumentPipelineInputValidatorTests
     {
         // Each body is allowed on its own; together they would exceed the server's payload limit.
         var documents = Enumerable.Range(0, 9)
-            .Select(i => new DocumentInput($"d{i}", null, new string('x', DocumentPipelineInputValidator.MaxContentLength)))
+            .Select(i =>
+                new DocumentInput($"d{i}", null, new string('x', DocumentPipelineInputValidator.MaxContentLength)))
             .ToList();
 
         var error = DocumentPipelineInputValidator.Validate(new DocumentPipelineInput("run", documents));
@@ -151,7 +161,10 @@ public sealed class DocumentPipelineInputValidatorTests
     public void ValidateDocuments_AddedContentOverRunLimit_CountsWhatTheRunHolds()
     {
         var error = DocumentPipelineInputValidator.ValidateDocuments(
-            [new DocumentInput("d9", null, "xy")], existingIds: null, alreadyAccepted: 8, alreadyAcceptedContent: DocumentPipelineInputValidator.MaxTotalContentLength - 1);
+            [new DocumentInput("d9", null, "xy")],
+            existingIds: null,
+            alreadyAccepted: 8,
+            alreadyAcceptedContent: DocumentPipelineInputValidator.MaxTotalContentLength - 1);
 
         Assert.Equal("documents hold 524289 characters of content in all; at most 524288 per run", error);
     }
@@ -160,7 +173,9 @@ public sealed class DocumentPipelineInputValidatorTests
     public void Validate_DuplicateIdWithinList_NamesSecondOccurrence()
     {
         var error = DocumentPipelineInputValidator.Validate(
-            new DocumentPipelineInput("run", [ValidDocument, new DocumentInput("d2", "T", "x"), new DocumentInput("d1", "T", "y")]));
+            new DocumentPipelineInput(
+                "run",
+                [ValidDocument, new DocumentInput("d2", "T", "x"), new DocumentInput("d1", "T", "y")]));
 
         Assert.Equal("'documents[2].id' repeats 'documents[0].id'", error);
     }
@@ -189,8 +204,10 @@ public sealed class DocumentPipelineInputValidatorTests
     [Fact]
     public void ValidateDocuments_Empty_RequiresOne()
     {
-        Assert.Equal("at least one document is required", DocumentPipelineInputValidator.ValidateDocuments([], null, 0));
-        Assert.Equal("at least one document is required", DocumentPipelineInputValidator.ValidateDocuments(null, null, 0));
+        Assert.Equal(
+            "at least one document is required", DocumentPipelineInputValidator.ValidateDocuments([], null, 0));
+        Assert.Equal(
+            "at least one document is required", DocumentPipelineInputValidator.ValidateDocuments(null, null, 0));
     }
 
     [Fact]
@@ -217,7 +234,8 @@ public sealed class DocumentPipelineInputValidatorTests
     [Fact]
     public void ValidateDocuments_ExactlyMaxDocuments_ReturnsNull()
     {
-        var error = DocumentPipelineInputValidator.ValidateDocuments([ValidDocument], existingIds: null, alreadyAccepted: 999);
+        var error = DocumentPipelineInputValidator.ValidateDocuments(
+            [ValidDocument], existingIds: null, alreadyAccepted: 999);
 
         Assert.Null(error);
     }
@@ -242,7 +260,9 @@ public sealed class DocumentPipelineInputValidatorTests
     public void Validate_IdAndTitleLength_BoundedNamingTheField(int idLength, int titleLength, string? expected)
     {
         var error = DocumentPipelineInputValidator.Validate(
-            new DocumentPipelineInput("run", [new DocumentInput(new string('i', idLength), new string('t', titleLength), "x")]));
+            new DocumentPipelineInput(
+                "run",
+                [new DocumentInput(new string('i', idLength), new string('t', titleLength), "x")]));
 
         Assert.Equal(expected, error);
     }
@@ -276,7 +296,10 @@ public sealed class DocumentPipelineInputValidatorTests
     public void ValidateDocuments_BytesAlreadyInTheRun_CountTowardsTheBudget()
     {
         var error = DocumentPipelineInputValidator.ValidateDocuments(
-            [ValidDocument], null, alreadyAccepted: 1, alreadyAcceptedBytes: DocumentPipelineInputValidator.MaxDocumentsBytes);
+            [ValidDocument],
+            null,
+            alreadyAccepted: 1,
+            alreadyAcceptedBytes: DocumentPipelineInputValidator.MaxDocumentsBytes);
 
         Assert.NotNull(error);
         Assert.StartsWith("documents take ", error, StringComparison.Ordinal);
@@ -292,7 +315,8 @@ public sealed class DocumentPipelineInputValidatorTests
     {
         var comment = commentLength is { } length ? new string('c', length) : null;
 
-        Assert.Equal(expected, DocumentPipelineInputValidator.ValidateReview(new ReviewDecision(approved, reviewer, comment)));
+        Assert.Equal(
+            expected, DocumentPipelineInputValidator.ValidateReview(new ReviewDecision(approved, reviewer, comment)));
     }
 
     [Fact]

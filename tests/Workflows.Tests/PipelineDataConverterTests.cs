@@ -35,7 +35,8 @@ public sealed class PipelineDataConverterTests
     {
         var input = new DocumentPipelineInput("run", [new DocumentInput("d1", "Title", "text")], 3, 60, 250);
 
-        var decoded = Assert.IsType<DocumentPipelineInput>(Converter.ToValue(Converter.ToPayload(input), typeof(DocumentPipelineInput)));
+        var decoded = Assert.IsType<DocumentPipelineInput>(
+            Converter.ToValue(Converter.ToPayload(input), typeof(DocumentPipelineInput)));
 
         Assert.Equal("run", decoded.Name);
         Assert.Equal(input.Documents, decoded.Documents);
@@ -59,7 +60,8 @@ public sealed class PipelineDataConverterTests
     public void ToValue_CamelCaseEnumString_ReadsEnum()
     {
         var progress = Decode<PipelineProgress>(
-            """{"stage":"publishing","documentsTotal":4,"documentsAnalyzed":4,"batchesCompleted":2,"reviewDeadline":null,"approvedBy":"ann"}""");
+            """{"stage":"publishing","documentsTotal":4,"documentsAnalyzed":4,"batchesCompleted":"""
+                + """2,"reviewDeadline":null,"approvedBy":"ann"}""");
 
         Assert.Equal(new PipelineProgress(PipelineStage.Publishing, 4, 4, 2, null, "ann"), progress);
     }
@@ -68,7 +70,8 @@ public sealed class PipelineDataConverterTests
     public void ToValue_HandTypedCliJson_ReadsPipelineInput()
     {
         // What someone types into `temporal workflow start --input`: camelCase, a number as a string.
-        var input = Decode<DocumentPipelineInput>("""{"name":"x","documents":[{"id":"d1","content":"c"}],"batchSize":"7"}""");
+        var input = Decode<DocumentPipelineInput>(
+            """{"name":"x","documents":[{"id":"d1","content":"c"}],"batchSize":"7"}""");
 
         Assert.Null(input.DecodeError);
         Assert.Equal("x", input.Name);
@@ -116,7 +119,8 @@ public sealed class PipelineDataConverterTests
     {
         // The nested pipeline input is read by the serializer, not the payload converter, so the
         // whole request carries the error with the full path.
-        var request = Decode<DispatchRequest>("""{"requestId":"r1","pipeline":{"name":"x","documents":[],"batchSize":"five"}}""");
+        var request = Decode<DispatchRequest>(
+            """{"requestId":"r1","pipeline":{"name":"x","documents":[],"batchSize":"five"}}""");
 
         Assert.Equal("'pipeline.batchSize' has the wrong type", request.DecodeError);
         Assert.Null(request.RequestId);

@@ -45,14 +45,17 @@ public sealed class ReplayTests
     [MemberData(nameof(Histories))]
     public async Task WorkflowReplayer_RecordedHistory_ReplaysWithoutNondeterminism(string file)
     {
-        var json = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Histories", file), TestContext.Current.CancellationToken);
+        var json = await File.ReadAllTextAsync(
+            Path.Combine(AppContext.BaseDirectory, "Histories", file), TestContext.Current.CancellationToken);
         var history = WorkflowHistory.FromJson(WorkflowIds()[file], json);
-        var replayer = new WorkflowReplayer(new WorkflowReplayerOptions { DataConverter = PipelineDataConverter.Instance }
-            .AddWorkflow<DocumentPipelineWorkflow>()
-            .AddWorkflow<DocumentBatchWorkflow>()
-            .AddWorkflow<DocumentDispatcherWorkflow>());
+        var replayer = new WorkflowReplayer(
+            new WorkflowReplayerOptions { DataConverter = PipelineDataConverter.Instance }
+                .AddWorkflow<DocumentPipelineWorkflow>()
+                .AddWorkflow<DocumentBatchWorkflow>()
+                .AddWorkflow<DocumentDispatcherWorkflow>());
 
-        var result = await replayer.ReplayWorkflowAsync(history, cancellationToken: TestContext.Current.CancellationToken);
+        var result = await replayer.ReplayWorkflowAsync(
+            history, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Null(result.ReplayFailure);
     }

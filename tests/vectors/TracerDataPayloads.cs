@@ -44,7 +44,10 @@ internal static class TracerDataPayloads
             {
                 if (property.Name == "_tracer-data")
                 {
-                    var payload = new Payload { Data = ByteString.FromBase64(property.Value.GetProperty("data").GetString()!) };
+                    var payload = new Payload
+                    {
+                        Data = ByteString.FromBase64(property.Value.GetProperty("data").GetString()!),
+                    };
                     foreach (var meta in property.Value.GetProperty("metadata").EnumerateObject())
                     {
                         payload.Metadata[meta.Name] = ByteString.FromBase64(meta.Value.GetString()!);

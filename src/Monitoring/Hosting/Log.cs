@@ -69,4 +69,19 @@ internal static partial class Log
     [LoggerMessage(EventId = 3031, EventName = "HealthRequestFailed", Level = LogLevel.Warning,
         Message = "A health request could not be answered ({ExceptionType}: {Reason}); the worker carries on")]
     public static partial void HealthRequestFailed(ILogger logger, string exceptionType, string reason);
+
+    [LoggerMessage(EventId = 3032, EventName = "MonitorFailed", Level = LogLevel.Warning,
+        Message = "Monitor {Monitor} failed while running ({ExceptionType}: {Reason}) and does nothing from now on; "
+            + "the worker carries on")]
+    public static partial void MonitorFailed(ILogger logger, string monitor, string exceptionType, string reason);
+
+    [LoggerMessage(EventId = 3040, EventName = "OtlpExportFailing", Level = LogLevel.Warning,
+        Message = "OTLP export of {Signal} to {Endpoint} failed ({Reason}); those {Signal} are lost unless a retry "
+            + "gets through, the worker carries on. {Failures} failed requests in all so far")]
+    public static partial void OtlpExportFailing(
+        ILogger logger, string signal, string endpoint, string reason, long failures);
+
+    [LoggerMessage(EventId = 3041, EventName = "OtlpExportRecovered", Level = LogLevel.Information,
+        Message = "OTLP export of {Signal} to {Endpoint} works again")]
+    public static partial void OtlpExportRecovered(ILogger logger, string signal, string endpoint);
 }

@@ -5,10 +5,17 @@ namespace Watchtower.Monitoring;
 /// <summary>The instrumentation's log messages. Event ids 3000-3009.</summary>
 internal static partial class Log
 {
+    [LoggerMessage(EventId = 3007, EventName = "TraceContextDropped", Level = LogLevel.Warning,
+        Message = "Left {Parts} out of a trace context that broke the W3C limits "
+            + "(tracestate: 32 members, 512 characters; baggage: 180 entries, 8192 bytes; header: 16 KiB); "
+            + "the trace goes on. {HeldBack} more since the last warning")]
+    public static partial void TraceContextDropped(ILogger logger, string parts, long heldBack);
+
     [LoggerMessage(EventId = 3000, EventName = "MalformedTraceHeader", Level = LogLevel.Warning,
         Message = "Ignored a malformed _tracer-data header on {Operation} (workflow type {WorkflowType}); "
-            + "the span starts a new trace")]
-    public static partial void MalformedTraceHeader(ILogger logger, string operation, string workflowType);
+            + "the span starts a new trace. {HeldBack} more since the last warning")]
+    public static partial void MalformedTraceHeader(
+        ILogger logger, string operation, string workflowType, long heldBack);
 
     [LoggerMessage(EventId = 3001, EventName = "WorkflowSpansUnavailable", Level = LogLevel.Warning,
         Message = "Workflow spans are off: this runtime does not let span ids be derived from the workflow run "

@@ -46,7 +46,7 @@ public sealed class TemporalMonitoringInterceptor : IClientInterceptor, IWorkerI
     public ClientOutboundInterceptor InterceptClient(ClientOutboundInterceptor nextInterceptor)
     {
         // Spans outermost, so metrics are recorded inside the span that explains them.
-        var next = metrics is null ? nextInterceptor : MetricsInterceptor.InterceptClient(nextInterceptor);
+        var next = metrics?.InterceptClient(nextInterceptor) ?? nextInterceptor;
         return tracing?.InterceptClient(next) ?? next;
     }
 

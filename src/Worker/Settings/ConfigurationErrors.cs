@@ -35,7 +35,8 @@ internal static class ConfigurationErrors
             string.Join(" ", aggregate.InnerExceptions.Select(e => Describe(e))),
 
         // The configuration binder: "Failed to convert configuration value 'x' at 'Temporal:Port' to type ...".
-        InvalidOperationException binder when binder.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) =>
+        InvalidOperationException binder
+            when binder.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal) =>
             binder.Message,
         _ when exception.Data.Contains(Marker) => exception.Message,
         _ => null,

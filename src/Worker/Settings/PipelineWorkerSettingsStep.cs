@@ -26,7 +26,8 @@ internal static class PipelineWorkerSettingsStep
                 var graceful = configuration.GetValue(
                     $"{PipelineWorkerOptions.SectionName}:{nameof(PipelineWorkerOptions.GracefulShutdownTimeout)}",
                     PipelineWorkerOptions.DefaultGracefulShutdownTimeout);
-                host.ShutdownTimeout = (graceful > TimeSpan.Zero ? graceful : TimeSpan.Zero) + PipelineWorkerOptions.ShutdownMargin;
+                host.ShutdownTimeout =
+                    (graceful > TimeSpan.Zero ? graceful : TimeSpan.Zero) + PipelineWorkerOptions.ShutdownMargin;
             });
         services.AddSingleton(sp => ConnectionSettings.Resolve(
             sp.GetRequiredService<IOptions<PipelineWorkerOptions>>().Value, sp.GetRequiredService<IConfiguration>()));

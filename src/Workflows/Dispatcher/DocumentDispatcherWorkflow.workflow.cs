@@ -26,7 +26,9 @@ public sealed partial class DocumentDispatcherWorkflow
     /// </summary>
     public const int MaxHistoryEventsLimit = 10_000;
 
-    /// <summary>History size that triggers continue-as-new whatever the event count: large requests fill bytes first.</summary>
+    /// <summary>
+    /// History size that triggers continue-as-new whatever the event count: large requests fill bytes first.
+    /// </summary>
     public const long HistoryBytesBound = 8 * 1024 * 1024;
 
     /// <summary>Most requests continue-as-new carries over to the next run.</summary>
@@ -80,7 +82,8 @@ public sealed partial class DocumentDispatcherWorkflow
                 : null)
             ?? (input?.Backlog is { Count: > MaxBacklogCount } backlog
                 ? string.Create(
-                    CultureInfo.InvariantCulture, $"'backlog' holds {backlog.Count} requests; at most {MaxBacklogCount}")
+                    CultureInfo.InvariantCulture,
+                    $"'backlog' holds {backlog.Count} requests; at most {MaxBacklogCount}")
                 : null);
         var carried = input?.Totals ?? new DispatcherTotals(0, 0, 0, 0);
         totals = carried with { Generation = carried.Generation + 1 };
@@ -96,7 +99,8 @@ public sealed partial class DocumentDispatcherWorkflow
 
     /// <summary>Gets the dispatcher's counters, queue length and heartbeat state.</summary>
     [WorkflowQuery("status")]
-    public DispatcherStatus Status => new(totals, pending.Count, Workflow.CurrentHistoryLength, attachment, heartbeatsMissed);
+    public DispatcherStatus Status =>
+        new(totals, pending.Count, Workflow.CurrentHistoryLength, attachment, heartbeatsMissed);
 
     /// <summary>
     /// Runs until cancelled, continuing as new once history reaches the bound (events or bytes, or the
@@ -104,7 +108,8 @@ public sealed partial class DocumentDispatcherWorkflow
     /// hold is carried over, not dropped and not drained past the server's limits. A cancelled dispatcher
     /// logs every request it had not dispatched, by request id, at Warning.
     /// </summary>
-    /// <param name="input">Settings, and state carried over from the previous run (already applied by the constructor).</param>
+    /// <param name="input">Settings, and state carried over from the previous run (already applied by the
+    /// constructor).</param>
     /// <returns>Never completes normally; ends by continue-as-new or cancellation.</returns>
     [WorkflowRun]
     public async Task RunAsync(DispatcherInput? input = null)
@@ -112,7 +117,9 @@ public sealed partial class DocumentDispatcherWorkflow
         if (inputError is not null)
         {
             throw new ApplicationFailureException(
-                "Invalid DocumentDispatcher input: " + inputError, DocumentPipelineWorkflow.InvalidInputErrorType, nonRetryable: true);
+                "Invalid DocumentDispatcher input: " + inputError,
+                DocumentPipelineWorkflow.InvalidInputErrorType,
+                nonRetryable: true);
         }
 
         // Decided once, first: runs recorded before this build drained their queue before continuing as new.
@@ -125,7 +132,8 @@ public sealed partial class DocumentDispatcherWorkflow
             while (true)
             {
                 UpdateDetails();
-                await Workflow.WaitConditionAsync(() => pending.Count > 0 || ShouldContinueAsNew() || heartbeats.IsCompleted);
+                await Workflow.WaitConditionAsync(
+                    () => pending.Count > 0 || ShouldContinueAsNew() || heartbeats.IsCompleted);
                 if (heartbeats.IsCompleted)
                 {
                     // It only ends by a fault: surface it rather than stop heartbeating unnoticed.
@@ -143,7 +151,8 @@ public sealed partial class DocumentDispatcherWorkflow
                 }
             }
         }
-        catch (Exception e) when (Workflow.CancellationToken.IsCancellationRequested && TemporalException.IsCanceledException(e))
+        catch (Exception e)
+            when (Workflow.CancellationToken.IsCancellationRequested && TemporalException.IsCanceledException(e))
         {
             ReportUndispatched();
             throw;
@@ -198,7 +207,10 @@ public sealed partial class DocumentDispatcherWorkflow
     {
         if (ValidateAttachment(next) is { } error)
         {
-            throw new ApplicationFailureException("Invalid attachment: " + error, DocumentPipelineWorkflow.InvalidInputErrorType, nonRetryable: true);
+            throw new ApplicationFailureException(
+                "Invalid attachment: " + error,
+                DocumentPipelineWorkflow.InvalidInputErrorType,
+                nonRetryable: true);
         }
     }
 
@@ -210,8 +222,10 @@ public sealed partial class DocumentDispatcherWorkflow
         {
             null => "attachment is required",
             { DecodeError: { } decodeError } => decodeError,
-            { HeartbeatTaskQueue: null or "" } or { HeartbeatTaskQueue.Length: > 200 } => "'heartbeatTaskQueue' is required: 1-200 characters",
-            { HeartbeatIntervalSeconds: null or < 1 or > 600 } => "'heartbeatIntervalSeconds' must be between 1 and 600",
+            { HeartbeatTaskQueue: null or "" } or { HeartbeatTaskQueue.Length: > 200 } =>
+                "'heartbeatTaskQueue' is required: 1-200 characters",
+            { HeartbeatIntervalSeconds: null or < 1 or > 600 } =>
+                "'heartbeatIntervalSeconds' must be between 1 and 600",
             _ => null,
         };
 
@@ -294,7 +308,9 @@ public sealed partial class DocumentDispatcherWorkflow
         return request;
     }
 
-    /// <summary>Says what a cancel leaves undone: every request not dispatched, by id, and one being dispatched.</summary>
+    /// <summary>
+    /// Says what a cancel leaves undone: every request not dispatched, by id, and one being dispatched.
+    /// </summary>
     private void ReportUndispatched()
     {
         if (dispatching is { } inFlight)
@@ -358,7 +374,11 @@ public sealed partial class DocumentDispatcherWorkflow
             while (releases.TryDequeue(out var released))
             {
                 var release = new DispatcherHeartbeat(id, released.Number ?? 0);
-                _ = RunHeartbeatActivityAsync((DispatcherHeartbeatActivities a) => a.Release(release), released.HeartbeatTaskQueue!, ReleaseTimeout, "Release the worker attached before");
+                _ = RunHeartbeatActivityAsync(
+                    (DispatcherHeartbeatActivities a) => a.Release(release),
+                    released.HeartbeatTaskQueue!,
+                    ReleaseTimeout,
+                    "Release the worker attached before");
             }
 
             if (draining || attachment is not { } current)
@@ -368,13 +388,18 @@ public sealed partial class DocumentDispatcherWorkflow
 
             var interval = TimeSpan.FromSeconds(current.HeartbeatIntervalSeconds!.Value);
             var beat = new DispatcherHeartbeat(id, current.Number ?? 0);
-            var heartbeat = RunHeartbeatActivityAsync((DispatcherHeartbeatActivities a) => a.RecordHeartbeat(beat), current.HeartbeatTaskQueue!, interval, "Heartbeat to the attached worker");
+            var heartbeat = RunHeartbeatActivityAsync(
+                (DispatcherHeartbeatActivities a) => a.RecordHeartbeat(beat),
+                current.HeartbeatTaskQueue!,
+                interval,
+                "Heartbeat to the attached worker");
 
             // A worker that attaches meanwhile gets its first heartbeat at once, not after the one
             // still waiting for the worker before (which may be gone) times out.
             using (var stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(Workflow.CancellationToken))
             {
-                var reattached = Workflow.WaitConditionAsync(() => !ReferenceEquals(attachment, current), stopWaiting.Token);
+                var reattached = Workflow.WaitConditionAsync(
+                    () => !ReferenceEquals(attachment, current), stopWaiting.Token);
                 var first = await Workflow.WhenAnyAsync(heartbeat, reattached);
                 // Cancel, not CancelAsync: the callbacks must run here, on the workflow's own scheduler.
 #pragma warning disable CA1849
@@ -410,12 +435,16 @@ public sealed partial class DocumentDispatcherWorkflow
                 continue;
             }
 
-            await Workflow.WaitConditionAsync(() => !ReferenceEquals(attachment, current) || releases.Count > 0, interval);
+            await Workflow.WaitConditionAsync(
+                () => !ReferenceEquals(attachment, current) || releases.Count > 0, interval);
         }
     }
 
     private async Task<bool> RunHeartbeatActivityAsync(
-        System.Linq.Expressions.Expression<Action<DispatcherHeartbeatActivities>> activity, string taskQueue, TimeSpan timeout, string summary)
+        System.Linq.Expressions.Expression<Action<DispatcherHeartbeatActivities>> activity,
+        string taskQueue,
+        TimeSpan timeout,
+        string summary)
     {
         activitiesInFlight++;
         try
@@ -443,7 +472,11 @@ public sealed partial class DocumentDispatcherWorkflow
     private void UpdateDetails() =>
         Workflow.CurrentDetails = string.Create(
             CultureInfo.InvariantCulture,
-            $"**Dispatched:** {totals.Dispatched} pipelines\n\n**Pending:** {pending.Count} ({pendingBytes / 1024} KiB)\n\n**Rejected:** {totals.Rejected} · **Duplicates:** {totals.Duplicates}\n\n**Run:** {totals.Generation} (continues as new at history bound)\n\n**Heartbeat:** {HeartbeatDetails()}");
+            $"**Dispatched:** {totals.Dispatched} pipelines\n\n"
+                + $"**Pending:** {pending.Count} ({pendingBytes / 1024} KiB)\n\n"
+                + $"**Rejected:** {totals.Rejected} · **Duplicates:** {totals.Duplicates}\n\n"
+                + $"**Run:** {totals.Generation} (continues as new at history bound)\n\n"
+                + $"**Heartbeat:** {HeartbeatDetails()}");
 
     private string HeartbeatDetails() => attachment switch
     {

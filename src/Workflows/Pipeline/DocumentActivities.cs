@@ -10,7 +10,9 @@ namespace Watchtower.Workflows.Pipeline;
 /// <param name="timeProvider">Clock for the publish pacing, replaceable in tests.</param>
 public sealed partial class DocumentActivities(IDocumentIndex index, TimeProvider timeProvider)
 {
-    /// <summary>Longest wait between heartbeats during a pause; well inside the workflow's 5 s heartbeat timeout.</summary>
+    /// <summary>
+    /// Longest wait between heartbeats during a pause; well inside the workflow's 5 s heartbeat timeout.
+    /// </summary>
     private static readonly TimeSpan HeartbeatEvery = TimeSpan.FromSeconds(2);
 
     // Whole words only, so "vat" does not match "private" nor "report" match "reporter".
@@ -63,7 +65,8 @@ public sealed partial class DocumentActivities(IDocumentIndex index, TimeProvide
         for (var i = start; i < request.Documents.Count; i++)
         {
             context.CancellationToken.ThrowIfCancellationRequested();
-            await index.UpsertAsync(request.PipelineName, request.Documents[i], context.CancellationToken).ConfigureAwait(false);
+            await index.UpsertAsync(request.PipelineName, request.Documents[i], context.CancellationToken)
+                .ConfigureAwait(false);
 
             // Nothing left: completing reports the outcome, and a last heartbeat racing the completion
             // only earns an "unknown activity" warning from the server.
@@ -89,7 +92,8 @@ public sealed partial class DocumentActivities(IDocumentIndex index, TimeProvide
         var until = timeProvider.GetUtcNow() + delay;
         for (var left = delay; left > TimeSpan.Zero; left = until - timeProvider.GetUtcNow())
         {
-            await Task.Delay(left < HeartbeatEvery ? left : HeartbeatEvery, timeProvider, context.CancellationToken).ConfigureAwait(false);
+            await Task.Delay(left < HeartbeatEvery ? left : HeartbeatEvery, timeProvider, context.CancellationToken)
+                .ConfigureAwait(false);
             context.Heartbeat(progress);
         }
     }
@@ -142,7 +146,9 @@ public sealed partial class DocumentActivities(IDocumentIndex index, TimeProvide
     [GeneratedRegex(@"\b(invoice|amount due|bill to|vat)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex InvoiceKeywords();
 
-    [GeneratedRegex(@"\b(receipt|paid|thank you for your purchase)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(
+        @"\b(receipt|paid|thank you for your purchase)\b",
+        RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex ReceiptKeywords();
 
     [GeneratedRegex(@"\b(agreement|contract|party|hereby)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]

@@ -28,11 +28,13 @@ public sealed class DocumentBatchWorkflow
     {
         Workflow.CurrentDetails = string.Create(
             CultureInfo.InvariantCulture,
-            $"Analysing **{input.Documents.Count}** documents of batch {input.BatchNumber} of pipeline `{input.PipelineName}`");
+            $"Analysing **{input.Documents.Count}** documents of batch {input.BatchNumber} "
+                + $"of pipeline `{input.PipelineName}`");
         var tasks = new List<Task<DocumentAnalysis>>(input.Documents.Count);
         foreach (var document in input.Documents)
         {
-            tasks.Add(Workflow.ExecuteActivityAsync(() => DocumentActivities.AnalyzeDocument(document), AnalyzeOptions));
+            tasks.Add(Workflow.ExecuteActivityAsync(
+                () => DocumentActivities.AnalyzeDocument(document), AnalyzeOptions));
         }
 
         var analyses = await Workflow.WhenAllAsync(tasks);

@@ -131,8 +131,8 @@ public static class DocumentPipelineInputValidator
                 return where + ".id' is required";
             }
 
-            if ((CheckLength(where + ".id'", doc.Id, MaxIdLength) ?? CheckLength(where + ".title'", doc.Title, MaxTitleLength))
-                is { } tooLong)
+            if ((CheckLength(where + ".id'", doc.Id, MaxIdLength)
+                ?? CheckLength(where + ".title'", doc.Title, MaxTitleLength)) is { } tooLong)
             {
                 return tooLong;
             }

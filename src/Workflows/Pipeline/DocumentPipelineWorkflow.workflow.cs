@@ -81,7 +81,9 @@ public sealed class DocumentPipelineWorkflow
                 new ChildWorkflowOptions
                 {
                     Id = string.Create(CultureInfo.InvariantCulture, $"{Workflow.Info.WorkflowId}/batch-{batchNumber}"),
-                    StaticSummary = string.Create(CultureInfo.InvariantCulture, $"Batch {batchNumber} of {name}: {batch.Count} documents"),
+                    StaticSummary = string.Create(
+                        CultureInfo.InvariantCulture,
+                        $"Batch {batchNumber} of {name}: {batch.Count} documents"),
                     StaticDetails = DescribeBatch(batch),
                 });
             analyses.AddRange(result.Documents);
@@ -100,7 +102,8 @@ public sealed class DocumentPipelineWorkflow
             new ActivityOptions
             {
                 // Room for every pause plus slack for the writes; the heartbeat timeout catches a dead worker sooner.
-                StartToCloseTimeout = TimeSpan.FromMilliseconds((long)delayMs * analyses.Count) + TimeSpan.FromMinutes(10),
+                StartToCloseTimeout =
+                    TimeSpan.FromMilliseconds((long)delayMs * analyses.Count) + TimeSpan.FromMinutes(10),
                 HeartbeatTimeout = TimeSpan.FromSeconds(5),
                 RetryPolicy = PublishRetry,
 
@@ -115,7 +118,12 @@ public sealed class DocumentPipelineWorkflow
         await Workflow.WaitConditionAsync(() => Workflow.AllHandlersFinished);
         return PayloadBudget.Checked(
             new DocumentPipelineResult(
-                name, published, batchesCompleted, analyses.Sum(a => a.WordCount), CountCategories(analyses), approvedBy!),
+                name,
+                published,
+                batchesCompleted,
+                analyses.Sum(a => a.WordCount),
+                CountCategories(analyses),
+                approvedBy!),
             "the result");
     }
 
@@ -141,7 +149,9 @@ public sealed class DocumentPipelineWorkflow
         return Task.CompletedTask;
     }
 
-    /// <summary>A reviewer approves or rejects the run; the validator refuses a malformed or late decision.</summary>
+    /// <summary>
+    /// A reviewer approves or rejects the run; the validator refuses a malformed or late decision.
+    /// </summary>
     /// <param name="review">The decision.</param>
     /// <returns>What was decided, for the caller.</returns>
     [WorkflowUpdate("review")]
@@ -159,13 +169,16 @@ public sealed class DocumentPipelineWorkflow
     {
         if (DocumentPipelineInputValidator.ValidateReview(review) is { } error)
         {
-            throw new ApplicationFailureException("Invalid review: " + error, InvalidInputErrorType, nonRetryable: true);
+            throw new ApplicationFailureException(
+                "Invalid review: " + error, InvalidInputErrorType, nonRetryable: true);
         }
 
         if (decision is not null || stage > PipelineStage.AwaitingReview)
         {
             throw new ApplicationFailureException(
-                $"The review is over: the pipeline is {stage} and already has a decision.", InvalidInputErrorType, nonRetryable: true);
+                $"The review is over: the pipeline is {stage} and already has a decision.",
+                InvalidInputErrorType,
+                nonRetryable: true);
         }
     }
 
@@ -180,7 +193,9 @@ public sealed class DocumentPipelineWorkflow
         return Task.FromResult(documents.Count);
     }
 
-    /// <summary>Rejects additions that are invalid or come too late; a rejected update leaves no trace in history.</summary>
+    /// <summary>
+    /// Rejects additions that are invalid or come too late; a rejected update leaves no trace in history.
+    /// </summary>
     /// <param name="added">Documents to add.</param>
     [WorkflowUpdateValidator(nameof(AddDocumentsAsync))]
     public void ValidateAddDocuments(IReadOnlyList<DocumentInput> added)
@@ -188,13 +203,20 @@ public sealed class DocumentPipelineWorkflow
         if (stage != PipelineStage.Analyzing)
         {
             throw new ApplicationFailureException(
-                $"Documents can only be added while the pipeline is analyzing; it is {stage}.", InvalidInputErrorType, nonRetryable: true);
+                $"Documents can only be added while the pipeline is analyzing; it is {stage}.",
+                InvalidInputErrorType,
+                nonRetryable: true);
         }
 
-        if (DocumentPipelineInputValidator.ValidateDocuments(added, documentIds, documents.Count, contentLength, documentsBytes)
-            is { } error)
+        if (DocumentPipelineInputValidator.ValidateDocuments(
+                added,
+                documentIds,
+                documents.Count,
+                contentLength,
+                documentsBytes) is { } error)
         {
-            throw new ApplicationFailureException("Invalid addDocuments request: " + error, InvalidInputErrorType, nonRetryable: true);
+            throw new ApplicationFailureException(
+                "Invalid addDocuments request: " + error, InvalidInputErrorType, nonRetryable: true);
         }
     }
 
@@ -274,10 +296,14 @@ public sealed class DocumentPipelineWorkflow
         var details = new StringBuilder()
             .Append(CultureInfo.InvariantCulture, $"**Stage:** {stage}\n\n")
             .Append(CultureInfo.InvariantCulture, $"**Documents analysed:** {analyzed} of {documents.Count}\n\n")
-            .Append(CultureInfo.InvariantCulture, $"**Batches:** {batchesCompleted} of {batchesCompleted + batchesLeft} done");
+            .Append(
+                CultureInfo.InvariantCulture,
+                $"**Batches:** {batchesCompleted} of {batchesCompleted + batchesLeft} done");
         if (stage == PipelineStage.AwaitingReview && reviewDeadline is { } deadline)
         {
-            details.Append(CultureInfo.InvariantCulture, $"\n\n**Review:** send the `review` signal, or it auto-approves at {deadline:u}");
+            details.Append(
+                CultureInfo.InvariantCulture,
+                $"\n\n**Review:** send the `review` signal, or it auto-approves at {deadline:u}");
         }
         else if (approvedBy is not null)
         {

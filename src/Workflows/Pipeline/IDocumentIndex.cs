@@ -9,7 +9,8 @@ public interface IDocumentIndex
     /// <param name="document">The analysed document.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>A task that completes when the document is stored.</returns>
-    /// <exception cref="DocumentIndexUnavailableException">The index is temporarily unavailable; retry later.</exception>
+    /// <exception cref="DocumentIndexUnavailableException">The index is temporarily unavailable; retry
+    /// later.</exception>
     Task UpsertAsync(string pipelineName, DocumentAnalysis document, CancellationToken cancellationToken);
 
 }

@@ -16,7 +16,8 @@ public sealed record DocumentInput(string? Id, string? Title, string? Content);
 /// <param name="Name">Name of the pipeline run, for people (for example "invoices-2026-11").</param>
 /// <param name="Documents">Documents to analyse and publish.</param>
 /// <param name="BatchSize">Documents per child batch workflow (1-100, default 5).</param>
-/// <param name="ReviewWindowSeconds">How long to wait for a reviewer before auto-approving (0-604800, default 10).</param>
+/// <param name="ReviewWindowSeconds">How long to wait for a reviewer before auto-approving (0-604800, default
+/// 10).</param>
 /// <param name="PublishDelayMs">Pause between published documents, protecting the index (0-60000, default 100).</param>
 public sealed record DocumentPipelineInput(
     string? Name,

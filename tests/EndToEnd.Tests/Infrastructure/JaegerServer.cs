@@ -29,11 +29,12 @@ internal sealed class JaegerServer : IAsyncDisposable
 
     public Uri MetricsUrl { get; }
 
-    public static async Task<JaegerServer> StartAsync()
+    /// <summary>Starts Jaeger; <paramref name="grpcPort"/> chooses where OTLP over gRPC comes in.</summary>
+    public static async Task<JaegerServer> StartAsync(int? grpcPort = null)
     {
         var path = TestTools.Require(TestTools.Jaeger, "Jaeger");
         var (grpc, http, query, prometheus) =
-            (TestTools.FreePort(), TestTools.FreePort(), TestTools.FreePort(), TestTools.FreePort());
+            (grpcPort ?? TestTools.FreePort(), TestTools.FreePort(), TestTools.FreePort(), TestTools.FreePort());
         var config = Path.Combine(Path.GetTempPath(), $"watchtower-jaeger-{Guid.NewGuid():N}.yaml");
         await File.WriteAllTextAsync(
             config,

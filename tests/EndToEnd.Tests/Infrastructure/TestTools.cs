@@ -59,6 +59,10 @@ internal static class TestTools
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>The worker's Prometheus scrape, as Prometheus would read it.</summary>
+    public static Task<string> ScrapeAsync(int port) =>
+        Http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"), TestContext.Current.CancellationToken);
+
     /// <summary>
     /// Whether a server that is starting answers a GET with success yet: not listening, or too slow
     /// to answer within the client's timeout while it starts, is "not yet".

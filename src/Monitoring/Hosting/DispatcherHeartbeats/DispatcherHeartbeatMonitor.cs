@@ -21,28 +21,28 @@ internal sealed class DispatcherHeartbeatMonitor : IDispatcherHeartbeatMonitor, 
     private readonly ILogger logger;
     private readonly Dictionary<string, Entry> dispatchers = new(StringComparer.Ordinal);
     private readonly Lock gate = new();
-    private readonly ITimer timer;
+    private readonly GuardedTimer timer;
+    private readonly Action<Exception>? failed;
+    private volatile bool steppedDown;
 
     public DispatcherHeartbeatMonitor(
         TimeProvider time,
         ILogger<DispatcherHeartbeatMonitor> logger,
-        TimeSpan checkEvery)
+        TimeSpan checkEvery,
+        Action<Exception>? failed = null)
     {
         this.time = time;
         this.logger = logger;
+        this.failed = failed;
         _ = Gauges.Value;
-        timer = time.CreateTimer(
-            static state => ((DispatcherHeartbeatMonitor)state!).Check(),
-            this,
-            checkEvery,
-            checkEvery);
+        timer = new GuardedTimer(time, checkEvery, Check, StepDown);
 
         // Joins the gauges only once started: a monitor whose timer cannot be made falls back to a
         // no-op and is never disposed, so it must not go on reporting.
         GaugeSources<DispatcherHeartbeatMonitor>.Join(this);
     }
 
-    public bool IsInitialized => true;
+    public bool IsInitialized => !steppedDown;
 
     public Exception? InitializationError => null;
 
@@ -54,6 +54,11 @@ internal sealed class DispatcherHeartbeatMonitor : IDispatcherHeartbeatMonitor, 
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dispatcherId);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(staleAfter, TimeSpan.Zero);
+        if (steppedDown)
+        {
+            return;
+        }
+
         lock (gate)
         {
             if (dispatchers.TryGetValue(dispatcherId, out var existing))
@@ -119,6 +124,19 @@ internal sealed class DispatcherHeartbeatMonitor : IDispatcherHeartbeatMonitor, 
     {
         timer.Dispose();
         GaugeSources<DispatcherHeartbeatMonitor>.Leave(this);
+    }
+
+    /// <summary>The staleness check failed on the timer: from now on the monitor tracks nothing.</summary>
+    private void StepDown(Exception error)
+    {
+        steppedDown = true;
+        lock (gate)
+        {
+            dispatchers.Clear();
+        }
+
+        GaugeSources<DispatcherHeartbeatMonitor>.Leave(this);
+        failed?.Invoke(error);
     }
 
     private List<DispatcherHealth> Snapshot()

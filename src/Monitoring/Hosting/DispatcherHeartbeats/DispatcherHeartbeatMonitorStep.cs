@@ -32,7 +32,10 @@ public static partial class TemporalMonitoringHostBuilderExtensions
             DispatcherMonitorOptions.Section,
             DispatcherMonitorOptions.ThrowIfInvalid,
             (sp, options, time) => new DispatcherHeartbeatMonitor(
-                time, sp.GetRequiredService<ILogger<DispatcherHeartbeatMonitor>>(), options.CheckInterval),
+                time,
+                sp.GetRequiredService<ILogger<DispatcherHeartbeatMonitor>>(),
+                options.CheckInterval,
+                e => sp.GetRequiredService<MonitoringStatus>().Failed("dispatchers", e)),
             e => new NoOpDispatcherHeartbeatMonitor(e));
         builder.Services.AddHealthChecks()
             .AddCheck<MonitoringHealthChecks.Dispatchers>("dispatchers", tags: [MonitoringHealthTags.Ready]);

@@ -21,6 +21,10 @@ internal sealed class HealthEndpoint(
 {
     private static readonly JsonWriterOptions Json = new() { Indented = false };
 
+    /// <summary>
+    /// Serves until the host stops. Nothing in here may stop the host: a listener that cannot start (a host
+    /// value it refuses, a port taken) or that breaks later costs the health endpoints and one warning.
+    /// </summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
@@ -29,23 +33,48 @@ internal sealed class HealthEndpoint(
             return;
         }
 
-        using var listener = new HttpListener();
-        foreach (var prefix in Prometheus.PrometheusScrapeEndpoint.Prefixes(settings.Host, settings.Port, "/health"))
-        {
-            listener.Prefixes.Add(prefix);
-        }
-
+        var listener = new HttpListener();
         try
         {
-            listener.Start();
-            status.Ready("health");
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            status.Report("health", e);
-            return;
-        }
+            try
+            {
+                var prefixes = Prometheus.PrometheusScrapeEndpoint.Prefixes(settings.Host, settings.Port, "/health");
+                foreach (var prefix in prefixes)
+                {
+                    listener.Prefixes.Add(prefix);
+                }
 
+                listener.Start();
+                status.Ready("health");
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                status.Report("health", e);
+                return;
+            }
+
+            await ServeAsync(listener, stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested && e is not OutOfMemoryException)
+        {
+            status.Failed("health", e);
+        }
+        finally
+        {
+            // Closing a listener whose prefix it refused throws as well.
+            try
+            {
+                listener.Close();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Log.HealthRequestFailed(logger, e.GetType().Name, e.Message);
+            }
+        }
+    }
+
+    private async Task ServeAsync(HttpListener listener, CancellationToken stoppingToken)
+    {
         await using var stop = stoppingToken.Register(listener.Stop);
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -90,7 +90,7 @@ internal static class MonitoringHealthChecks
                 .ToList();
             return Task.FromResult(degraded.Count == 0
                 ? HealthCheckResult.Healthy("all monitors working")
-                : HealthCheckResult.Degraded("fell back to no-op: " + string.Join(", ", degraded)));
+                : HealthCheckResult.Degraded("not working: " + string.Join(", ", degraded)));
         }
     }
 }

@@ -9,6 +9,7 @@ namespace Watchtower.Monitoring.Hosting.Instrumentation;
 /// Puts the interceptor and the monitored runtime into the connect options of every Temporal client
 /// and hosted worker the host configures, so a team's existing <c>AddTemporalClient</c> and
 /// <c>AddHostedTemporalWorker</c> calls are monitored without change. A runtime chosen there is kept.
+/// Each hosted worker's workflow and activity types are declared as label values.
 /// </summary>
 internal sealed class MonitoredTemporalClients(TemporalMonitoringInterceptor interceptor, TemporalRuntime runtime)
     : IPostConfigureOptions<TemporalClientConnectOptions>, IPostConfigureOptions<TemporalWorkerServiceOptions>
@@ -17,6 +18,8 @@ internal sealed class MonitoredTemporalClients(TemporalMonitoringInterceptor int
 
     public void PostConfigure(string? name, TemporalWorkerServiceOptions options)
     {
+        TemporalSdkMetrics.DeclareWorkerTypes(options);
+
         // Without client options the worker uses the host's client, which the other overload covers.
         if (options.ClientOptions is { } client)
         {

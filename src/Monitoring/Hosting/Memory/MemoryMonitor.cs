@@ -19,49 +19,65 @@ internal sealed class MemoryMonitor : IMemoryMonitor, IDisposable
     private readonly MemoryMonitorOptions options;
     private readonly Queue<(DateTimeOffset At, long HeapBytes, long GcIndex)> afterCollections = new();
     private readonly Lock gate = new();
-    private readonly ITimer timer;
+    private readonly GuardedTimer timer;
+    private readonly Action<Exception>? failed;
     private MemorySample? latest;
+    private volatile bool steppedDown;
 
     public MemoryMonitor(
         IMemorySource source,
         TimeProvider time,
         ILogger<MemoryMonitor> logger,
-        MemoryMonitorOptions options)
+        MemoryMonitorOptions options,
+        Action<Exception>? failed = null)
     {
         this.source = source;
         this.time = time;
         this.logger = logger;
         this.options = options;
+        this.failed = failed;
         _ = Gauges.Value;
         Sample();
-        timer = time.CreateTimer(
-            static state => ((MemoryMonitor)state!).Sample(),
-            this,
-            options.SampleInterval,
-            options.SampleInterval);
+        timer = new GuardedTimer(time, options.SampleInterval, Sample, StepDown);
 
         // Joins the gauges only once started: a monitor whose timer cannot be made falls back to a
         // no-op and is never disposed, so it must not go on reporting a frozen sample.
         GaugeSources<MemoryMonitor>.Join(this);
     }
 
-    public bool IsInitialized => true;
+    public bool IsInitialized => !steppedDown;
 
     public Exception? InitializationError => null;
 
-    public MemoryState State { get; private set; }
+    public MemoryState State
+    {
+        get => steppedDown ? MemoryState.Healthy : field;
+        private set;
+    }
 
     public MemorySample? Latest => latest;
 
     /// <summary>Gets the post-collection heap growth over the window, in bytes per second (0 until judged).</summary>
     public double GrowthRate { get; private set; }
 
-    public bool GrowthSuspected { get; private set; }
+    public bool GrowthSuspected
+    {
+        get => !steppedDown && field;
+        private set;
+    }
 
     public void Dispose()
     {
         timer.Dispose();
         GaugeSources<MemoryMonitor>.Leave(this);
+    }
+
+    /// <summary>A sample failed on the timer (say /proc unreadable): from now on the monitor judges nothing.</summary>
+    private void StepDown(Exception error)
+    {
+        steppedDown = true;
+        GaugeSources<MemoryMonitor>.Leave(this);
+        failed?.Invoke(error);
     }
 
     /// <summary>Takes a sample now; the timer calls this, tests may too.</summary>

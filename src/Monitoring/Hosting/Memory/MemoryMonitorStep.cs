@@ -31,7 +31,11 @@ public static partial class TemporalMonitoringHostBuilderExtensions
             MemoryMonitorOptionsCheck.Section,
             MemoryMonitorOptionsCheck.ThrowIfInvalid,
             (sp, options, time) => new MemoryMonitor(
-                new RuntimeMemorySource(), time, sp.GetRequiredService<ILogger<MemoryMonitor>>(), options),
+                new RuntimeMemorySource(),
+                time,
+                sp.GetRequiredService<ILogger<MemoryMonitor>>(),
+                options,
+                e => sp.GetRequiredService<MonitoringStatus>().Failed("memory", e)),
             e => new NoOpMemoryMonitor(e));
         builder.Services.AddHealthChecks()
             .AddCheck<MonitoringHealthChecks.MemoryCheck>("memory", tags: [MonitoringHealthTags.Ready]);

@@ -63,5 +63,14 @@ internal sealed class MonitoringStatus : IDisposable
 
     public void Ready(string name) => monitors[name] = null;
 
+    /// <summary>
+    /// Records a monitor that worked and then failed, and stepped down to doing nothing; says so once.
+    /// </summary>
+    public void Failed(string name, Exception error)
+    {
+        monitors[name] = error;
+        Log.MonitorFailed(logger, name, error.GetType().Name, error.Message);
+    }
+
     public void Dispose() => GaugeSources<MonitoringStatus>.Leave(this);
 }

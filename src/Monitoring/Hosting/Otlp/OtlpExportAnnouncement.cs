@@ -41,7 +41,7 @@ internal sealed class OtlpExportAnnouncement(
             && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 
     /// <summary>Scheme, host and port only: an endpoint may carry credentials in its user info or query.</summary>
-    private static string Displayable(string endpoint) =>
+    internal static string Displayable(string endpoint) =>
         Uri.TryCreate(endpoint, UriKind.Absolute, out var uri)
             ? $"{uri.Scheme}://{uri.Host}:{uri.Port}"
             : "(an endpoint that is not a URL)";

@@ -37,7 +37,7 @@ internal sealed class MonitoredActivityInbound(
             DuplicateInterceptorGuard<TracingInterceptor>.InitializingAsOuterCopy(tracing is not null);
         using var metricsMark =
             DuplicateInterceptorGuard<MetricsInterceptor>.InitializingAsOuterCopy(metrics is not null);
-        base.Init(metrics is null ? outbound : new HeartbeatCounter(metrics, outbound));
+        base.Init(metrics is null ? outbound : new HeartbeatCounter(this, metrics, outbound));
     }
 
     public override Task<object?> ExecuteActivityAsync(ExecuteActivityInput input)
@@ -153,7 +153,6 @@ internal sealed class MonitoredActivityInbound(
             {
                 ActivityMeters.End(
                     measurement,
-                    context.Info,
                     exception is null
                         ? "completed"
                         : MetricsInterceptor.ActivityOutcome(exception, cancellationRequested),
@@ -175,6 +174,7 @@ internal sealed class MonitoredActivityInbound(
     }
 
     private sealed class HeartbeatCounter(
+        MonitoredActivityInbound execution,
         MetricsInterceptor metrics,
         ActivityOutboundInterceptor next) : ActivityOutboundInterceptor(next)
     {
@@ -182,7 +182,11 @@ internal sealed class MonitoredActivityInbound(
         {
             try
             {
-                ActivityMeters.Heartbeat(ActivityExecutionContext.Current.Info);
+                // Unset when beginning the measurement failed: the heartbeat then goes uncounted.
+                if (execution.measurement.InFlight is not null)
+                {
+                    ActivityMeters.Heartbeat(execution.measurement);
+                }
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

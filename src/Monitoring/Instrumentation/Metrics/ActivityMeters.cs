@@ -2,13 +2,15 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Temporalio.Activities;
+using Watchtower.Monitoring.Labels;
 
 namespace Watchtower.Monitoring.Metrics;
 
 /// <summary>
 /// Per-execution activity measurements, kept to four recordings (executions, duration, bytes
 /// allocated, time in queue) because each costs a lookup of its tag set; in-flight is an observed
-/// gauge over counters kept here, and retries are counted only when they happen.
+/// gauge over counters kept here, and retries are counted only when they happen. Label values are
+/// bounded once, when an execution begins.
 /// </summary>
 internal static class ActivityMeters
 {
@@ -26,10 +28,14 @@ internal static class ActivityMeters
 
     public static Measurement Begin(ActivityInfo info)
     {
-        var key = new Key(info.Namespace, info.TaskQueue, info.ActivityType, info.IsLocal);
+        var key = new Key(
+            MetricLabels.Namespaces.Admit(info.Namespace),
+            MetricLabels.TaskQueues.Admit(info.TaskQueue),
+            MetricLabels.ActivityTypes.Ran(info.ActivityType),
+            info.IsLocal);
         var inFlight = InFlight.GetOrAdd(key, static _ => new StrongBox<long>());
         Interlocked.Increment(ref inFlight.Value);
-        var tags = Tags(info);
+        var tags = Tags(key);
         var waited = info.StartedTime - info.CurrentAttemptScheduledTime;
         if (waited >= TimeSpan.Zero)
         {
@@ -41,46 +47,42 @@ internal static class ActivityMeters
             WorkerMetrics.ActivityRetries.Add(1, tags);
         }
 
-        return new Measurement(inFlight, Stopwatch.GetTimestamp());
+        return new Measurement(key, inFlight, Stopwatch.GetTimestamp());
     }
 
-    public static void End(in Measurement measurement, ActivityInfo info, string outcome, long allocatedBytes)
+    public static void End(in Measurement measurement, string outcome, long allocatedBytes)
     {
         Interlocked.Decrement(ref measurement.InFlight.Value);
-        var done = Tags(info);
+        var done = Tags(measurement.Key);
         done.Add(WorkerMetrics.Outcome, outcome);
         WorkerMetrics.ActivityExecutions.Add(1, done);
         WorkerMetrics.ActivityDuration.Record(Stopwatch.GetElapsedTime(measurement.Started).TotalSeconds, done);
         WorkerMetrics.ActivityAllocated.Record(allocatedBytes, done);
     }
 
-    public static void Heartbeat(ActivityInfo info) =>
-        WorkerMetrics.ActivityHeartbeats.Add(1, Tags(info));
+    public static void Heartbeat(in Measurement measurement) =>
+        WorkerMetrics.ActivityHeartbeats.Add(1, Tags(measurement.Key));
 
     // Built when recorded rather than kept per execution: a TagList is 150 bytes of inline storage.
-    private static TagList Tags(ActivityInfo info) =>
-        Tags(info.Namespace, info.TaskQueue, info.ActivityType, info.IsLocal);
-
-    private static TagList Tags(string ns, string taskQueue, string activityType, bool isLocal) => new()
+    private static TagList Tags(in Key key) => new()
     {
-        { WorkerMetrics.Namespace, ns },
-        { WorkerMetrics.TaskQueue, taskQueue },
-        { WorkerMetrics.ActivityType, activityType },
-        { WorkerMetrics.Local, isLocal ? True : False },
+        { WorkerMetrics.Namespace, key.Namespace },
+        { WorkerMetrics.TaskQueue, key.TaskQueue },
+        { WorkerMetrics.ActivityType, key.ActivityType },
+        { WorkerMetrics.Local, key.IsLocal ? True : False },
     };
 
     private static IEnumerable<System.Diagnostics.Metrics.Measurement<long>> ObserveInFlight()
     {
         foreach (var (key, count) in InFlight)
         {
-            yield return new(
-                Volatile.Read(ref count.Value),
-                Tags(key.Namespace, key.TaskQueue, key.ActivityType, key.IsLocal));
+            yield return new(Volatile.Read(ref count.Value), Tags(key));
         }
     }
 
     /// <summary>What one execution carries from start to end.</summary>
-    internal readonly record struct Measurement(StrongBox<long> InFlight, long Started);
+    internal readonly record struct Measurement(Key Key, StrongBox<long> InFlight, long Started);
 
-    private readonly record struct Key(string Namespace, string TaskQueue, string ActivityType, bool IsLocal);
+    /// <summary>The label values of one kind of execution, bounded once when it begins.</summary>
+    internal readonly record struct Key(string Namespace, string TaskQueue, string ActivityType, bool IsLocal);
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Temporalio.Worker.Interceptors;
 using Temporalio.Workflows;
 using Watchtower.Monitoring.Interception;
+using Watchtower.Monitoring.Labels;
 using Watchtower.Monitoring.Tracing;
 
 namespace Watchtower.Monitoring.Metrics;
@@ -23,9 +24,9 @@ internal sealed partial class MetricsInterceptor
 
         private TagList Tags => tags ??= new TagList
         {
-            { WorkerMetrics.Namespace, Workflow.Info.Namespace },
-            { WorkerMetrics.TaskQueue, Workflow.Info.TaskQueue },
-            { WorkerMetrics.WorkflowType, Workflow.Info.WorkflowType },
+            { WorkerMetrics.Namespace, MetricLabels.Namespaces.Admit(Workflow.Info.Namespace) },
+            { WorkerMetrics.TaskQueue, MetricLabels.TaskQueues.Admit(Workflow.Info.TaskQueue) },
+            { WorkerMetrics.WorkflowType, MetricLabels.WorkflowTypes.Ran(Workflow.Info.WorkflowType) },
         };
 
         public override void Init(WorkflowOutboundInterceptor outbound)

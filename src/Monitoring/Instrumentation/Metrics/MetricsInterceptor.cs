@@ -22,8 +22,8 @@ internal sealed partial class MetricsInterceptor(ILogger<MetricsInterceptor> log
     /// </summary>
     internal bool MeasureAllocations { get; set; } = true;
 
-    public static ClientOutboundInterceptor InterceptClient(ClientOutboundInterceptor nextInterceptor) =>
-        new ClientOutbound(nextInterceptor);
+    public ClientOutboundInterceptor InterceptClient(ClientOutboundInterceptor nextInterceptor) =>
+        new ClientOutbound(this, nextInterceptor);
 
     public WorkflowInboundInterceptor InterceptWorkflow(WorkflowInboundInterceptor nextInterceptor) =>
         new WorkflowInbound(this, nextInterceptor);
@@ -44,7 +44,12 @@ internal sealed partial class MetricsInterceptor(ILogger<MetricsInterceptor> log
         _ => "failed",
     };
 
-    private sealed class ClientOutbound(ClientOutboundInterceptor next) : ClientOutboundInterceptor(next)
+    /// <summary>
+    /// Client call counts and latencies, recorded after the call returns or throws: a listener that throws
+    /// costs the measurement, never the call.
+    /// </summary>
+    private sealed class ClientOutbound(MetricsInterceptor root, ClientOutboundInterceptor next)
+        : ClientOutboundInterceptor(next)
     {
         public override async Task<WorkflowHandle<TWorkflow, TResult>> StartWorkflowAsync<TWorkflow, TResult>(
             StartWorkflowInput input)
@@ -129,15 +134,22 @@ internal sealed partial class MetricsInterceptor(ILogger<MetricsInterceptor> log
             }
         }
 
-        private static void Record(string operation, string outcome, long started)
+        private void Record(string operation, string outcome, long started)
         {
-            var tags = new TagList
+            try
             {
-                { WorkerMetrics.Operation, operation },
-                { WorkerMetrics.Outcome, outcome },
-            };
-            WorkerMetrics.ClientRequests.Add(1, tags);
-            WorkerMetrics.ClientRequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+                var tags = new TagList
+                {
+                    { WorkerMetrics.Operation, operation },
+                    { WorkerMetrics.Outcome, outcome },
+                };
+                WorkerMetrics.ClientRequests.Add(1, tags);
+                WorkerMetrics.ClientRequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                root.ReportFailure(e);
+            }
         }
     }
 }

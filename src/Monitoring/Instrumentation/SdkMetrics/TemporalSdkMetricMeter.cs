@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Temporalio.Runtime;
+using Watchtower.Monitoring.Labels;
 using Watchtower.Monitoring.Metrics;
 
 namespace Watchtower.Monitoring.SdkMetrics;
@@ -73,7 +74,10 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger) : ICustomMetricMete
                 state.owner),
             (unit, description, owner: this));
 
-    /// <summary>Tag sets are immutable arrays; Core hands back the object to extend or to record with.</summary>
+    /// <summary>
+    /// Tag sets are immutable arrays; Core hands back the object to extend or to record with. Values that
+    /// come from outside the code (type names, task queues, namespaces) are bounded here, once per set.
+    /// </summary>
     public object CreateTags(object? appendFrom, IReadOnlyCollection<KeyValuePair<string, object>> tags)
     {
         var existing = appendFrom as KeyValuePair<string, object?>[] ?? [];
@@ -88,12 +92,21 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger) : ICustomMetricMete
                 index++;
             }
 
-            merged[index] = new(key, value);
+            merged[index] = new(key, Bounded(key, value));
             count = Math.Max(count, index + 1);
         }
 
         return count == merged.Length ? merged : merged[..count];
     }
+
+    private static object Bounded(string key, object value) => (key, value) switch
+    {
+        (WorkerMetrics.WorkflowType, string type) => MetricLabels.WorkflowTypes.Reported(type),
+        (WorkerMetrics.ActivityType, string type) => MetricLabels.ActivityTypes.Reported(type),
+        (WorkerMetrics.TaskQueue, string queue) => MetricLabels.TaskQueues.Admit(queue),
+        (WorkerMetrics.Namespace, string ns) => MetricLabels.Namespaces.Admit(ns),
+        _ => value,
+    };
 
     /// <summary>
     /// Seconds and bytes get the library's bucket boundaries, as the interceptors' own histograms do.

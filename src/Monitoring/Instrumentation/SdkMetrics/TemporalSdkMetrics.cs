@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Temporalio.Runtime;
+using Temporalio.Worker;
+using Watchtower.Monitoring.Labels;
 
 namespace Watchtower.Monitoring;
 
@@ -21,4 +23,36 @@ public static class TemporalSdkMetrics
         new SdkMetrics.TemporalSdkMetricMeter(
             (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Watchtower.Monitoring.TemporalSdkMetrics"))
             .RuntimeOptions;
+
+    /// <summary>
+    /// Declares a worker's workflow and activity types and its task queue as label values. The SDK names a
+    /// type in its metrics even when no worker registers it (a client can start any type name); such types
+    /// read <c>_unregistered</c>, and a registered type reads so too until it first runs here unless it is
+    /// declared. <c>AddTemporalMonitoring</c> declares every hosted worker's types by itself.
+    /// </summary>
+    /// <param name="options">The worker's options, with its workflows and activities added.</param>
+    public static void DeclareWorkerTypes(TemporalWorkerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        foreach (var workflow in options.Workflows)
+        {
+            if (workflow.Name is { } name)
+            {
+                MetricLabels.WorkflowTypes.Declare(name);
+            }
+        }
+
+        foreach (var activity in options.Activities)
+        {
+            if (activity.Name is { } name)
+            {
+                MetricLabels.ActivityTypes.Declare(name);
+            }
+        }
+
+        if (options.TaskQueue is { } taskQueue)
+        {
+            MetricLabels.TaskQueues.Admit(taskQueue);
+        }
+    }
 }

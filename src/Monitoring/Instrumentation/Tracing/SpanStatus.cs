@@ -6,7 +6,10 @@ using Watchtower.Monitoring.Interception;
 
 namespace Watchtower.Monitoring.Tracing;
 
-/// <summary>Marks a span's outcome from an exception, with the failure's type and message only.</summary>
+/// <summary>
+/// Marks a span's outcome from an exception, with the failure's type only: a message may quote what a caller
+/// sent (document text, a reviewer's comment), so it stays in Temporal's history and never reaches telemetry.
+/// </summary>
 internal static class SpanStatus
 {
     public static void Record(Activity? span, Exception exception, bool cancellationRequested)
@@ -36,7 +39,7 @@ internal static class SpanStatus
         }
 
         span.SetTag(SpanTags.ErrorType, FailureType(exception));
-        span.SetStatus(ActivityStatusCode.Error, exception.Message);
+        span.SetStatus(ActivityStatusCode.Error, FailureType(exception));
     }
 
     /// <summary>Marks a workflow span with the run outcome an exception caused.</summary>
@@ -50,7 +53,7 @@ internal static class SpanStatus
 
         span.SetTag(SpanTags.Outcome, outcome);
         span.SetTag(SpanTags.ErrorType, FailureType(exception));
-        span.SetStatus(ActivityStatusCode.Error, exception.Message);
+        span.SetStatus(ActivityStatusCode.Error, FailureType(exception));
     }
 
     /// <summary>

@@ -58,6 +58,12 @@ internal static class TraceHeader
 
         // What every SDK writes when there is no tracestate or baggage: read it without a JSON reader.
         var data = payload.Data.Span;
+        if (data.Length > TraceContextLimits.MaxHeaderBytes)
+        {
+            // Not read at all: a header this large is an attack or a bug, and reading it would cost in proportion.
+            return false;
+        }
+
         if (data.Length == SimpleLength && data.StartsWith(SimplePrefix) && data.EndsWith("\"}"u8))
         {
             if (!TryParseTraceParent(
@@ -134,14 +140,11 @@ internal static class TraceHeader
             return false;
         }
 
-        context = new RemoteContext(
-            new ActivityContext(
-                traceId,
-                spanId,
-                flags,
-                string.IsNullOrEmpty(traceState) ? null : traceState,
-                isRemote: true),
-            baggage);
+        var dropped = TraceContextParts.None;
+        traceState = TraceContextLimits.TraceState(traceState, ref dropped);
+        baggage = TraceContextLimits.Baggage(baggage, ref dropped);
+        var remote = new ActivityContext(traceId, spanId, flags, traceState, isRemote: true);
+        context = new RemoteContext(remote, baggage, dropped);
         return true;
     }
 
@@ -242,6 +245,26 @@ internal static class TraceHeader
         var result = headers is null ? new Dictionary<string, Payload>(1) : new Dictionary<string, Payload>(headers);
         result[key] = Create(context, baggage);
         return result;
+    }
+
+    /// <summary>
+    /// Returns a copy of <paramref name="headers"/> with the trace header set from a context of this process
+    /// (the caller's current span and baggage), leaving out what breaks the limits.
+    /// </summary>
+    public static Dictionary<string, Payload> WithLimits(
+        IDictionary<string, Payload>? headers,
+        string key,
+        in ActivityContext context,
+        string? baggage,
+        out TraceContextParts dropped)
+    {
+        dropped = TraceContextParts.None;
+        var traceState = TraceContextLimits.TraceState(context.TraceState, ref dropped);
+        baggage = TraceContextLimits.Baggage(baggage, ref dropped);
+        var kept = traceState == context.TraceState
+            ? context
+            : new ActivityContext(context.TraceId, context.SpanId, context.TraceFlags, traceState, context.IsRemote);
+        return With(headers, key, kept, baggage);
     }
 
     public static void FormatTraceParent(

@@ -192,10 +192,15 @@ internal sealed partial class TracingInterceptor
             RunId = info.RunId;
             RootTraceId = SpanIds.ForRootTrace(info.RunId);
             var status = TraceHeader.TryRead(info.Headers, root.HeaderKey, out var remote);
-            if (status == TraceHeaderStatus.Malformed)
+            // Counted and said once, by the task that first reads the header, not again on replay.
+            if (!Workflow.Unsafe.IsReplaying)
             {
-                // Workflow.Logger: written once, not again on replay.
-                Log.MalformedTraceHeader(Workflow.Logger, "RunWorkflow", info.WorkflowType);
+                if (status == TraceHeaderStatus.Malformed)
+                {
+                    root.ReportMalformed(Workflow.Logger, "RunWorkflow", info.WorkflowType);
+                }
+
+                root.ReportDropped(remote.Dropped);
             }
 
             Baggage = root.Options.PropagateBaggage ? remote.Baggage : null;
@@ -495,9 +500,14 @@ internal sealed partial class TracingInterceptor
                 return remote.Context;
             }
 
-            if (status == TraceHeaderStatus.Malformed)
+            if (!Workflow.Unsafe.IsReplaying)
             {
-                Log.MalformedTraceHeader(Workflow.Logger, operation, Workflow.Info.WorkflowType);
+                if (status == TraceHeaderStatus.Malformed)
+                {
+                    trace.Root.ReportMalformed(Workflow.Logger, operation, Workflow.Info.WorkflowType);
+                }
+
+                trace.Root.ReportDropped(remote.Dropped);
             }
 
             return trace.Span.Context;

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using Temporalio.Activities;
 using Temporalio.Api.Common.V1;
-using Temporalio.Client;
 using Temporalio.Client.Interceptors;
 using Temporalio.Worker.Interceptors;
 using Watchtower.Monitoring.Interception;
@@ -18,6 +17,10 @@ namespace Watchtower.Monitoring.Tracing;
 internal sealed partial class TracingInterceptor
 {
     private readonly ConcurrentDictionary<string, string> runActivityNames = new(StringComparer.Ordinal);
+
+    // Per host, so that a hostile caller of one worker cannot silence another's warnings.
+    private readonly RateLimitedWarning droppedWarning = new(TimeSpan.FromMinutes(1));
+    private readonly RateLimitedWarning malformedWarning = new(TimeSpan.FromMinutes(1));
     private int failureReported;
 
     public TracingInterceptor(
@@ -73,15 +76,43 @@ internal sealed partial class TracingInterceptor
     private static ActivityContext Outgoing(Activity? span) =>
         span?.Context ?? Activity.Current?.Context ?? default;
 
+    /// <summary>
+    /// The headers with the context to send onward, within the limits; on any failure the headers as they
+    /// were: the call goes out either way.
+    /// </summary>
     private IDictionary<string, Payload>? Inject(IDictionary<string, Payload>? headers, Activity? span)
     {
-        var context = Outgoing(span);
-        if (context == default)
+        try
         {
+            var context = Outgoing(span);
+            if (context == default)
+            {
+                return headers;
+            }
+
+            var result = TraceHeader.WithLimits(headers, HeaderKey, context, CurrentBaggage(), out var dropped);
+            ReportDropped(dropped);
+            return result;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            ReportFailure(e);
             return headers;
         }
+    }
 
-        return TraceHeader.With(headers, HeaderKey, context, CurrentBaggage());
+    /// <summary>Counts what a trace context broke the limits with, and warns at most once a minute per host.</summary>
+    internal void ReportDropped(TraceContextParts dropped) =>
+        TraceContextLimits.Report(dropped, Logger, droppedWarning);
+
+    /// <summary>A header that could not be read: counted, and said at most once a minute per host.</summary>
+    internal void ReportMalformed(ILogger logger, string operation, string type)
+    {
+        TraceContextLimits.Report(TraceContextParts.Header, logger: null, droppedWarning);
+        if (malformedWarning.TryEnter(out var heldBack))
+        {
+            Log.MalformedTraceHeader(logger, operation, type, heldBack);
+        }
     }
 
     private string? CurrentBaggage()
@@ -120,183 +151,6 @@ internal sealed partial class TracingInterceptor
         Baggage.Current = context.Baggage;
     }
 
-    /// <summary>Client spans; the header carries the span's context to the workflow.</summary>
-    private sealed class ClientOutbound(TracingInterceptor root, ClientOutboundInterceptor next)
-        : ClientOutboundInterceptor(next)
-    {
-        public override async Task<WorkflowHandle<TWorkflow, TResult>> StartWorkflowAsync<TWorkflow, TResult>(
-            StartWorkflowInput input)
-        {
-            var name = input.Options.StartSignal is null ? "StartWorkflow:" : "SignalWithStartWorkflow:";
-            using var span = Telemetry.Source.StartActivity(name + input.Workflow, ActivityKind.Client);
-            span?.SetTag(SpanTags.WorkflowId, input.Options.Id);
-            try
-            {
-                var handle = await base.StartWorkflowAsync<TWorkflow, TResult>(
-                    input with { Headers = root.Inject(input.Headers, span) })
-                    .ConfigureAwait(false);
-                span?.SetTag(SpanTags.RunId, handle.FirstExecutionRunId ?? handle.RunId);
-                return handle;
-            }
-            catch (Exception e)
-            {
-                SpanStatus.Record(span, e, cancellationRequested: false);
-                throw;
-            }
-        }
-
-        public override async Task SignalWorkflowAsync(SignalWorkflowInput input)
-        {
-            if (!root.Options.TraceSignals)
-            {
-                // No span of its own, but the caller's context still travels to the handler.
-                await base.SignalWorkflowAsync(input with { Headers = root.Inject(input.Headers, null) })
-                    .ConfigureAwait(false);
-                return;
-            }
-
-            using var span = Telemetry.Source.StartActivity("SignalWorkflow:" + input.Signal, ActivityKind.Client);
-            TagExecution(span, input.Id, input.RunId);
-            try
-            {
-                await base.SignalWorkflowAsync(input with { Headers = root.Inject(input.Headers, span) })
-                    .ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                SpanStatus.Record(span, e, cancellationRequested: false);
-                throw;
-            }
-        }
-
-        public override async Task<TResult> QueryWorkflowAsync<TResult>(QueryWorkflowInput input)
-        {
-            if (!root.Options.TraceQueries)
-            {
-                return await base.QueryWorkflowAsync<TResult>(input with { Headers = root.Inject(input.Headers, null) })
-                    .ConfigureAwait(false);
-            }
-
-            using var span = Telemetry.Source.StartActivity("QueryWorkflow:" + input.Query, ActivityKind.Client);
-            TagExecution(span, input.Id, input.RunId);
-            try
-            {
-                return await base.QueryWorkflowAsync<TResult>(input with { Headers = root.Inject(input.Headers, span) })
-                    .ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                SpanStatus.Record(span, e, cancellationRequested: false);
-                throw;
-            }
-        }
-
-        public override async Task<WorkflowUpdateHandle<TResult>> StartWorkflowUpdateAsync<TResult>(
-            StartWorkflowUpdateInput input)
-        {
-            if (!root.Options.TraceUpdates)
-            {
-                return await base.StartWorkflowUpdateAsync<TResult>(
-                    input with { Headers = root.Inject(input.Headers, null) })
-                    .ConfigureAwait(false);
-            }
-
-            using var span = Telemetry.Source.StartActivity("UpdateWorkflow:" + input.Update, ActivityKind.Client);
-            TagExecution(span, input.Id, input.RunId);
-            span?.SetTag(SpanTags.UpdateId, input.Options.Id);
-            try
-            {
-                var handle = await base.StartWorkflowUpdateAsync<TResult>(
-                    input with { Headers = root.Inject(input.Headers, span) })
-                    .ConfigureAwait(false);
-                span?.SetTag(SpanTags.UpdateId, handle.Id);
-                await RecordKnownFailureAsync(span, handle, input.Options.WaitForStage).ConfigureAwait(false);
-                return handle;
-            }
-            catch (Exception e)
-            {
-                SpanStatus.Record(span, e, cancellationRequested: false);
-                throw;
-            }
-        }
-
-        public override async Task<WorkflowUpdateHandle<TUpdateResult>>
-            StartUpdateWithStartWorkflowAsync<TUpdateResult>(StartUpdateWithStartWorkflowInput input)
-        {
-            // The start travels with the update: without update spans it still gets the caller's context.
-            using var span = root.Options.TraceUpdates
-                ? Telemetry.Source.StartActivity("UpdateWithStartWorkflow:" + input.Update, ActivityKind.Client)
-                : null;
-            var startOperation = input.Options.StartWorkflowOperation;
-            span?.SetTag(SpanTags.WorkflowId, startOperation?.Options.Id);
-            span?.SetTag(SpanTags.UpdateId, input.Options.Id);
-            try
-            {
-                if (startOperation is not null)
-                {
-                    startOperation.Headers = root.Inject(startOperation.Headers, span);
-                }
-
-                var handle = await base.StartUpdateWithStartWorkflowAsync<TUpdateResult>(
-                    input with { Headers = root.Inject(input.Headers, span) })
-                    .ConfigureAwait(false);
-                span?.SetTag(SpanTags.UpdateId, handle.Id);
-                span?.SetTag(SpanTags.RunId, handle.WorkflowRunId);
-                await RecordKnownFailureAsync(span, handle, input.Options.WaitForStage).ConfigureAwait(false);
-                return handle;
-            }
-            catch (Exception e)
-            {
-                SpanStatus.Record(span, e, cancellationRequested: false);
-                throw;
-            }
-        }
-
-        /// <summary>
-        /// An update the validator rejected (or whose handler failed) comes back as a handle holding
-        /// the failure when the call waited for completion; the exception is only thrown later, from
-        /// the handle, outside this span. Reading the outcome here costs no call to the server.
-        /// </summary>
-        private static async Task RecordKnownFailureAsync<TResult>(
-            Activity? span,
-            WorkflowUpdateHandle<TResult> handle,
-            WorkflowUpdateStage stage)
-        {
-            if (span is null || stage != WorkflowUpdateStage.Completed)
-            {
-                return;
-            }
-
-            try
-            {
-                await handle.GetResultAsync().ConfigureAwait(false);
-            }
-            catch (Temporalio.Exceptions.WorkflowUpdateFailedException e)
-            {
-                SpanStatus.Record(span, e.InnerException ?? e, cancellationRequested: false);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                // Reading the outcome is for the span only: whatever goes wrong here is the caller's to
-                // meet when it reads the result, not this span's to throw.
-            }
-        }
-
-        private static void TagExecution(Activity? span, string workflowId, string? runId)
-        {
-            if (span is null)
-            {
-                return;
-            }
-
-            span.SetTag(SpanTags.WorkflowId, workflowId);
-            if (runId is not null)
-            {
-                span.SetTag(SpanTags.RunId, runId);
-            }
-        }
-    }
-
     /// <summary>Starts RunActivity, a child of the StartActivity span whose context came in the header.</summary>
     /// <returns>The span (null when not sampled or nobody listens); <paramref name="replacedBaggage"/> is the
     /// caller's baggage when the header brought baggage of its own, to restore for the caller.</returns>
@@ -308,8 +162,10 @@ internal sealed partial class TracingInterceptor
         var status = TraceHeader.TryRead(headers, HeaderKey, out var remote);
         if (status == TraceHeaderStatus.Malformed)
         {
-            Log.MalformedTraceHeader(Logger, "RunActivity", info.WorkflowType ?? info.ActivityType);
+            ReportMalformed(Logger, "RunActivity", info.WorkflowType ?? info.ActivityType);
         }
+
+        ReportDropped(remote.Dropped);
 
         var span = Telemetry.Source.StartActivity(
             RunActivityName(info.ActivityType),
