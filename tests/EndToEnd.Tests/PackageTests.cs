@@ -62,10 +62,20 @@ public sealed class PackageTests(DevServerFixture server)
                     info.Environment["OTEL_BSP_SCHEDULE_DELAY"] = "200";
                 });
             var metrics = new Uri($"http://127.0.0.1:{port}/metrics");
-            await Eventually.UntilAsync(
-                async () => worker.HasExited || await TestTools.AnswersAsync(metrics),
-                up => up,
-                "the packaged worker to serve /metrics");
+            try
+            {
+                // A freshly built app starts cold, and the parallel tests share two cores with it.
+                await Eventually.UntilAsync(
+                    async () => worker.HasExited || await TestTools.AnswersAsync(metrics),
+                    up => up,
+                    "the packaged worker to serve /metrics",
+                    TimeSpan.FromSeconds(90));
+            }
+            catch (TimeoutException e)
+            {
+                throw new TimeoutException(e.Message + "\nIts output so far:\n" + worker.Output, e);
+            }
+
             Assert.False(worker.HasExited, "the packaged worker stopped:\n" + worker.Output);
 
             var client = await TemporalClient.ConnectAsync(new(server.TargetHost));

@@ -28,6 +28,49 @@ internal sealed class ExternalProcess : IAsyncDisposable
 
     public bool HasExited => process.HasExited;
 
+    public int Id => process.Id;
+
+    /// <summary>
+    /// CPU time and peak resident memory so far; read while the process runs, as the figures go with it.
+    /// </summary>
+    public (TimeSpan Cpu, long PeakBytes) Usage()
+    {
+        process.Refresh();
+        return (process.TotalProcessorTime, process.PeakWorkingSet64);
+    }
+
+    /// <summary>SIGKILL, as the OOM killer or a lost node would: no cleanup of any kind.</summary>
+    public async Task KillAsync()
+    {
+        process.Kill();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        await process.WaitForExitAsync(timeout.Token);
+    }
+
+    /// <summary>SIGTERM, as a container runtime stops a process, and how long it took to exit.</summary>
+    public async Task<TimeSpan> TerminateAsync(TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        if (Terminate(process.Id, 15) != 0)
+        {
+            throw new InvalidOperationException($"could not send SIGTERM to {process.Id}");
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(limit);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"the process did not exit within {limit.TotalSeconds:0} s of SIGTERM");
+        }
+
+        return clock.Elapsed;
+    }
+
     /// <summary>
     /// Runs a command to completion with optional standard input; never waits past its timeout (a minute).
     /// </summary>
@@ -100,6 +143,9 @@ internal sealed class ExternalProcess : IAsyncDisposable
 
         process.Dispose();
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Terminate(int pid, int signal);
 
     private static ProcessStartInfo Info(string path, IEnumerable<string> args, bool redirectInput)
     {

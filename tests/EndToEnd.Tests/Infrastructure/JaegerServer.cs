@@ -70,6 +70,12 @@ internal sealed class JaegerServer : IAsyncDisposable
     public Task<IReadOnlyList<JaegerTrace>> TracesAsync(string service) =>
         GetTracesAsync($"/api/traces?service={Uri.EscapeDataString(service)}&limit=50");
 
+    /// <summary>The latest traces of a service as Jaeger returns them: every tag, event and status, unparsed.</summary>
+    public Task<string> RawTracesAsync(string service) =>
+        Http.GetStringAsync(
+            new Uri($"{QueryUrl}/api/traces?service={Uri.EscapeDataString(service)}&limit=200"),
+            TestContext.Current.CancellationToken);
+
     public Task<string> MetricsAsync() => Http.GetStringAsync(MetricsUrl, TestContext.Current.CancellationToken);
 
     public async ValueTask DisposeAsync()
