@@ -127,7 +127,8 @@ public sealed class OtlpExportTests(DevServerFixture server)
             Assert.Matches("watchtower_otlp_exports_total\\{[^}]*outcome=\"failure\"[^}]*\\} [1-9]", scrape);
             Assert.Matches("watchtower_monitoring_status\\{[^}]*monitor=\"otlp\"[^}]*\\} 0", scrape);
             await RunPipelinesAsync(client, worker, "otlp-silent-more", count: 10);
-            Assert.Equal(1, worker.Count("OtlpExportFailing"));
+            // At most once a minute: a second one only if this test ran past a minute since the first.
+            Assert.InRange(worker.Count("OtlpExportFailing"), 1, 2);
         }
         finally
         {

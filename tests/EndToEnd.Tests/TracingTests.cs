@@ -425,6 +425,47 @@ public sealed partial class TracingTests(DevServerFixture server)
         Assert.Single(worker.Logs.GetSnapshot(), r => r.Id.Name == "MalformedTraceHeader");
     }
 
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task Tracing_SignalWithTraceStateOverTheLimits_CountedLeftOutAndTheSignalStillUnderTheSender()
+    {
+        server.RequireCli();
+        var (probed, spans) = await StartProbedAsync();
+        await using var worker = probed;
+        using var dropped = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(
+            Watchtower.Monitoring.Telemetry.Meter, "watchtower.trace_context.dropped");
+        var members = string.Join(',', Enumerable.Range(0, 40).Select(i => $"v{i}=1"));
+        var oversized = new Temporalio.Api.Common.V1.Payload
+        {
+            Metadata = { ["encoding"] = Google.Protobuf.ByteString.CopyFromUtf8("json/plain") },
+            Data = Google.Protobuf.ByteString.CopyFromUtf8(
+                """{"traceparent":"00-4db0b151cd02017588934c100ef88896-696ee1deb8e3a1be-01","tracestate":"""
+                + $"\"{members}\"}}"),
+        };
+        var client = await TemporalClient.ConnectAsync(new(server.TargetHost)
+        {
+            DataConverter = PipelineDataConverter.Instance,
+            Interceptors = [new FixedHeaderInterceptor(start: null, signal: oversized)],
+        });
+        var handle = await client.StartWorkflowAsync(
+            (TraceProbeWorkflow wf) => wf.RunAsync(), worker.Options("tracestate-" + Guid.NewGuid()));
+
+        await handle.SignalAsync(wf => wf.FinishAsync());
+        await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
+
+        var signal = await Eventually.UntilAsync(
+            () => Task.FromResult(spans.Snapshot().FirstOrDefault(
+                s => s.DisplayName == "HandleSignal:finish"
+                    && (string?)s.GetTagItem("temporalWorkflowID") == handle.Id)),
+            s => s is not null,
+            "HandleSignal:finish");
+        Assert.Equal("4db0b151cd02017588934c100ef88896", signal!.TraceId.ToHexString());
+        Assert.Equal("696ee1deb8e3a1be", signal.ParentSpanId.ToHexString());
+        Assert.Null(signal.TraceStateString);
+        Assert.Contains(
+            dropped.GetMeasurementSnapshot(),
+            m => (string?)m.Tags["part"] == "tracestate" && m.Value == 1);
+    }
+
     [Theory(Timeout = TestTimeouts.EndToEnd)]
     [InlineData("go")]
     [InlineData("typescript")]

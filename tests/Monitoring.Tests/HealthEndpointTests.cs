@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Watchtower.Monitoring.Hosting.Health;
 using Watchtower.Monitoring.Hosting.Monitors;
 
 namespace Watchtower.Monitoring.Tests;
@@ -19,7 +20,11 @@ public sealed class HealthEndpointTests
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
 
         await host.StartAsync(TestContext.Current.CancellationToken);
-        await Eventually(() => host.Services.GetRequiredService<MonitoringStatus>().Monitors.ContainsKey("health"));
+        var endpoint = host.Services.GetServices<IHostedService>().OfType<HealthEndpoint>().Single();
+
+        // The endpoint runs on the host's background thread: its whole run, not just its first report, must end
+        // without stopping the host.
+        await endpoint.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
         var status = host.Services.GetRequiredService<MonitoringStatus>().Monitors;
         var stopping = lifetime.ApplicationStopping.IsCancellationRequested;
         await host.StopAsync(TestContext.Current.CancellationToken);
@@ -31,17 +36,6 @@ public sealed class HealthEndpointTests
         Assert.NotNull(status["health"]);
         Assert.NotNull(status["prometheus"]);
         Assert.Null(status["memory"]);
-    }
-
-    /// <summary>The endpoint starts on the host's background thread: waits for it, at most 10 s.</summary>
-    private static async Task Eventually(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!condition())
-        {
-            Assert.False(timeout.IsCancellationRequested, "the health endpoint never said whether it listens");
-            await Task.Yield();
-        }
     }
 
     private static IHost Build(Dictionary<string, string?> settings)

@@ -25,6 +25,7 @@ public sealed partial class FaultSuiteTests
         await using var worker = await WorkerProcess.StartAsync(Server.Address, Queue("hostile"));
         var client = await Server.ConnectAsync();
         var before = worker.Usage();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
 
         var runs = new List<PipelineRun>();
         foreach (var (name, header) in HostileHeaders())
@@ -39,14 +40,27 @@ public sealed partial class FaultSuiteTests
             runs.Add(run);
         }
 
-        var names = UnregisteredTypeNames(types);
-        await Task.WhenAll(names.Select((type, i) => client.StartWorkflowAsync(
-            type, [], new($"unregistered-{i}-{Guid.NewGuid():N}", worker.TaskQueue))));
         foreach (var run in runs)
         {
             await run.WaitForAllAsync(Budget(run.Count));
             await run.AssertNoneLostOrDuplicatedAsync();
         }
+
+        // Fifty starts at a time: thousands at once time out in the dev server's own database, not in the worker.
+        using var starts = new SemaphoreSlim(50);
+        await Task.WhenAll(UnregisteredTypeNames(types).Select(async (type, i) =>
+        {
+            await starts.WaitAsync(TestContext.Current.CancellationToken);
+            try
+            {
+                await client.StartWorkflowAsync(
+                    type, [], new($"unregistered-{i}-{Guid.NewGuid():N}", worker.TaskQueue));
+            }
+            finally
+            {
+                starts.Release();
+            }
+        }));
 
         var scrape = await Eventually.UntilAsync(
             worker.ScrapeAsync,
@@ -68,15 +82,19 @@ public sealed partial class FaultSuiteTests
                 $"no {part} counted as dropped");
         }
 
+        // Each warning at most once a minute, however many headers broke the limits.
         var warnings = worker.Warnings();
-        Assert.InRange(warnings.Count(w => w.StartsWith("TraceContextDropped", StringComparison.Ordinal)), 1, 2);
-        Assert.InRange(warnings.Count(w => w.StartsWith("MalformedTraceHeader", StringComparison.Ordinal)), 1, 2);
+        var minutes = 1 + (int)Math.Ceiling(clock.Elapsed.TotalMinutes);
+        Assert.InRange(
+            warnings.Count(w => w.StartsWith("TraceContextDropped", StringComparison.Ordinal)), 1, minutes);
+        Assert.InRange(
+            warnings.Count(w => w.StartsWith("MalformedTraceHeader", StringComparison.Ordinal)), 1, minutes);
         await AssertServingAsync(worker);
         FaultScale.Figure(
             "hostile headers and types",
-            $"{runs.Sum(r => r.Count)} pipelines with crafted headers, {types} unregistered types | "
-                + $"worker CPU {(after.Cpu - before.Cpu).TotalSeconds:F1} s | "
-                + $"peak {after.PeakBytes / 1048576.0:F0} MB | "
+            $"{runs.Sum(r => r.Count)} pipelines with crafted headers, {types} unregistered types; "
+                + $"worker CPU {(after.Cpu - before.Cpu).TotalSeconds:F1} s; "
+                + $"peak {after.PeakBytes / 1048576.0:F0} MB; "
                 + $"{WorkflowTypeLabels().Matches(scrape).Select(m => m.Groups[1].Value).Distinct().Count()} "
                 + "workflow_type values in the scrape");
     }

@@ -50,17 +50,17 @@ public sealed partial class FaultSuiteTests : IAsyncLifetime
         var on = await RunLoadAsync(count, monitoring: true);
         FaultScale.Figure(
             "load, monitoring on",
-            $"{count} pipelines | {on.Seconds:F1} s | {on.CpuSeconds:F1} CPU s | {on.PeakMb:F0} MB peak | "
+            $"{count} pipelines; {on.Seconds:F1} s; {on.CpuSeconds:F1} CPU s; {on.PeakMb:F0} MB peak; "
                 + $"scrape p50 {on.ScrapeP50:F1} ms, p99 {on.ScrapeP99:F1} ms");
         if (FaultScale.Soak)
         {
             var off = await RunLoadAsync(count, monitoring: false);
             FaultScale.Figure(
                 "load, monitoring off",
-                $"{count} pipelines | {off.Seconds:F1} s | {off.CpuSeconds:F1} CPU s | {off.PeakMb:F0} MB peak | -");
+                $"{count} pipelines; {off.Seconds:F1} s; {off.CpuSeconds:F1} CPU s; {off.PeakMb:F0} MB peak; -");
             FaultScale.Figure(
                 "load, on / off",
-                $"time {on.Seconds / off.Seconds:F2} | CPU {on.CpuSeconds / off.CpuSeconds:F2} | "
+                $"time {on.Seconds / off.Seconds:F2}; CPU {on.CpuSeconds / off.CpuSeconds:F2}; "
                     + $"peak memory {on.PeakMb / off.PeakMb:F2}");
         }
     }
@@ -74,9 +74,10 @@ public sealed partial class FaultSuiteTests : IAsyncLifetime
         var client = await Server.ConnectAsync();
         var run = new PipelineRun(client, worker.TaskQueue, "server-killed", count);
         await run.StartAsync(publishDelayMs: 1000);
-        await Eventually.UntilAsync(run.CompletedAsync, n => n > 0, "the first pipelines to complete");
+        var done = await Eventually.UntilAsync(run.CompletedAsync, n => n > 0, "the first pipelines to complete");
 
         await Server.KillAsync();
+        Assert.True(done < count, "every pipeline had completed before the kill");
         var notReady = await worker.Health.WaitForAsync("ready", 503, "readiness to fail with the server gone");
         Assert.Contains("Temporal is not reachable", notReady.Body, StringComparison.Ordinal);
         Assert.Equal(200, (await worker.Health.GetAsync("live")).Status);
@@ -91,8 +92,8 @@ public sealed partial class FaultSuiteTests : IAsyncLifetime
         await AssertServingAsync(worker);
         FaultScale.Figure(
             "server killed",
-            $"{count} pipelines, server down {down.TotalSeconds:0} s | "
-                + $"all completed {took.TotalSeconds:F1} s after start");
+            $"{count} pipelines, server down {down.TotalSeconds:0} s; "
+                + $"all completed {took.TotalSeconds:F1} s after the restart");
     }
 
     [Fact(Timeout = TestTimeouts.Fault)]
@@ -113,11 +114,12 @@ public sealed partial class FaultSuiteTests : IAsyncLifetime
         {
             await first.WaitForEventAsync("DispatcherAttached", "the first worker to attach to its dispatcher");
             await run.StartAsync(publishDelayMs: 1000);
-            await Eventually.UntilAsync(run.CompletedAsync, n => n > 0, "the first pipelines to complete");
+            var done = await Eventually.UntilAsync(
+                run.CompletedAsync, n => n > 0, "the first pipelines to complete");
             await first.KillAsync();
+            Assert.True(done < count, "every pipeline had completed before the kill");
         }
 
-        Assert.True(await run.CompletedAsync() < count, "the kill came after every pipeline had completed");
         await using var second = await WorkerProcess.StartAsync(Server.Address, queue, settings: dispatcher);
         await second.WaitForEventAsync("DispatcherAttached", "the new worker to take the dispatcher over");
         var took = await run.WaitForAllAsync(Budget(count) + TimeSpan.FromSeconds(60));
@@ -126,7 +128,8 @@ public sealed partial class FaultSuiteTests : IAsyncLifetime
         await AssertServingAsync(second);
         FaultScale.Figure(
             "worker killed",
-            $"{count} pipelines | all completed {took.TotalSeconds:F1} s after the kill (activity timeouts: 5-30 s)");
+            $"{count} pipelines; all completed {took.TotalSeconds:F1} s after the new worker attached "
+                + "(activity timeouts: 5-30 s)");
     }
 
     [Fact(Timeout = TestTimeouts.Fault)]
@@ -169,7 +172,7 @@ public sealed partial class FaultSuiteTests : IAsyncLifetime
                 var stopped = await worker.TerminateAsync(TimeSpan.FromSeconds(30));
                 FaultScale.Figure(
                     $"export down ({name})",
-                    $"{count} pipelines in {took.TotalSeconds:F1} s | SIGTERM to exit {stopped.TotalSeconds:F1} s");
+                    $"{count} pipelines in {took.TotalSeconds:F1} s; SIGTERM to exit {stopped.TotalSeconds:F1} s");
             }
         }
     }
@@ -202,7 +205,7 @@ public sealed partial class FaultSuiteTests : IAsyncLifetime
         await AssertServingAsync(worker);
         FaultScale.Figure(
             "scrape storm",
-            $"{count} pipelines in {took.TotalSeconds:F1} s under 50 scrapers | {scrapes} scrapes, "
+            $"{count} pipelines in {took.TotalSeconds:F1} s under 50 scrapers; {scrapes} scrapes, "
                 + $"p50 {p50:F1} ms, p99 {p99:F1} ms");
     }
 

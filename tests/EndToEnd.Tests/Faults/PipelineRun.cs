@@ -17,13 +17,19 @@ internal sealed class PipelineRun(TemporalClient client, string taskQueue, strin
 
     public int Count => count;
 
-    /// <summary>Starts them all at once; <paramref name="publishDelayMs"/> keeps each in flight for a while.</summary>
+    /// <summary>
+    /// Starts them all at once. <paramref name="publishDelayMs"/> keeps each in flight for a while, one to four
+    /// times as long by position, so that they do not all finish together and a kill finds some still running.
+    /// </summary>
     public Task StartAsync(int publishDelayMs = 0, TemporalClient? through = null, bool review = false) =>
-        Task.WhenAll(Ids.Select(async id =>
+        Task.WhenAll(Ids.Select(async (id, i) =>
         {
             var caller = through ?? client;
             var input = Documents.Pipeline(
-                documents: 3, batchSize: 2, reviewWindowSeconds: review ? 60 : 0, publishDelayMs: publishDelayMs);
+                documents: 3,
+                batchSize: 2,
+                reviewWindowSeconds: review ? 60 : 0,
+                publishDelayMs: publishDelayMs * (1 + (i % 4)));
             var handle = await caller.StartWorkflowAsync(
                 (DocumentPipelineWorkflow wf) => wf.RunAsync(input), new(id, taskQueue));
             if (review)
@@ -37,7 +43,8 @@ internal sealed class PipelineRun(TemporalClient client, string taskQueue, strin
     {
         var completed = 0;
         await foreach (var _ in client.ListWorkflowsAsync(
-            $"TaskQueue = '{taskQueue}' AND WorkflowType = 'DocumentPipeline' AND ExecutionStatus = 'Completed'"))
+            $"TaskQueue = '{taskQueue}' AND WorkflowType = 'DocumentPipeline' AND ExecutionStatus = 'Completed' "
+            + $"AND WorkflowId STARTS_WITH '{prefix}-'"))
         {
             completed++;
         }

@@ -10,11 +10,11 @@ namespace Watchtower.EndToEnd.Tests.Faults;
 /// </summary>
 internal sealed class WorkerProcess : IAsyncDisposable
 {
-    private readonly ExternalProcess process;
+    private readonly List<JsonElement> lines = [];
+    private ExternalProcess? process;
 
-    private WorkerProcess(ExternalProcess process, string taskQueue, int port)
+    private WorkerProcess(string taskQueue, int port)
     {
-        this.process = process;
         TaskQueue = taskQueue;
         Port = port;
     }
@@ -25,7 +25,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     public HealthProbe Health => new(Port);
 
-    public bool HasExited => process.HasExited;
+    public bool HasExited => Process.HasExited;
+
+    private ExternalProcess Process => process ?? throw new InvalidOperationException("not started");
 
     /// <summary>
     /// Starts a worker; <paramref name="settings"/> are configuration keys (<c>Temporal:Address</c>).
@@ -59,7 +61,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
             environment[key] = value;
         }
 
-        var started = ExternalProcess.Start(
+        var worker = new WorkerProcess(taskQueue, port);
+        worker.process = ExternalProcess.Start(
             Path.Combine(AppContext.BaseDirectory, "Watchtower.Worker"),
             [],
             info =>
@@ -68,8 +71,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
                 {
                     info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
                 }
-            });
-        var worker = new WorkerProcess(started, taskQueue, port);
+            },
+            worker.Parse);
         if (waitForPolling)
         {
             await worker.WaitForEventAsync("WorkerPolling", "the worker process to poll", TimeSpan.FromSeconds(60));
@@ -81,26 +84,10 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// <summary>Every JSON log line so far; anything else the process printed is left out.</summary>
     public IReadOnlyList<JsonElement> LogLines()
     {
-        var lines = new List<JsonElement>();
-        foreach (var line in process.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        lock (lines)
         {
-            if (!line.StartsWith('{'))
-            {
-                continue;
-            }
-
-            try
-            {
-                using var json = JsonDocument.Parse(line);
-                lines.Add(json.RootElement.Clone());
-            }
-            catch (JsonException)
-            {
-                // A line cut by a kill.
-            }
+            return [.. lines];
         }
-
-        return lines;
     }
 
     public IReadOnlyList<string> Warnings() =>
@@ -112,10 +99,11 @@ internal sealed class WorkerProcess : IAsyncDisposable
         Eventually.UntilAsync(
             () =>
             {
-                if (process.HasExited)
+                if (Process.HasExited)
                 {
-                    throw new InvalidOperationException($"the worker exited while waiting for {what}: "
-                        + process.Output[Math.Max(0, process.Output.Length - 4000)..]);
+                    var output = Process.Output;
+                    throw new InvalidOperationException(
+                        $"the worker exited while waiting for {what}: " + output[Math.Max(0, output.Length - 4000)..]);
                 }
 
                 return Task.FromResult(LogLines().Any(l => Event(l) == eventName));
@@ -124,15 +112,38 @@ internal sealed class WorkerProcess : IAsyncDisposable
             what,
             timeout);
 
-    public (TimeSpan Cpu, long PeakBytes) Usage() => process.Usage();
+    public (TimeSpan Cpu, long PeakBytes) Usage() => Process.Usage();
 
-    public Task KillAsync() => process.KillAsync();
+    public Task KillAsync() => Process.KillAsync();
 
-    public Task<TimeSpan> TerminateAsync(TimeSpan limit) => process.TerminateAsync(limit);
+    public Task<TimeSpan> TerminateAsync(TimeSpan limit) => Process.TerminateAsync(limit);
 
     public Task<string> ScrapeAsync() => TestTools.ScrapeAsync(Port);
 
-    public ValueTask DisposeAsync() => process.DisposeAsync();
+    public ValueTask DisposeAsync() => process?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    /// <summary>Parses each JSON log line once, as it comes; a line cut by a kill is left out.</summary>
+    private void Parse(string line)
+    {
+        if (!line.StartsWith('{'))
+        {
+            return;
+        }
+
+        try
+        {
+            using var json = JsonDocument.Parse(line);
+            var element = json.RootElement.Clone();
+            lock (lines)
+            {
+                lines.Add(element);
+            }
+        }
+        catch (JsonException)
+        {
+            // Not a whole JSON line.
+        }
+    }
 
     private static string? Event(JsonElement line) =>
         line.TryGetProperty("event", out var name) ? name.GetString() : null;

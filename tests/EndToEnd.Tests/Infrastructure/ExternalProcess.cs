@@ -43,9 +43,7 @@ internal sealed class ExternalProcess : IAsyncDisposable
     public async Task KillAsync()
     {
         process.Kill();
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(10));
-        await process.WaitForExitAsync(timeout.Token);
+        await WaitForExitAsync("SIGKILL");
     }
 
     /// <summary>SIGTERM, as a container runtime stops a process, and how long it took to exit.</summary>
@@ -110,15 +108,27 @@ internal sealed class ExternalProcess : IAsyncDisposable
     }
 
     /// <summary>Starts a long-running process; disposing kills it.</summary>
+    /// <param name="path">The executable.</param>
+    /// <param name="args">Its arguments.</param>
+    /// <param name="configure">Changes to the start info (environment).</param>
+    /// <param name="onLine">Called with each line of standard output as it comes.</param>
     public static ExternalProcess Start(
         string path,
         IEnumerable<string> args,
-        Action<ProcessStartInfo>? configure = null)
+        Action<ProcessStartInfo>? configure = null,
+        Action<string>? onLine = null)
     {
         var process = new Process { StartInfo = Info(path, args, redirectInput: false) };
         configure?.Invoke(process.StartInfo);
         var started = new ExternalProcess(process);
-        process.OutputDataReceived += (_, e) => started.Append(e.Data);
+        process.OutputDataReceived += (_, e) =>
+        {
+            started.Append(e.Data);
+            if (e.Data is not null)
+            {
+                onLine?.Invoke(e.Data);
+            }
+        };
         process.ErrorDataReceived += (_, e) => started.Append(e.Data);
         process.Start();
         process.BeginOutputReadLine();
@@ -137,11 +147,24 @@ internal sealed class ExternalProcess : IAsyncDisposable
         if (!process.HasExited)
         {
             process.Kill(entireProcessTree: true);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await process.WaitForExitAsync(timeout.Token);
+            await WaitForExitAsync("a kill at the end of the test");
         }
 
         process.Dispose();
+    }
+
+    private async Task WaitForExitAsync(string after)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            var name = Path.GetFileName(process.StartInfo.FileName);
+            throw new TimeoutException($"{name} (pid {process.Id}) did not exit within 10 s of {after}");
+        }
     }
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -103,8 +103,18 @@ internal sealed class DispatcherHeartbeatMonitor : IDispatcherHeartbeatMonitor, 
             entry.Heartbeats++;
         }
 
-        HeartbeatsReceived.Add(1, new KeyValuePair<string, object?>("dispatcher", dispatcherId));
-        Check();
+        // On the heartbeat activity's thread: a listener or log sink that throws must not fail the activity (the
+        // dispatcher would count a missed heartbeat). The heartbeat is recorded; the timer's check, which is
+        // guarded and steps the monitor down, says what broke.
+        try
+        {
+            HeartbeatsReceived.Add(1, new KeyValuePair<string, object?>("dispatcher", dispatcherId));
+            Check();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+        }
+
         return true;
     }
 

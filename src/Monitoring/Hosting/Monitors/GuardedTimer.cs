@@ -16,7 +16,10 @@ internal sealed class GuardedTimer : IDisposable
     {
         this.tick = tick;
         this.failed = failed;
-        timer = time.CreateTimer(static state => ((GuardedTimer)state!).Tick(), this, period, period);
+        // Armed only once assigned: a first tick that throws must find the timer to stop.
+        timer = time.CreateTimer(
+            static state => ((GuardedTimer)state!).Tick(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        timer.Change(period, period);
     }
 
     public void Dispose()
@@ -41,8 +44,22 @@ internal sealed class GuardedTimer : IDisposable
             if (Interlocked.Exchange(ref stopped, 1) == 0)
             {
                 timer.Dispose();
-                failed(e);
+                StepDown(e);
             }
+        }
+    }
+
+    // Stepping down logs, possibly through the very sink that broke, and may run while the host disposes its
+    // services: whatever it throws stays here too.
+    private void StepDown(Exception error)
+    {
+        try
+        {
+            failed(error);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Nothing left to tell: the monitor is stopped either way.
         }
     }
 }

@@ -23,7 +23,8 @@ internal sealed class OtlpExportShutdown(TracerProvider? tracing, MeterProvider?
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    // Spans first, with two thirds of the budget: the last points are exported again at the next start.
+    // Spans first, with two thirds of the budget: a span not sent is gone, while a metric's last points only
+    // miss the final moments of counts a scrape or the previous export already carried.
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.Run(
         () =>
         {

@@ -45,7 +45,8 @@ public static partial class TemporalMonitoringHostBuilderExtensions
             endpoint));
         if (usable)
         {
-            // Named, so that each signal's exporter gets a client that knows which signal it carries.
+            // Named, so that each signal's exporter gets a client that knows which signal it carries. A host's own
+            // Configure<OtlpExporterOptions> must name them too ("traces", "metrics") to apply.
             builder.Services.AddSingleton(sp => new OtlpExportWatch(
                 sp.GetRequiredService<MonitoringStatus>(),
                 sp.GetRequiredService<ILogger<OtlpExportWatch>>(),
@@ -56,7 +57,8 @@ public static partial class TemporalMonitoringHostBuilderExtensions
                     .Configure<OtlpExportWatch>((o, watch) =>
                     {
                         var timeout = TimeSpan.FromMilliseconds(o.TimeoutMilliseconds);
-                        o.HttpClientFactory = () => watch.CreateClient(signal, timeout);
+                        var maxResponseBytes = o.MaxResponseSizeBytes;
+                        o.HttpClientFactory = () => watch.CreateClient(signal, timeout, maxResponseBytes);
                     });
             }
 

@@ -23,25 +23,43 @@ internal sealed class OtlpExportWatch(MonitoringStatus status, ILogger<OtlpExpor
 
     private long failures;
     private long nextWarning = long.MinValue;
+
+    // One bit per signal: traces and metrics fail and recover on their own (a collector may take one and not
+    // the other), and the status is degraded while either fails.
     private int failing;
+    private int warned;
 
     /// <summary>
-    /// A client for the exporter of one signal; the exporter owns and disposes it. The exporter applies its
-    /// timeout (<c>OTEL_EXPORTER_OTLP_TIMEOUT</c>) only to a client it makes itself, so it is set here: a
-    /// collector that never answers would otherwise hold every export until shutdown.
+    /// A client for the exporter of one signal. The exporter applies its timeout (<c>OTEL_EXPORTER_OTLP_TIMEOUT</c>)
+    /// and its response size limit only to a client it makes itself, so both are set here: a collector that
+    /// never answers would otherwise hold every export until shutdown, and one that answers without end could
+    /// fill the memory.
     /// </summary>
-    public HttpClient CreateClient(string signal, TimeSpan timeout) =>
+    public HttpClient CreateClient(string signal, TimeSpan timeout, int maxResponseBytes) =>
         new(new ObservedHandler(this, signal) { InnerHandler = new SocketsHttpHandler() }, disposeHandler: true)
         {
             Timeout = timeout,
+            MaxResponseContentBufferSize = maxResponseBytes,
         };
 
     internal void Succeeded(string signal)
     {
         Count(signal, "success");
-        if (Interlocked.Exchange(ref failing, 0) == 1)
+        var bit = Bit(signal);
+        var before = Clear(ref failing, bit);
+        if ((before & bit) == 0)
+        {
+            return;
+        }
+
+        if (before == bit)
         {
             status.Ready(MonitorName);
+        }
+
+        // Said only after a warning about this signal, so the lines pair up and stay as rare as the warnings.
+        if ((Clear(ref warned, bit) & bit) != 0)
+        {
             Log.OtlpExportRecovered(logger, signal, endpoint);
         }
     }
@@ -50,20 +68,30 @@ internal sealed class OtlpExportWatch(MonitoringStatus status, ILogger<OtlpExpor
     {
         Count(signal, "failure");
         var total = Interlocked.Increment(ref failures);
-        var started = Interlocked.Exchange(ref failing, 1) == 0;
-        if (started)
+        var bit = Bit(signal);
+        if (Interlocked.Or(ref failing, bit) == 0)
         {
             status.Report(MonitorName, new HttpRequestException($"export of {signal} failed: {reason}"), warn: false);
         }
 
         var now = Environment.TickCount64;
         var next = Interlocked.Read(ref nextWarning);
-        if ((started || now >= next)
+        if (now >= next
             && Interlocked.CompareExchange(ref nextWarning, now + (long)WarningPeriod.TotalMilliseconds, next) == next)
         {
+            Interlocked.Or(ref warned, bit);
             Log.OtlpExportFailing(logger, signal, endpoint, reason, total);
         }
     }
+
+    private static int Bit(string signal) => signal switch
+    {
+        "traces" => 1,
+        "metrics" => 2,
+        _ => 4,
+    };
+
+    private static int Clear(ref int bits, int bit) => Interlocked.And(ref bits, ~bit);
 
     private static void Count(string signal, string outcome)
     {
@@ -90,7 +118,8 @@ internal sealed class OtlpExportWatch(MonitoringStatus status, ILogger<OtlpExpor
 
     /// <summary>
     /// The gRPC exporter sends with <c>SendAsync</c>, the HTTP/protobuf one with <c>Send</c>; both are watched.
-    /// A gRPC error arrives as HTTP 200 with a non-zero <c>grpc-status</c> header.
+    /// A gRPC error arrives as HTTP 200 with a non-zero <c>grpc-status</c> header (a trailers-only answer, as
+    /// collectors give errors); a status sent in trailers after a body would be read only by the exporter.
     /// </summary>
     private sealed class ObservedHandler(OtlpExportWatch watch, string signal) : DelegatingHandler
     {

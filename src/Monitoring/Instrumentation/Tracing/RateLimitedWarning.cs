@@ -1,8 +1,9 @@
 namespace Watchtower.Monitoring.Tracing;
 
 /// <summary>
-/// A warning said at most once a period, process-wide, with how many were held back since: a hostile or
-/// broken caller must not be able to flood the log, but the operator must still hear of it.
+/// A warning said at most once a period by its owner (each interceptor has its own), with how many were held
+/// back since: a hostile or broken caller must not be able to flood the log, but the operator must still hear
+/// of it.
 /// </summary>
 internal sealed class RateLimitedWarning(TimeSpan period)
 {

@@ -69,7 +69,7 @@ internal static class TraceContextLimits
     /// Counts what was left out and says so, as often as <paramref name="warning"/> allows; never throws.
     /// </summary>
     /// <param name="dropped">What was left out.</param>
-    /// <param name="logger">Where the warning goes; null to count only (a workflow replaying).</param>
+    /// <param name="logger">Where the warning goes; null to count only (the caller says it its own way).</param>
     /// <param name="warning">How often it may be said.</param>
     public static void Report(TraceContextParts dropped, ILogger? logger, RateLimitedWarning warning)
     {

@@ -14,6 +14,10 @@ namespace Watchtower.Monitoring.Tracing;
 /// </summary>
 internal sealed partial class TracingInterceptor
 {
+    /// <summary>Whether a received header is worth reporting: unreadable, or cut to the limits.</summary>
+    private static bool Wrong(TraceHeaderStatus status, in RemoteContext remote) =>
+        status == TraceHeaderStatus.Malformed || remote.Dropped != TraceContextParts.None;
+
     /// <summary>Marks the carriers a run put in <see cref="Activity.Current"/>, with the run they belong to.</summary>
     private const string CarrierProperty = "Watchtower.Monitoring.Run";
 
@@ -193,14 +197,11 @@ internal sealed partial class TracingInterceptor
             RootTraceId = SpanIds.ForRootTrace(info.RunId);
             var status = TraceHeader.TryRead(info.Headers, root.HeaderKey, out var remote);
             // Counted and said once, by the task that first reads the header, not again on replay.
-            if (!Workflow.Unsafe.IsReplaying)
+            if (Wrong(status, remote) && !Workflow.Unsafe.IsReplaying)
             {
-                if (status == TraceHeaderStatus.Malformed)
-                {
-                    root.ReportMalformed(Workflow.Logger, "RunWorkflow", info.WorkflowType);
-                }
-
-                root.ReportDropped(remote.Dropped);
+                var dropped = remote.Dropped;
+                Workflow.Unsafe.WithTracingEventListenerDisabled(() => root.ReportReceived(
+                    status, dropped, Workflow.Logger, "RunWorkflow", info.WorkflowType));
             }
 
             Baggage = root.Options.PropagateBaggage ? remote.Baggage : null;
@@ -495,22 +496,16 @@ internal sealed partial class TracingInterceptor
             string operation, IReadOnlyDictionary<string, Temporalio.Api.Common.V1.Payload>? headers, RunTrace trace)
         {
             var status = TraceHeader.TryRead(headers, trace.Root.HeaderKey, out var remote);
-            if (status == TraceHeaderStatus.Valid)
+
+            // A valid header may still have lost parts to the limits: reported either way, never on replay.
+            if (Wrong(status, remote) && !Workflow.Unsafe.IsReplaying)
             {
-                return remote.Context;
+                var dropped = remote.Dropped;
+                Workflow.Unsafe.WithTracingEventListenerDisabled(() => trace.Root.ReportReceived(
+                    status, dropped, Workflow.Logger, operation, Workflow.Info.WorkflowType));
             }
 
-            if (!Workflow.Unsafe.IsReplaying)
-            {
-                if (status == TraceHeaderStatus.Malformed)
-                {
-                    trace.Root.ReportMalformed(Workflow.Logger, operation, Workflow.Info.WorkflowType);
-                }
-
-                trace.Root.ReportDropped(remote.Dropped);
-            }
-
-            return trace.Span.Context;
+            return status == TraceHeaderStatus.Valid ? remote.Context : trace.Span.Context;
         }
     }
 

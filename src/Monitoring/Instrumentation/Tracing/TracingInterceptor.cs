@@ -105,13 +105,30 @@ internal sealed partial class TracingInterceptor
     internal void ReportDropped(TraceContextParts dropped) =>
         TraceContextLimits.Report(dropped, Logger, droppedWarning);
 
-    /// <summary>A header that could not be read: counted, and said at most once a minute per host.</summary>
-    internal void ReportMalformed(ILogger logger, string operation, string type)
+    /// <summary>
+    /// What reading a received header found wrong: a header that could not be read (counted, and said at most
+    /// once a minute per host through <paramref name="logger"/>), or parts left out for breaking the limits.
+    /// Never throws: a log sink or listener that does must not fail the workflow task or activity reading it.
+    /// </summary>
+    internal void ReportReceived(
+        TraceHeaderStatus status, TraceContextParts dropped, ILogger logger, string operation, string type)
     {
-        TraceContextLimits.Report(TraceContextParts.Header, logger: null, droppedWarning);
-        if (malformedWarning.TryEnter(out var heldBack))
+        try
         {
-            Log.MalformedTraceHeader(logger, operation, type, heldBack);
+            if (status == TraceHeaderStatus.Malformed)
+            {
+                TraceContextLimits.Report(TraceContextParts.Header, logger: null, droppedWarning);
+                if (malformedWarning.TryEnter(out var heldBack))
+                {
+                    Log.MalformedTraceHeader(logger, operation, type, heldBack);
+                }
+            }
+
+            ReportDropped(dropped);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            ReportFailure(e);
         }
     }
 
@@ -160,12 +177,7 @@ internal sealed partial class TracingInterceptor
         out Baggage? replacedBaggage)
     {
         var status = TraceHeader.TryRead(headers, HeaderKey, out var remote);
-        if (status == TraceHeaderStatus.Malformed)
-        {
-            ReportMalformed(Logger, "RunActivity", info.WorkflowType ?? info.ActivityType);
-        }
-
-        ReportDropped(remote.Dropped);
+        ReportReceived(status, remote.Dropped, Logger, "RunActivity", info.WorkflowType ?? info.ActivityType);
 
         var span = Telemetry.Source.StartActivity(
             RunActivityName(info.ActivityType),
