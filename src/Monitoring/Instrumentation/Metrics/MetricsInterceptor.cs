@@ -31,9 +31,18 @@ internal sealed partial class MetricsInterceptor(ILogger<MetricsInterceptor> log
     /// <summary>A measurement that failed (a listener threw) is dropped; said once, the worker goes on.</summary>
     internal void ReportFailure(Exception exception)
     {
-        if (Interlocked.Exchange(ref failureReported, 1) == 0)
+        if (Interlocked.Exchange(ref failureReported, 1) != 0)
+        {
+            return;
+        }
+
+        try
         {
             Log.TelemetryFailed(logger, exception.GetType().Name, exception.Message);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The log sink is what broke: nothing is left to say it with, and the caller must not see it.
         }
     }
 

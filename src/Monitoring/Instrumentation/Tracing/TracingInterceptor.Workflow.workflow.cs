@@ -14,12 +14,12 @@ namespace Watchtower.Monitoring.Tracing;
 /// </summary>
 internal sealed partial class TracingInterceptor
 {
+    /// <summary>Marks the carriers a run put in <see cref="Activity.Current"/>, with the run they belong to.</summary>
+    private const string CarrierProperty = "Watchtower.Monitoring.Run";
+
     /// <summary>Whether a received header is worth reporting: unreadable, or cut to the limits.</summary>
     private static bool Wrong(TraceHeaderStatus status, in RemoteContext remote) =>
         status == TraceHeaderStatus.Malformed || remote.Dropped != TraceContextParts.None;
-
-    /// <summary>Marks the carriers a run put in <see cref="Activity.Current"/>, with the run they belong to.</summary>
-    private const string CarrierProperty = "Watchtower.Monitoring.Run";
 
     /// <summary>Wall clock outside replay; the workflow task's time when an earlier task is replayed.</summary>
     private static DateTime Now() =>

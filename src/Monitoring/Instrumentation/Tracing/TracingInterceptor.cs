@@ -55,9 +55,18 @@ internal sealed partial class TracingInterceptor
     /// </summary>
     internal void ReportFailure(Exception exception)
     {
-        if (Interlocked.Exchange(ref failureReported, 1) == 0)
+        if (Interlocked.Exchange(ref failureReported, 1) != 0)
+        {
+            return;
+        }
+
+        try
         {
             Log.TelemetryFailed(Logger, exception.GetType().Name, exception.Message);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The log sink is what broke: nothing is left to say it with, and the caller must not see it.
         }
     }
 
