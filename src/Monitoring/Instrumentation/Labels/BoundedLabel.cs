@@ -10,7 +10,9 @@ namespace Watchtower.Monitoring.Labels;
 internal sealed class BoundedLabel(int cap)
 {
     private readonly ConcurrentDictionary<string, bool> kept = new(StringComparer.Ordinal);
+    private readonly Lock admitting = new();
     private int count;
+    private volatile bool full;
 
     public int Cap => cap;
 
@@ -19,23 +21,34 @@ internal sealed class BoundedLabel(int cap)
     /// <summary>The value itself while there is room for it, else the overflow value.</summary>
     public string Admit(string value)
     {
+        // Kept values and, once the label is full, new ones never take the lock: only a new value while there
+        // is room does, so the cap is exact and a flood of new values past it costs a lookup each.
         if (kept.ContainsKey(value))
         {
             return value;
         }
 
-        if (Interlocked.Increment(ref count) > cap)
+        if (full)
         {
-            Interlocked.Decrement(ref count);
             return MetricLabels.Overflow;
         }
 
-        // Two threads admitting the same new value both took a place; the one that lost gives it back.
-        if (!kept.TryAdd(value, true))
+        lock (admitting)
         {
-            Interlocked.Decrement(ref count);
-        }
+            if (kept.ContainsKey(value))
+            {
+                return value;
+            }
 
-        return value;
+            if (count >= cap)
+            {
+                full = true;
+                return MetricLabels.Overflow;
+            }
+
+            kept[value] = true;
+            full = ++count >= cap;
+            return value;
+        }
     }
 }
