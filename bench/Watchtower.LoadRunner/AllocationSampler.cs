@@ -12,7 +12,9 @@ internal sealed class AllocationSampler : EventListener
     private readonly ConcurrentDictionary<string, long> byType = new(StringComparer.Ordinal);
 
     public IEnumerable<(string Type, long Bytes)> Top(int count) =>
-        byType.OrderByDescending(p => p.Value).Take(count).Select(p => (p.Key, p.Value));
+        byType.OrderByDescending(p => p.Value).Take(count).Select(p => (p.Key, p.Value)).ToList();
+
+    public void Clear() => byType.Clear();
 
     protected override void OnEventSourceCreated(EventSource eventSource)
     {

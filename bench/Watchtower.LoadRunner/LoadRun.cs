@@ -1,38 +1,40 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using OpenTelemetry;
-using OpenTelemetry.Trace;
 using Temporalio.Client;
-using Temporalio.Testing;
-using Watchtower.Monitoring;
 using Watchtower.Workflows;
 using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.LoadRunner;
 
 /// <summary>
-/// End-to-end load: the real worker host against a real dev server on loopback, running the same
-/// batch of document pipelines with monitoring off and on, in alternating rounds so that drift in
-/// the machine hits both alike. Reports throughput, CPU and allocation per workflow, and the ratios.
+/// End-to-end cost of monitoring: the real worker host, in a process of its own pinned to one core, against a
+/// real dev server pinned to the other, running the same batch of document pipelines with two configurations
+/// in paired rounds (the order alternating, so that drift in the machine hits both alike). Reports each pair's
+/// ratio, the median ratio with its spread, and, with monitoring on, the scrape's latency and size.
+/// <c>--compare off,off</c> is the A/A run: how small a difference the method can resolve here.
 /// </summary>
 internal static class LoadRun
 {
     public static async Task<int> MainAsync(string[] args)
     {
         var settings = new ConfigurationBuilder().AddCommandLine(args).Build();
-        var workflows = settings.GetValue("workflows", 200);
-        var documents = settings.GetValue("documents", 3);
-        var rounds = settings.GetValue("rounds", 3);
-        var concurrency = settings.GetValue("concurrency", 20);
-        var tracing = settings.GetValue("tracing", true);
-        var metrics = settings.GetValue("metrics", true);
-        var profile = settings.GetValue("profile", false);
+        var options = new Options(
+            settings.GetValue("workflows", 120),
+            settings.GetValue("documents", 3),
+            settings.GetValue("rate", 4.0),
+            settings.GetValue("concurrency", 100),
+            settings.GetValue("profile", false),
+            TimeSpan.FromSeconds(settings.GetValue("scrape-interval", 15)));
+        var pairs = settings.GetValue("pairs", 6);
+        var compare = (settings["compare"] ?? "off,on").Split(',');
+        if (compare.Length != 2)
+        {
+            Console.Error.WriteLine("--compare takes two modes, such as off,on or off,off.");
+            return 2;
+        }
+
+        var (a, b) = (Mode.Parse(compare[0]), Mode.Parse(compare[1]));
         var cli = settings["cli"] ?? Environment.GetEnvironmentVariable("TEMPORAL_CLI_PATH") ?? FindCli();
         if (cli is null || !File.Exists(cli))
         {
@@ -42,203 +44,151 @@ internal static class LoadRun
             return 2;
         }
 
-        var port = FreePort();
-        Console.WriteLine(
-            $"Dev server on 127.0.0.1:{port}; {workflows} pipelines of {documents} documents per run, "
-            + $"{concurrency} at a time, {rounds} rounds");
-        await using var server = await WorkflowEnvironment.StartLocalAsync(new()
+        Pinning.PinSelf();
+        await using var server = await DevServer.StartAsync(cli);
+        var client = await TemporalClient.ConnectAsync(new(server.Address)
         {
-            TargetHost = $"127.0.0.1:{port}",
             DataConverter = PipelineDataConverter.Instance,
-            DevServerOptions = new() { ExistingPath = cli, LogLevel = "error" },
         });
+        Console.WriteLine(
+            $"{a.Name} against {b.Name}: {pairs} pairs of {options.Workflows} pipelines of {options.Documents} "
+            + $"documents, started at {options.Rate}/s; {Pinning.Describe()}; {Environment.ProcessorCount} cores");
 
-        var results = new List<Result>();
-        await RunAsync(
-            server.Client.Connection.Options.TargetHost!,
-            monitored: false,
-            tracing,
-            metrics,
-            workflows: concurrency,
-            documents,
-            concurrency); // warm-up
-        await RunAsync(
-            server.Client.Connection.Options.TargetHost!,
-            monitored: true,
-            tracing,
-            metrics,
-            workflows: concurrency,
-            documents,
-            concurrency);
-        for (var round = 1; round <= rounds; round++)
+        // Both workers stay up for the whole run, each on its own task queue, so that no round pays for a process
+        // starting, its JIT or its first measurements; the one not measured idles (about 1 % of a core).
+        await using var workerB = await WorkerChild.StartAsync(server.Address, b, options.Profile);
+        await using var workerA = await WorkerChild.StartAsync(server.Address, a, options.Profile);
+
+        // Warmed as fast as the server allows until tiered compilation has settled: with less, the first pair's
+        // CPU was 15 % above the rest.
+        var warming = options with { Rate = 100 };
+        for (var warm = 0; warm < 3; warm++)
         {
-            foreach (var monitored in new[] { false, true })
-            {
-                using var sampler = profile ? new AllocationSampler() : null;
-                var result = await RunAsync(
-                    server.Client.Connection.Options.TargetHost!,
-                    monitored,
-                    tracing,
-                    metrics,
-                    workflows,
-                    documents,
-                    concurrency);
-                if (sampler is not null)
-                {
-                    foreach (var (type, bytes) in sampler.Top(15))
-                    {
-                        Console.WriteLine(string.Create(
-                            CultureInfo.InvariantCulture,
-                            $"    {bytes / 1024.0 / workflows,8:F1} KB/workflow  {type}"));
-                    }
-                }
-
-                results.Add(result);
-                Console.WriteLine(string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"round {round} {(monitored ? "monitoring on " : "monitoring off")}: "
-                    + $"{result.PerSecond,7:F1} workflows/s, {result.CpuMsPerWorkflow,6:F2} ms CPU/workflow, "
-                    + $"{result.KbPerWorkflow,7:F1} KB allocated/workflow"));
-            }
+            await ExecuteAsync(client, workerA.TaskQueue, $"warm{warm}", 100, warming);
+            await ExecuteAsync(client, workerB.TaskQueue, $"warm{warm}", 100, warming);
         }
 
-        var off = Median(results.Where(r => !r.Monitored));
-        var on = Median(results.Where(r => r.Monitored));
-        Console.WriteLine();
-        Console.WriteLine("| | monitoring off | monitoring on | on / off |");
-        Console.WriteLine("|---|---:|---:|---:|");
-        Console.WriteLine(string.Create(
-            CultureInfo.InvariantCulture,
-            $"| throughput (workflows/s) | {off.PerSecond:F1} | {on.PerSecond:F1} | "
-            + $"{on.PerSecond / off.PerSecond:F2} |"));
-        Console.WriteLine(string.Create(
-            CultureInfo.InvariantCulture,
-            $"| worker CPU per workflow (ms) | {off.CpuMsPerWorkflow:F2} | {on.CpuMsPerWorkflow:F2} | "
-            + $"{on.CpuMsPerWorkflow / off.CpuMsPerWorkflow:F2} |"));
-        Console.WriteLine(string.Create(
-            CultureInfo.InvariantCulture,
-            $"| allocated per workflow (KB) | {off.KbPerWorkflow:F1} | {on.KbPerWorkflow:F1} | "
-            + $"{on.KbPerWorkflow / off.KbPerWorkflow:F2} |"));
+        var results = new List<(Result A, Result B)>();
+        for (var pair = 1; pair <= pairs; pair++)
+        {
+            var order = pair % 2 == 1 ? new[] { workerA, workerB } : [workerB, workerA];
+            var first = await RunAsync(client, order[0], $"pair{pair}", options);
+            var second = await RunAsync(client, order[1], $"pair{pair}", options);
+            var (ra, rb) = pair % 2 == 1 ? (first, second) : (second, first);
+            results.Add((ra, rb));
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"pair {pair}: {a.Name} {ra} | {b.Name} {rb} | CPU {rb.CpuMs / ra.CpuMs:F3}, "
+                + $"allocated {rb.Kb / ra.Kb:F3}"));
+        }
+
+        Report.Pairs(a, b, results);
+        if (b.Metrics)
+        {
+            await ScrapeLatencyAsync(client, workerB, options);
+        }
+
         return 0;
     }
 
     private static async Task<Result> RunAsync(
-        string address,
-        bool monitored,
-        bool tracing,
-        bool metrics,
-        int workflows,
-        int documents,
-        int concurrency)
+        TemporalClient client, WorkerChild worker, string prefix, Options options)
     {
-        var taskQueue = "load-" + Guid.NewGuid().ToString("N");
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        if (options.Profile)
         {
-            ["Temporal:Address"] = address,
-            ["Temporal:TaskQueue"] = taskQueue,
-            ["Monitoring:Tracing"] = monitored && tracing ? "true" : "false",
-            ["Monitoring:Metrics"] = monitored && metrics ? "true" : "false",
-            ["Monitoring:RuntimeMetrics"] = monitored && metrics ? "true" : "false",
-            ["Monitoring:Enabled"] = monitored && metrics ? "true" : "false",
-            ["Monitoring:Port"] = FreePort().ToString(CultureInfo.InvariantCulture),
-
-            // The same in both modes and not monitoring's cost: runs would otherwise share one dispatcher id.
-            ["Temporal:Dispatcher:Enabled"] = "false",
-            ["TEMPORAL_CONFIG_FILE"] = Path.Combine(Path.GetTempPath(), "watchtower-no-such-config.toml"),
-        });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning).AddConsole();
-        builder.AddDocumentPipelineWorker();
-        if (monitored && tracing)
-        {
-            // Spans are batched and handed to an exporter, as with OTLP, minus the network.
-            builder.Services.ConfigureOpenTelemetryTracerProvider(
-                t => t.AddProcessor(new BatchActivityExportProcessor(new DiscardingExporter())));
+            await worker.ProfileAsync();
         }
 
-        using var host = builder.Build();
-        await host.StartAsync();
-        var client = await TemporalClient.ConnectAsync(new(address)
+        using var scrapes = new Scrapes(worker.MetricsUrl);
+        using var stop = new CancellationTokenSource();
+        var scraping = worker.Mode.Metrics
+            ? scrapes.EveryAsync(options.ScrapeInterval, stop.Token)
+            : Task.CompletedTask;
+        var before = await worker.MeasureAsync();
+        var latency = await ExecuteAsync(client, worker.TaskQueue, prefix, options.Workflows, options);
+        var after = await worker.MeasureAsync();
+        await stop.CancelAsync();
+        await scraping;
+        var settled = await worker.SettleAsync();
+        if (options.Profile)
         {
-            DataConverter = PipelineDataConverter.Instance,
-            Interceptors = monitored ? [host.Services.GetRequiredService<TemporalMonitoringInterceptor>()] : null,
-        });
+            Console.WriteLine($"  {worker.Mode.Name}: allocated most (KB per workflow, sampled every ~100 KB)");
+            foreach (var (bytes, type) in await worker.ProfileAsync())
+            {
+                Console.WriteLine(string.Create(
+                    CultureInfo.InvariantCulture, $"    {bytes / 1024.0 / options.Workflows,8:F1}  {type}"));
+            }
+        }
 
-        // A first batch on this host is not measured: the meter provider sizes each metric's storage on
-        // its first measurement, and JIT and caches warm up; what is left is the steady state.
-        await ExecuteAsync(client, taskQueue, "warm", concurrency, documents, concurrency);
-
-        GC.Collect();
-        var process = Process.GetCurrentProcess();
-        var cpuBefore = process.TotalProcessorTime;
-        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-        var clock = Stopwatch.StartNew();
-        await ExecuteAsync(client, taskQueue, "run", workflows, documents, concurrency);
-        clock.Stop();
-        process.Refresh();
-        var cpu = process.TotalProcessorTime - cpuBefore;
-        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-        await host.StopAsync();
         return new Result(
-            monitored,
-            workflows / clock.Elapsed.TotalSeconds,
-            cpu.TotalMilliseconds / workflows,
-            allocated / 1024.0 / workflows);
+            latency,
+            (after.CpuMs - before.CpuMs) / options.Workflows,
+            (after.Allocated - before.Allocated) / 1024.0 / options.Workflows,
+            settled.Resident / 1024.0 / 1024.0,
+            settled.Heap / 1024.0 / 1024.0);
     }
 
-    private static async Task ExecuteAsync(
-        TemporalClient client,
-        string taskQueue,
-        string prefix,
-        int workflows,
-        int documents,
-        int concurrency)
+    /// <summary>
+    /// The scrape on its own, after the rounds: back to back on the idle worker, then every 100 ms while a load
+    /// runs, with the number of series and bytes of the answer.
+    /// </summary>
+    private static async Task ScrapeLatencyAsync(TemporalClient client, WorkerChild worker, Options options)
     {
-        using var gate = new SemaphoreSlim(concurrency);
-        await Task.WhenAll(Enumerable.Range(0, workflows).Select(async i =>
+        using var idle = new Scrapes(worker.MetricsUrl);
+        for (var i = 0; i < 200; i++)
         {
-            await gate.WaitAsync();
+            await idle.ScrapeAsync();
+        }
+
+        using var loaded = new Scrapes(worker.MetricsUrl);
+        using var stop = new CancellationTokenSource();
+        var scraping = loaded.EveryAsync(TimeSpan.FromMilliseconds(100), stop.Token);
+        await ExecuteAsync(client, worker.TaskQueue, "scraped", options.Workflows, options);
+        await stop.CancelAsync();
+        await scraping;
+        Report.Scrapes(idle, loaded);
+    }
+
+    /// <summary>Runs the pipelines at the fixed rate and returns the median time from start to result.</summary>
+    private static async Task<double> ExecuteAsync(
+        TemporalClient client, string taskQueue, string prefix, int workflows, Options options)
+    {
+        using var gate = new SemaphoreSlim(options.Concurrency);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        var clock = Stopwatch.StartNew();
+        var latencies = await Task.WhenAll(Enumerable.Range(0, workflows).Select(async i =>
+        {
+            var due = TimeSpan.FromSeconds(i / options.Rate) - clock.Elapsed;
+            if (due > TimeSpan.Zero)
+            {
+                await Task.Delay(due, timeout.Token);
+            }
+
+            await gate.WaitAsync(timeout.Token);
             try
             {
                 var input = new DocumentPipelineInput(
                     $"load-{i}",
-                    [.. Enumerable.Range(1, documents).Select(d => new DocumentInput(
+                    [.. Enumerable.Range(1, options.Documents).Select(d => new DocumentInput(
                         $"doc-{d}", $"Invoice {d}", $"Invoice {d}. Amount due: {d * 10} EUR"))],
                     BatchSize: 1,
                     ReviewWindowSeconds: 0,
                     PublishDelayMs: 0);
+                var started = Stopwatch.GetTimestamp();
                 await client.ExecuteWorkflowAsync(
                     (DocumentPipelineWorkflow wf) => wf.RunAsync(input),
-                    new WorkflowOptions($"{taskQueue}-{prefix}-{i}", taskQueue));
+                    new WorkflowOptions($"{taskQueue}-{prefix}-{i}", taskQueue)
+                    {
+                        Rpc = new() { CancellationToken = timeout.Token },
+                    });
+                return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             }
             finally
             {
                 gate.Release();
             }
         }));
-    }
-
-    private static Result Median(IEnumerable<Result> results)
-    {
-        var list = results.ToList();
-        static double Mid(IEnumerable<double> values)
-        {
-            var sorted = values.Order().ToList();
-            return sorted[sorted.Count / 2];
-        }
-
-        return new Result(
-            list[0].Monitored,
-            Mid(list.Select(r => r.PerSecond)),
-            Mid(list.Select(r => r.CpuMsPerWorkflow)),
-            Mid(list.Select(r => r.KbPerWorkflow)));
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        return latencies.Order().ElementAt(latencies.Length / 2);
     }
 
     private static string? FindCli()
@@ -255,10 +205,16 @@ internal static class LoadRun
         return null;
     }
 
-    private sealed record Result(bool Monitored, double PerSecond, double CpuMsPerWorkflow, double KbPerWorkflow);
+    // Rate: pipelines started per second. A fixed rate below what the server can take keeps the worker's work the
+    // same in every round; with as many at once as the server allowed, the rounds moved by up to 20 %.
+    private sealed record Options(
+        int Workflows, int Documents, double Rate, int Concurrency, bool Profile, TimeSpan ScrapeInterval);
+}
 
-    private sealed class DiscardingExporter : BaseExporter<Activity>
-    {
-        public override ExportResult Export(in Batch<Activity> batch) => ExportResult.Success;
-    }
+/// <summary>One measured round of one mode.</summary>
+internal sealed record Result(double LatencyMs, double CpuMs, double Kb, double ResidentMb, double HeapMb)
+{
+    public override string ToString() => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{LatencyMs,6:F0} ms {CpuMs,6:F2} ms CPU {Kb,6:F1} KB {ResidentMb,5:F0} MB ({HeapMb:F0} MB heap)");
 }

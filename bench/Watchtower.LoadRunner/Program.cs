@@ -1,3 +1,5 @@
 using Watchtower.LoadRunner;
 
-return await LoadRun.MainAsync(args);
+return args.Contains(MeasuredWorker.ServeFlag)
+    ? await MeasuredWorker.ServeAsync(args)
+    : await LoadRun.MainAsync(args);

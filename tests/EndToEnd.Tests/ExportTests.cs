@@ -57,7 +57,7 @@ public sealed class ExportTests(DevServerFixture server)
             "outcome=\"completed\""));
         Assert.Equal(2, Value(
             body,
-            "watchtower_activity_executions_total",
+            "watchtower_activity_duration_seconds_count",
             queue,
             "activity_type=\"analyzeDocument\"",
             "outcome=\"completed\"",

@@ -103,7 +103,7 @@ public sealed class PackageTests(DevServerFixture server)
                 $"watchtower_workflows_closed_total\\{{[^}}]*outcome=\"completed\""
                 + $"[^}}]*task_queue=\"{taskQueue}\"[^}}]*\\}} 1",
                 scraped);
-            Assert.Matches($"watchtower_activity_executions_total\\{{[^}}]*activity_type=\"Compose\"", scraped);
+            Assert.Matches($"watchtower_activity_duration_seconds_count\\{{[^}}]*activity_type=\"Compose\"", scraped);
             Assert.Matches($"temporal_worker_task_slots_available\\{{[^}}]*task_queue=\"{taskQueue}\"", scraped);
         }
         finally

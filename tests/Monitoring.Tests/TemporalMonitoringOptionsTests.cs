@@ -57,6 +57,10 @@ public sealed class TemporalMonitoringOptionsTests
         "http://x",
         "Monitoring:Host (MONITORING_HOST) must be a host name, an address or '*'; got 'http://x'.")]
     [InlineData("Monitoring:ServiceName", " ", "Monitoring:ServiceName must not be empty.")]
+    [InlineData(
+        "Monitoring:MaxSeriesPerMetric",
+        "5",
+        "Monitoring:MaxSeriesPerMetric must be between 10 and 100000; got 5.")]
     public void AddTemporalMonitoring_BadValue_FailsNamingTheSetting(string key, string value, string message)
     {
         var error = Assert.Throws<OptionsValidationException>(() => Resolve(new() { [key] = value }));

@@ -26,6 +26,27 @@ public sealed class TemporalSdkMetricMeterTests
     }
 
     [Fact]
+    public void TemporalSdkMetricMeter_SameTagsAgainWithFreshStrings_SameArrayAndNothingAllocated()
+    {
+        var meter = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance);
+        var queue = "interned-" + Guid.NewGuid().ToString("N");
+        MetricLabels.TaskQueues.Admit(queue);
+        var worker = meter.CreateTags(null, [new("namespace", "default"), new("task_queue", queue)]);
+        KeyValuePair<string, object>[] task = [new("worker_type", new string("ActivityWorker".AsSpan()))];
+        var first = meter.CreateTags(worker, task);
+        task = [new("worker_type", new string("ActivityWorker".AsSpan()))];
+        meter.CreateTags(worker, task);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var again = meter.CreateTags(worker, task);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Same(first, again);
+        Assert.Equal(0, allocated);
+        Assert.NotSame(first, meter.CreateTags(worker, [new("worker_type", "WorkflowWorker")]));
+    }
+
+    [Fact]
     public void TemporalSdkMetricMeter_TypesNoWorkerDeclares_CollapseIntoUnregisteredAndDeclaredOnesKept()
     {
         var meter = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance);

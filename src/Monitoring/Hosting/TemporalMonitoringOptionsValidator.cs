@@ -31,6 +31,12 @@ internal sealed class TemporalMonitoringOptionsValidator : IValidateOptions<Temp
             failures.Add($"{Section}:Path (MONITORING_PATH) must be a path such as /metrics; got '{options.Path}'.");
         }
 
+        if (options.MaxSeriesPerMetric is < 10 or > 100_000)
+        {
+            failures.Add(
+                $"{Section}:MaxSeriesPerMetric must be between 10 and 100000; got {options.MaxSeriesPerMetric}.");
+        }
+
         if (string.IsNullOrWhiteSpace(options.ServiceName))
         {
             failures.Add($"{Section}:ServiceName must not be empty.");

@@ -13,7 +13,7 @@ internal sealed class MetricsProbe(string taskQueue) : IDisposable
     private readonly MetricCollector<long> closed = new(WorkerMetrics.WorkflowsClosed);
     private readonly MetricCollector<long> inFlight = new(WorkerMetrics.WorkflowsInFlight);
     private readonly MetricCollector<double> duration = new(WorkerMetrics.WorkflowDuration);
-    private readonly MetricCollector<long> activities = new(WorkerMetrics.ActivityExecutions);
+    private readonly MetricCollector<double> activities = new(WorkerMetrics.ActivityDuration);
     private readonly MetricCollector<long> signals = new(WorkerMetrics.Signals);
     private readonly MetricCollector<long> queries = new(WorkerMetrics.Queries);
     private readonly MetricCollector<long> updates = new(WorkerMetrics.Updates);
@@ -32,8 +32,9 @@ internal sealed class MetricsProbe(string taskQueue) : IDisposable
     public long DurationCount(string workflowType) =>
         duration.GetMeasurementSnapshot().Count(m => Matches(m.Tags, ("workflow_type", workflowType)));
 
-    public long Activities(string activityType, string outcome) =>
-        Sum(activities, ("activity_type", activityType), ("outcome", outcome));
+    /// <summary>Attempts by outcome: the count of the duration histogram's recordings.</summary>
+    public long Activities(string activityType, string outcome) => activities.GetMeasurementSnapshot()
+        .Count(m => Matches(m.Tags, ("activity_type", activityType), ("outcome", outcome)));
 
     public long Signals(string workflowType, string outcome) =>
         Sum(signals, ("workflow_type", workflowType), ("outcome", outcome));
@@ -53,10 +54,11 @@ internal sealed class MetricsProbe(string taskQueue) : IDisposable
         {
             started.GetMeasurementSnapshot(),
             closed.GetMeasurementSnapshot(),
-            activities.GetMeasurementSnapshot(),
             signals.GetMeasurementSnapshot(),
         }
-            .SelectMany(s => s).Where(m => Matches(m.Tags)).SelectMany(m => m.Tags.Keys).ToHashSet();
+            .SelectMany(s => s).Select(m => m.Tags)
+            .Concat(activities.GetMeasurementSnapshot().Select(m => m.Tags))
+            .Where(tags => Matches(tags)).SelectMany(tags => tags.Keys).ToHashSet();
 
     public void Dispose()
     {

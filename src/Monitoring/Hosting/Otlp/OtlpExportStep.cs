@@ -70,7 +70,7 @@ public static partial class TemporalMonitoringHostBuilderExtensions
 
             // Which meters is a setting, read once the options are bound.
             builder.Services.ConfigureOpenTelemetryMeterProvider((sp, metrics) => metrics.AddMonitoringMeters(
-                sp.GetRequiredService<IOptions<TemporalMonitoringOptions>>().Value.RuntimeMetrics));
+                sp.GetRequiredService<IOptions<TemporalMonitoringOptions>>().Value));
         }
 
         return builder;

@@ -36,7 +36,7 @@ internal sealed class PrometheusScrapeEndpoint(
         {
             provider = Sdk.CreateMeterProviderBuilder()
                 .SetResourceBuilder(resource.CreateBuilder())
-                .AddMonitoringMeters(settings.RuntimeMetrics)
+                .AddMonitoringMeters(settings)
                 .AddPrometheusHttpListener(o =>
                 {
                     o.Host = "localhost";

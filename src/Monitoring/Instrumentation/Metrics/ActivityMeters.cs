@@ -7,10 +7,10 @@ using Watchtower.Monitoring.Labels;
 namespace Watchtower.Monitoring.Metrics;
 
 /// <summary>
-/// Per-execution activity measurements, kept to four recordings (executions, duration, bytes
-/// allocated, time in queue) because each costs a lookup of its tag set; in-flight is an observed
-/// gauge over counters kept here, and retries are counted only when they happen. Label values are
-/// bounded once, when an execution begins.
+/// Per-execution activity measurements, kept to three recordings (duration, whose count is the
+/// executions, bytes allocated, time in queue) because each costs a lookup of its tag set; in-flight is
+/// an observed gauge over counters kept here, and retries are counted only when they happen. Label
+/// values are bounded once, when an execution begins.
 /// </summary>
 internal static class ActivityMeters
 {
@@ -55,7 +55,6 @@ internal static class ActivityMeters
         Interlocked.Decrement(ref measurement.InFlight.Value);
         var done = Tags(measurement.Key);
         done.Add(WorkerMetrics.Outcome, outcome);
-        WorkerMetrics.ActivityExecutions.Add(1, done);
         WorkerMetrics.ActivityDuration.Record(Stopwatch.GetElapsedTime(measurement.Started).TotalSeconds, done);
         WorkerMetrics.ActivityAllocated.Record(allocatedBytes, done);
     }

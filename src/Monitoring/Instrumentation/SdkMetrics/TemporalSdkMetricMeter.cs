@@ -22,6 +22,8 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger) : ICustomMetricMete
     // new metric stream (storage for 2000 series) and duplicate the series.
     private static readonly ConcurrentDictionary<(string Name, Type Kind), Instrument> Shared = new();
 
+    private static readonly Func<string, object, object> BoundedValue = Bounded;
+
     // Wrappers are this meter's own, so a failure is reported through this host's logger.
     private readonly ConcurrentDictionary<(string Name, Type Kind), object> wrappers = new();
 
@@ -76,28 +78,11 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger) : ICustomMetricMete
 
     /// <summary>
     /// Tag sets are immutable arrays; Core hands back the object to extend or to record with. Values that
-    /// come from outside the code (type names, task queues, namespaces) are bounded here, once per set.
+    /// come from outside the code (type names, task queues, namespaces) are bounded here, once per set, and
+    /// each distinct set is one array for the process (<see cref="TagSets"/>).
     /// </summary>
-    public object CreateTags(object? appendFrom, IReadOnlyCollection<KeyValuePair<string, object>> tags)
-    {
-        var existing = appendFrom as KeyValuePair<string, object?>[] ?? [];
-        var merged = new KeyValuePair<string, object?>[existing.Length + tags.Count];
-        existing.CopyTo(merged, 0);
-        var count = existing.Length;
-        foreach (var (key, value) in tags)
-        {
-            var index = 0;
-            while (index < count && merged[index].Key != key)
-            {
-                index++;
-            }
-
-            merged[index] = new(key, Bounded(key, value));
-            count = Math.Max(count, index + 1);
-        }
-
-        return count == merged.Length ? merged : merged[..count];
-    }
+    public object CreateTags(object? appendFrom, IReadOnlyCollection<KeyValuePair<string, object>> tags) =>
+        TagSets.Merge(appendFrom as KeyValuePair<string, object?>[] ?? [], tags, BoundedValue);
 
     private static object Bounded(string key, object value) => (key, value) switch
     {

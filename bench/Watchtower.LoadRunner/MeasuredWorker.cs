@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
+
+namespace Watchtower.LoadRunner;
+
+/// <summary>
+/// The measured side: the real worker host in a process of its own (started by <see cref="LoadRun"/> on its
+/// own core), which answers on standard input with its own CPU time, bytes allocated and resident memory,
+/// so that what is counted is the worker and nothing else.
+/// </summary>
+internal static class MeasuredWorker
+{
+    public const string ServeFlag = "--serve";
+
+    public static async Task<int> ServeAsync(string[] args)
+    {
+        var settings = new ConfigurationBuilder().AddCommandLine(args.Where(a => a != ServeFlag).ToArray()).Build();
+        var mode = Mode.Parse(settings["mode"] ?? "off");
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Temporal:Address"] = settings["address"],
+            ["Temporal:TaskQueue"] = settings["task-queue"],
+            ["Monitoring:Tracing"] = mode.Tracing ? "true" : "false",
+            ["Monitoring:Metrics"] = mode.Metrics ? "true" : "false",
+            ["Monitoring:RuntimeMetrics"] = mode.Metrics ? "true" : "false",
+            ["Monitoring:Enabled"] = mode.Metrics ? "true" : "false",
+            ["Monitoring:Port"] = settings["metrics-port"],
+
+            // The same in both modes and not monitoring's cost: runs would otherwise share one dispatcher id.
+            ["Temporal:Dispatcher:Enabled"] = "false",
+            ["TEMPORAL_CONFIG_FILE"] = Path.Combine(Path.GetTempPath(), "watchtower-no-such-config.toml"),
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning)
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace); // standard output is the protocol
+        builder.AddDocumentPipelineWorker();
+        if (mode.Tracing)
+        {
+            // Spans are batched and handed to an exporter, as with OTLP, minus the network.
+            builder.Services.ConfigureOpenTelemetryTracerProvider(
+                t => t.AddProcessor(new BatchActivityExportProcessor(new DiscardingExporter())));
+        }
+
+        using var sampler = settings.GetValue("profile", false) ? new AllocationSampler() : null;
+        using var host = builder.Build();
+        await host.StartAsync();
+        Console.WriteLine("ready");
+        while (Console.ReadLine() is { } command)
+        {
+            switch (command)
+            {
+                case "measure":
+                    Console.WriteLine(Measure());
+                    break;
+                case "settle":
+                    Console.WriteLine(Settle());
+                    break;
+                case "profile" when sampler is not null:
+                    foreach (var (type, bytes) in sampler.Top(20))
+                    {
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{bytes} {type}"));
+                    }
+
+                    sampler.Clear();
+                    Console.WriteLine("end");
+                    break;
+                case "stop":
+                    await host.StopAsync();
+                    return 0;
+                default:
+                    Console.WriteLine("end");
+                    break;
+            }
+        }
+
+        await host.StopAsync();
+        return 0;
+    }
+
+    private static string Measure()
+    {
+        using var process = Process.GetCurrentProcess();
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"{process.TotalProcessorTime.TotalMilliseconds} {GC.GetTotalAllocatedBytes(precise: true)} "
+            + $"{process.WorkingSet64} {GC.GetGCMemoryInfo().HeapSizeBytes}");
+    }
+
+    /// <summary>
+    /// Resident memory once the garbage of the run is collected: read between collections, it moved by the size of
+    /// the youngest generation's budget, more than monitoring's own memory.
+    /// </summary>
+    private static string Settle()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        return Measure();
+    }
+
+    private sealed class DiscardingExporter : BaseExporter<Activity>
+    {
+        public override ExportResult Export(in Batch<Activity> batch) => ExportResult.Success;
+    }
+}
+
+/// <summary>What the measured worker runs with: monitoring off, all of it on, or one half.</summary>
+internal readonly record struct Mode(string Name, bool Tracing, bool Metrics)
+{
+    public static Mode Parse(string name) => name switch
+    {
+        "off" => new(name, false, false),
+        "on" => new(name, true, true),
+        "traces" => new(name, true, false),
+        "metrics" => new(name, false, true),
+        _ => throw new ArgumentException($"--compare: unknown mode '{name}' (off, on, traces, metrics)"),
+    };
+}
