@@ -69,7 +69,7 @@ internal sealed class WorkerChild : IAsyncDisposable
     /// <summary>The worker's own CPU time, bytes allocated so far and resident memory.</summary>
     public Task<Sample> MeasureAsync() => AskAsync("measure");
 
-    /// <summary>The same, after a full compacting collection: what the worker keeps rather than what it churns.</summary>
+    /// <summary>The same after a full compacting collection: what the worker keeps, not what it churns.</summary>
     public Task<Sample> SettleAsync() => AskAsync("settle");
 
     private async Task<Sample> AskAsync(string command)
