@@ -21,14 +21,7 @@ public sealed class ResilienceTests : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Best effort; the temp cleaner takes the rest.
-        }
+        TestTools.DeleteDirectoryBestEffort(directory);
     }
 
     [Fact(Timeout = TestTimeouts.EndToEnd)]

@@ -60,14 +60,7 @@ public sealed class ToolsInstallerTests : IDisposable
     public void Dispose()
     {
         server.Dispose();
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Best effort; the temp cleaner takes the rest.
-        }
+        TestTools.DeleteDirectoryBestEffort(directory);
     }
 
     [Fact(Timeout = TestTimeouts.EndToEnd)]

@@ -33,14 +33,7 @@ public sealed partial class FaultSuiteTests : IAsyncLifetime
             await server.DisposeAsync();
         }
 
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Best effort; the temp cleaner takes the rest.
-        }
+        TestTools.DeleteDirectoryBestEffort(directory);
     }
 
     [Fact(Timeout = TestTimeouts.Fault)]

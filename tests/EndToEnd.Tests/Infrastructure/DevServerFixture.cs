@@ -61,14 +61,7 @@ public sealed class DevServerFixture : IAsyncLifetime
             await environment.DisposeAsync();
         }
 
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Best effort: the OS temp cleaner takes what a still-exiting server holds open.
-        }
+        TestTools.DeleteDirectoryBestEffort(directory);
     }
 
     /// <summary>

@@ -136,14 +136,7 @@ internal sealed class PrometheusServer : IAsyncDisposable
         }
         finally
         {
-            try
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Best effort: the OS temp cleaner takes what is left.
-            }
+            TestTools.DeleteDirectoryBestEffort(directory);
         }
     }
 

@@ -32,6 +32,22 @@ internal static class TestTools
     private static readonly string[] ChromiumPaths = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
 
     /// <summary>
+    /// Deletes a test's temporary directory, as far as it can: a server still exiting may hold a file open, and
+    /// the OS temp cleaner takes what is left.
+    /// </summary>
+    public static void DeleteDirectoryBestEffort(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort, by design.
+        }
+    }
+
+    /// <summary>
     /// Skips the test locally when a tool is missing; fails it under CI, where a skip would hide a broken setup.
     /// </summary>
     public static string Require(string? path, string what)
