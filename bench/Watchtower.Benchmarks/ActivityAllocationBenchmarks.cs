@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Logging.Abstractions;
-using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using Temporalio.Activities;
 using Temporalio.Testing;
@@ -41,12 +40,7 @@ public class ActivityAllocationBenchmarks
             new() { Tracing = false, Metrics = true },
             NullLoggerFactory.Instance);
         interceptor.Metrics!.MeasureAllocations = CountAllocations;
-        meterProvider = Sdk.CreateMeterProviderBuilder()
-            .AddTemporalInstrumentation()
-            .AddReader(new PeriodicExportingMetricReader(
-                new DiscardingExporter<Metric>(),
-                exportIntervalMilliseconds: 60_000))
-            .Build();
+        meterProvider = BenchmarkMeters.Create();
 
         // The context an activity's continuations run in: with the counting local, or as it would be without.
         var before = CountAllocations ? AllocationMeter.Enter(new Sink()) : null;

@@ -69,12 +69,7 @@ public class ActivityInterceptorBenchmarks
 
         if (metrics)
         {
-            meterProvider = Sdk.CreateMeterProviderBuilder()
-                .AddTemporalInstrumentation()
-                .AddReader(new PeriodicExportingMetricReader(
-                    new DiscardingExporter<Metric>(),
-                    exportIntervalMilliseconds: 60_000))
-                .Build();
+            meterProvider = BenchmarkMeters.Create();
         }
 
         // The caller's StartActivity span, sampled or not, as every traced workflow sends it.

@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using Temporalio.Runtime;
 using Watchtower.Monitoring;
@@ -25,12 +24,7 @@ public class SdkMetricsBridgeBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        meterProvider = Sdk.CreateMeterProviderBuilder()
-            .AddTemporalInstrumentation()
-            .AddReader(new PeriodicExportingMetricReader(
-                new DiscardingExporter<Metric>(),
-                exportIntervalMilliseconds: 60_000))
-            .Build();
+        meterProvider = BenchmarkMeters.Create();
         meter = TemporalSdkMetrics.CreateMetricsOptions().CustomMetricMeter!;
         counter = meter.CreateCounter<long>("bench_activity_execution_failed", null, null);
         histogram = meter.CreateHistogram<double>("bench_activity_execution_latency", "duration", null);

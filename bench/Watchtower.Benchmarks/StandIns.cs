@@ -1,4 +1,5 @@
 using OpenTelemetry;
+using OpenTelemetry.Metrics;
 using Temporalio.Worker.Interceptors;
 
 namespace Watchtower.Benchmarks;
@@ -38,4 +39,16 @@ internal sealed class DiscardingExporter<T> : BaseExporter<T>
     where T : class
 {
     public override ExportResult Export(in Batch<T> batch) => ExportResult.Success;
+}
+
+/// <summary>The meter provider every benchmark records into, as a worker builds one, minus the scrape.</summary>
+internal static class BenchmarkMeters
+{
+    /// <summary>The library's Meter aggregated by OpenTelemetry, exported (and discarded) once a minute.</summary>
+    public static MeterProvider Create() => Sdk.CreateMeterProviderBuilder()
+        .AddTemporalInstrumentation()
+        .AddReader(new PeriodicExportingMetricReader(
+            new DiscardingExporter<Metric>(),
+            exportIntervalMilliseconds: 60_000))
+        .Build();
 }
