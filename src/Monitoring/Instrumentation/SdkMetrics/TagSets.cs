@@ -20,6 +20,7 @@ internal static class TagSets
     [ThreadStatic]
     private static KeyValuePair<string, object?>[]? buffer;
 
+    // Counted here rather than read from the dictionary: ConcurrentDictionary.Count takes every lock it has.
     private static int interned;
 
     /// <summary>
