@@ -30,6 +30,7 @@ internal static class MeasuredWorker
             ["Monitoring:Metrics"] = mode.Metrics ? "true" : "false",
             ["Monitoring:RuntimeMetrics"] = mode.Metrics ? "true" : "false",
             ["Monitoring:Enabled"] = mode.Metrics ? "true" : "false",
+            ["Monitoring:Health"] = mode.Metrics ? "true" : "false",
             ["Monitoring:Port"] = settings["metrics-port"],
 
             // The same in both modes and not monitoring's cost: runs would otherwise share one dispatcher id.

@@ -38,6 +38,57 @@ public sealed class HealthEndpointTests
         Assert.Null(status["memory"]);
     }
 
+    [Fact]
+    public async Task HealthEndpoint_ScrapeTurnedOff_StillAnswers()
+    {
+        var port = FreePort();
+        using var host = Build(new() { ["Monitoring:Enabled"] = "false", ["Monitoring:Port"] = port });
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+
+        var live = await Eventually(() => http.GetAsync($"http://127.0.0.1:{port}/health/live"));
+        var metrics = await http.GetAsync($"http://127.0.0.1:{port}/metrics", TestContext.Current.CancellationToken);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, metrics.StatusCode);
+    }
+
+    [Fact]
+    public async Task HealthEndpoint_HealthTurnedOff_ServesNothingAndScrapeStays()
+    {
+        var port = FreePort();
+        using var host = Build(new() { ["Monitoring:Health"] = "false", ["Monitoring:Port"] = port });
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+
+        var metrics = await Eventually(() => http.GetAsync($"http://127.0.0.1:{port}/metrics"));
+        var live = await http.GetAsync($"http://127.0.0.1:{port}/health/live", TestContext.Current.CancellationToken);
+        var monitors = host.Services.GetRequiredService<MonitoringStatus>().Monitors;
+        await host.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, live.StatusCode);
+        Assert.False(monitors.ContainsKey("health"), "a health endpoint turned off is not a monitor that fell back");
+    }
+
+    // The listeners start on the host's background threads; a refused connection means "not yet".
+    private static async Task<HttpResponseMessage> Eventually(Func<Task<HttpResponseMessage>> request)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            try
+            {
+                return await request();
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50, TestContext.Current.CancellationToken);
+            }
+        }
+    }
+
     private static IHost Build(Dictionary<string, string?> settings)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

@@ -40,6 +40,16 @@ public sealed class TemporalMonitoringOptionsTests
         Assert.Equal("*", options.Host);
         Assert.Equal("/scrape", options.Path);
         Assert.False(options.Enabled);
+        Assert.True(options.Health);
+    }
+
+    [Fact]
+    public void AddTemporalMonitoring_HealthVariable_TurnsOffOnlyHealth()
+    {
+        var options = Resolve(new() { ["Monitoring:Health"] = "true", ["MONITORING_HEALTH"] = "off" });
+
+        Assert.False(options.Health);
+        Assert.True(options.Enabled);
     }
 
     [Theory]
@@ -71,6 +81,7 @@ public sealed class TemporalMonitoringOptionsTests
     [Theory]
     [InlineData("MONITORING_PORT", "ninety", "MONITORING_PORT must be a port number; got 'ninety'.")]
     [InlineData("MONITORING_ENABLED", "maybe", "MONITORING_ENABLED must be true or false; got 'maybe'.")]
+    [InlineData("MONITORING_HEALTH", "sometimes", "MONITORING_HEALTH must be true or false; got 'sometimes'.")]
     [InlineData("Monitoring:Port", "many", "Failed to convert configuration value 'many' at 'Monitoring:Port'")]
     public void AddTemporalMonitoring_UnparsableVariable_FailsNamingIt(string key, string value, string message)
     {

@@ -84,6 +84,7 @@ public sealed class WorkerProcessTests
         info.Environment["TEMPORAL_ADDRESS"] = "127.0.0.1:1";
         info.Environment["TEMPORAL_CONFIG_FILE"] = Path.Combine(Path.GetTempPath(), "watchtower-no-such-config.toml");
         info.Environment["MONITORING_ENABLED"] = "false";
+        info.Environment["MONITORING_HEALTH"] = "false";
         using var process = Process.Start(info)!;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));

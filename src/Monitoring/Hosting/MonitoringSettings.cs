@@ -69,16 +69,14 @@ internal static class MonitoringSettings
         }
 
         // The documented variables win over the section, as TEMPORAL_* do for the connection.
-        if (configuration["MONITORING_ENABLED"] is { } enabled)
+        if (BoolVariable(configuration, "MONITORING_ENABLED", options) is { } enabled)
         {
-            if (ParseBool(enabled) is { } value)
-            {
-                options.Enabled = value;
-            }
-            else
-            {
-                options.SettingErrors.Add($"MONITORING_ENABLED must be true or false; got '{enabled}'.");
-            }
+            options.Enabled = enabled;
+        }
+
+        if (BoolVariable(configuration, "MONITORING_HEALTH", options) is { } health)
+        {
+            options.Health = health;
         }
 
         if (configuration["MONITORING_HOST"] is { Length: > 0 } host)
@@ -107,6 +105,22 @@ internal static class MonitoringSettings
         {
             options.ServiceName = serviceName;
         }
+    }
+
+    private static bool? BoolVariable(IConfiguration configuration, string name, TemporalMonitoringOptions options)
+    {
+        if (configuration[name] is not { } text)
+        {
+            return null;
+        }
+
+        var value = ParseBool(text);
+        if (value is null)
+        {
+            options.SettingErrors.Add($"{name} must be true or false; got '{text}'.");
+        }
+
+        return value;
     }
 
     private static bool? ParseBool(string value) =>

@@ -2,16 +2,25 @@ namespace Watchtower.Monitoring.Hosting;
 
 /// <summary>
 /// Monitoring settings, bound from the <c>Monitoring</c> configuration section; the environment
-/// variables <c>MONITORING_ENABLED</c>, <c>MONITORING_HOST</c>, <c>MONITORING_PORT</c> and
-/// <c>MONITORING_PATH</c> override the scrape endpoint's settings.
+/// variables <c>MONITORING_ENABLED</c>, <c>MONITORING_HEALTH</c>, <c>MONITORING_HOST</c>, <c>MONITORING_PORT</c>
+/// and <c>MONITORING_PATH</c> override the listener's settings.
 /// </summary>
 public sealed class TemporalMonitoringOptions
 {
     /// <summary>The configuration section the options bind from.</summary>
     public const string SectionName = "Monitoring";
 
-    /// <summary>Gets or sets a value indicating whether the Prometheus scrape endpoint is served.</summary>
+    /// <summary>
+    /// Gets or sets a value indicating whether the Prometheus scrape endpoint is served. The health endpoints have
+    /// their own switch, <see cref="Health"/>: an orchestrator's probes keep working when the scrape is off.
+    /// </summary>
     public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether <c>/health/live</c>, <c>/health/startup</c> and <c>/health/ready</c>
+    /// are served on the same host and port as the scrape.
+    /// </summary>
+    public bool Health { get; set; } = true;
 
     /// <summary>
     /// Gets or sets the scrape endpoint's host: <c>localhost</c> (loopback only), a host name or address, or

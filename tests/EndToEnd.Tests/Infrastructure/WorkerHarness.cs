@@ -48,8 +48,9 @@ internal sealed class WorkerHarness : IAsyncDisposable
             ["Temporal:ConnectRetry:MaxDelay"] = "00:00:01",
             ["Temporal:HealthCheckInterval"] = "00:00:00.500",
 
-            // Tests that scrape choose a free port; the rest must not fight over 9464.
+            // Tests that scrape or probe choose a free port; the rest must not fight over 9464.
             ["Monitoring:Enabled"] = "false",
+            ["Monitoring:Health"] = "false",
 
             // Tests that watch a dispatcher give it an id of their own; the rest would share one.
             ["Temporal:Dispatcher:Enabled"] = "false",
@@ -60,6 +61,11 @@ internal sealed class WorkerHarness : IAsyncDisposable
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             config[key] = value;
+        }
+
+        if (settings?.ContainsKey("Monitoring:Port") == true && settings?.ContainsKey("Monitoring:Health") != true)
+        {
+            config["Monitoring:Health"] = "true";
         }
 
         builder.Configuration.AddInMemoryCollection(config);

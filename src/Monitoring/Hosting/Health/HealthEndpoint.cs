@@ -28,7 +28,7 @@ internal sealed class HealthEndpoint(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        if (!settings.Enabled)
+        if (!settings.Health)
         {
             return;
         }
