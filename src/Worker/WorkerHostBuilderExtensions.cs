@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Temporalio.Client.Interceptors;
@@ -27,8 +28,9 @@ public static class WorkerHostBuilderExtensions
     public static IHostApplicationBuilder AddDocumentPipelineWorker(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        var configuration = builder.Configuration;
         builder.AddPipelineWorkerSettings()
-            .AddTemporalMonitoring()
+            .AddTemporalMonitoring(interceptor => LeaveHeartbeatsUntraced(interceptor, configuration))
             .AddTemporalWorkerHealthChecks()
             .AddPrometheusScrapeEndpoint()
             .AddOtlpExportFromEnvironment()
@@ -50,5 +52,21 @@ public static class WorkerHostBuilderExtensions
             .AddWorkflow<DocumentDispatcherWorkflow>()
             .AddScopedActivities<DocumentActivities>();
         return builder;
+    }
+
+    /// <summary>
+    /// Heartbeats get no spans unless <c>Temporal:Dispatcher:TraceHeartbeats</c> says so. Read from configuration
+    /// as the host's shutdown timeout is: a value that is not a boolean stops start-up through the validated
+    /// options, naming the setting, and counts as off until then.
+    /// </summary>
+    private static void LeaveHeartbeatsUntraced(
+        TemporalMonitoringInterceptorOptions interceptor, IConfiguration configuration)
+    {
+        var key = $"{PipelineWorkerOptions.SectionName}:{nameof(PipelineWorkerOptions.Dispatcher)}:"
+            + nameof(PipelineWorkerOptions.DispatcherSettings.TraceHeartbeats);
+        if (!(bool.TryParse(configuration[key], out var traced) && traced))
+        {
+            interceptor.UntracedActivityTypes.Add(DispatcherHeartbeatActivities.RecordHeartbeatType);
+        }
     }
 }

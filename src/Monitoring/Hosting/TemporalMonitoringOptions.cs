@@ -55,6 +55,12 @@ public sealed class TemporalMonitoringOptions
     /// </summary>
     public int MaxSeriesPerMetric { get; set; } = 500;
 
+    /// <summary>
+    /// Gets the search attributes put on each run's span (<c>Monitoring:SpanSearchAttributes:0</c>, ...); none by
+    /// default, since a search attribute may hold what must not leave Temporal.
+    /// </summary>
+    public IList<string> SpanSearchAttributes { get; } = [];
+
     /// <summary>Gets variables that could not be read, reported by validation at start-up.</summary>
     internal List<string> SettingErrors { get; } = [];
 }

@@ -37,6 +37,11 @@ internal sealed class TemporalMonitoringOptionsValidator : IValidateOptions<Temp
                 $"{Section}:MaxSeriesPerMetric must be between 10 and 100000; got {options.MaxSeriesPerMetric}.");
         }
 
+        if (options.SpanSearchAttributes.Any(string.IsNullOrWhiteSpace))
+        {
+            failures.Add($"{Section}:SpanSearchAttributes must name search attributes; one is empty.");
+        }
+
         if (string.IsNullOrWhiteSpace(options.ServiceName))
         {
             failures.Add($"{Section}:ServiceName must not be empty.");

@@ -45,6 +45,29 @@ public sealed class TemporalMonitoringInterceptorOptions
     /// </summary>
     public bool PropagateBaggage { get; set; } = true;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether a run that continued as new starts a trace of its own, with a span
+    /// link to the <c>ContinueAsNew</c> span of the run before it. A workflow that runs for months then gives one
+    /// trace a run, each bounded by its history, instead of one trace no viewer can show. Off, every run stays in
+    /// the first run's trace, as the other Temporal SDKs keep it. A first run, a retry and a child stay children
+    /// of their caller either way.
+    /// </summary>
+    public bool ContinueAsNewStartsNewTrace { get; set; } = true;
+
+    /// <summary>
+    /// Gets the activity types that get no spans (<c>StartActivity</c>, <c>RunActivity</c>): periodic
+    /// housekeeping, such as a heartbeat every few seconds, that would fill a long run's trace. Their metrics are
+    /// recorded, and the caller's context still travels to them.
+    /// </summary>
+    public ISet<string> UntracedActivityTypes { get; private set; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Gets the search attributes put on each run's <c>RunWorkflow</c> span as <c>temporal.search_attribute.NAME</c>,
+    /// with their values when the run ends (text cut to 256 characters). Only those named here: a search attribute
+    /// may hold what must not leave Temporal, so none is copied by default.
+    /// </summary>
+    public ISet<string> SpanSearchAttributes { get; private set; } = new HashSet<string>(StringComparer.Ordinal);
+
     /// <summary>A copy, checked, so that later changes to the caller's instance change nothing.</summary>
     internal TemporalMonitoringInterceptorOptions Validated()
     {
@@ -55,6 +78,13 @@ public sealed class TemporalMonitoringInterceptorOptions
                 nameof(HeaderKey));
         }
 
-        return (TemporalMonitoringInterceptorOptions)MemberwiseClone();
+        var copy = (TemporalMonitoringInterceptorOptions)MemberwiseClone();
+        copy.UntracedActivityTypes = new HashSet<string>(UntracedActivityTypes, StringComparer.Ordinal);
+        copy.SpanSearchAttributes = new HashSet<string>(SpanSearchAttributes, StringComparer.Ordinal);
+        return copy;
     }
+
+    /// <summary>Whether spans for this activity type are left out; no lookup when none are.</summary>
+    internal bool IsUntraced(string activityType) =>
+        UntracedActivityTypes.Count != 0 && UntracedActivityTypes.Contains(activityType);
 }

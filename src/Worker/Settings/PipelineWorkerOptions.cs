@@ -116,6 +116,12 @@ public sealed class PipelineWorkerOptions
         /// Gets or sets the silence after which the dispatcher is stale (more than twice the interval, up to 1 h).
         /// </summary>
         public TimeSpan StaleAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+        /// <summary>
+        /// Gets or sets a value indicating whether heartbeats get spans. Off by default: one every interval would
+        /// fill the dispatcher's trace; their metrics and the heartbeat monitor see them either way.
+        /// </summary>
+        public bool TraceHeartbeats { get; set; }
     }
 
     /// <summary>The local dev server started when no address is configured.</summary>

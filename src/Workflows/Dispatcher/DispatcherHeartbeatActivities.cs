@@ -9,9 +9,12 @@ namespace Watchtower.Workflows.Dispatcher;
 /// <param name="heartbeats">Where this process takes heartbeats.</param>
 public sealed class DispatcherHeartbeatActivities(IDispatcherHeartbeats heartbeats)
 {
+    /// <summary>The heartbeat's activity type.</summary>
+    public const string RecordHeartbeatType = "recordDispatcherHeartbeat";
+
     /// <summary>Records one heartbeat.</summary>
     /// <param name="heartbeat">Which dispatcher.</param>
-    [Activity("recordDispatcherHeartbeat")]
+    [Activity(RecordHeartbeatType)]
     public void RecordHeartbeat(DispatcherHeartbeat heartbeat)
     {
         ArgumentNullException.ThrowIfNull(heartbeat);

@@ -67,6 +67,10 @@ public sealed class DevServerFixture : IAsyncLifetime
     /// <summary>
     /// Starts a dev server with our data converter; also used by tests that need a server of their own.
     /// </summary>
+    /// <summary>A search attribute the server knows, for tests that put one on a run.</summary>
+    public static readonly Temporalio.Common.SearchAttributeKey<string> TenantAttribute =
+        Temporalio.Common.SearchAttributeKey.CreateKeyword("Tenant");
+
     public static Task<WorkflowEnvironment> StartServerAsync(
         string cli,
         int port,
@@ -79,6 +83,7 @@ public sealed class DevServerFixture : IAsyncLifetime
             DataConverter = PipelineDataConverter.Instance,
             UI = uiPort > 0,
             UIPort = uiPort,
+            SearchAttributes = [TenantAttribute],
             DevServerOptions = new()
             {
                 ExistingPath = cli,

@@ -112,7 +112,16 @@ internal sealed class JaegerServer : IAsyncDisposable
                 .Where(r => r.GetProperty("refType").GetString() == "CHILD_OF")
                 .Select(r => r.GetProperty("spanID").GetString())
                 .FirstOrDefault(),
-            processes.GetProperty(s.GetProperty("processID").GetString()!).GetProperty("serviceName").GetString()!))]);
+            processes.GetProperty(s.GetProperty("processID").GetString()!).GetProperty("serviceName").GetString()!)
+        {
+            TraceId = s.GetProperty("traceID").GetString()!,
+            Links = [.. s.GetProperty("references").EnumerateArray()
+                .Where(r => r.GetProperty("refType").GetString() == "FOLLOWS_FROM")
+                .Select(r => (r.GetProperty("traceID").GetString()!, r.GetProperty("spanID").GetString()!))],
+            Tags = s.GetProperty("tags").EnumerateArray().ToDictionary(
+                t => t.GetProperty("key").GetString()!,
+                t => t.GetProperty("value").ToString()),
+        })]);
     }
 
     private static string Config(int grpc, int http, int query, int prometheus) => $$"""
@@ -156,6 +165,14 @@ internal sealed class JaegerServer : IAsyncDisposable
         """;
 }
 
-internal sealed record JaegerSpan(string Name, string SpanId, string? ParentId, string Service);
+internal sealed record JaegerSpan(string Name, string SpanId, string? ParentId, string Service)
+{
+    public string TraceId { get; init; } = "";
+
+    /// <summary>Gets the spans this one links to (Jaeger's FOLLOWS_FROM references): trace and span ids.</summary>
+    public IReadOnlyList<(string TraceId, string SpanId)> Links { get; init; } = [];
+
+    public IReadOnlyDictionary<string, string> Tags { get; init; } = new Dictionary<string, string>();
+}
 
 internal sealed record JaegerTrace(IReadOnlyList<JaegerSpan> Spans);

@@ -41,6 +41,7 @@ public static partial class TemporalMonitoringHostBuilderExtensions
                 Tracing = settings.Tracing,
                 Metrics = settings.Metrics,
             };
+            options.SpanSearchAttributes.UnionWith(settings.SpanSearchAttributes);
             configure?.Invoke(options);
             return new TemporalMonitoringInterceptor(options, sp.GetRequiredService<ILoggerFactory>());
         });

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Reflection;
+using Temporalio.Api.Enums.V1;
 using Temporalio.Exceptions;
 using Temporalio.Workflows;
 
@@ -19,6 +20,12 @@ internal static class RunOutcome
     public const string TimedOut = "timed_out";
     public const string ContinuedAsNew = "continued_as_new";
 
+    /// <summary>
+    /// A failure its code marked <see cref="ApplicationErrorCategory.Benign"/>: expected (a poll that found nothing
+    /// yet, a request refused as a matter of course), so not an error on spans nor in failure ratios.
+    /// </summary>
+    public const string BenignFailure = "benign_failure";
+
     private static readonly ConcurrentDictionary<Type, Type[]> DeclaredFailures = new();
 
     /// <summary>The outcome, or null when the exception fails only the workflow task.</summary>
@@ -36,14 +43,32 @@ internal static class RunOutcome
 
         if (exception is FailureException or OperationCanceledException || IsDeclaredFailure(exception))
         {
-            return IsTimeout(exception) ? TimedOut : Failed;
+            return IsTimeout(exception) ? TimedOut : IsBenignFailure(exception) ? BenignFailure : Failed;
         }
 
         return null;
     }
 
     /// <summary>Whether the outcome is one nobody needs to be alerted about.</summary>
-    public static bool IsBenign(string outcome) => outcome is Completed or ContinuedAsNew or Canceled;
+    public static bool IsBenign(string outcome) => outcome is Completed or ContinuedAsNew or Canceled or BenignFailure;
+
+    /// <summary>
+    /// Whether the failure, or one it wraps (an activity's or a child's), is an application failure marked benign.
+    /// </summary>
+    public static bool IsBenignFailure(Exception exception)
+    {
+        // Failures nest a few levels at most (child, activity, cause); the bound only guards against a cycle.
+        var e = exception;
+        for (var depth = 0; e is not null && depth < 16; e = e.InnerException, depth++)
+        {
+            if (e is ApplicationFailureException { Category: ApplicationErrorCategory.Benign })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static bool IsDeclaredFailure(Exception exception)
     {

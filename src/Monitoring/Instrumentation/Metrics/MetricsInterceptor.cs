@@ -49,8 +49,9 @@ internal sealed partial class MetricsInterceptor(ILogger<MetricsInterceptor> log
     internal static string ActivityOutcome(Exception exception, bool cancellationRequested) => exception switch
     {
         CompleteAsyncException => "async_completion",
-        _ when cancellationRequested && SpanStatus.IsCancellation(exception) => "canceled",
-        _ => "failed",
+        _ when cancellationRequested && SpanStatus.IsCancellation(exception) => RunOutcome.Canceled,
+        _ when RunOutcome.IsBenignFailure(exception) => RunOutcome.BenignFailure,
+        _ => RunOutcome.Failed,
     };
 
     /// <summary>

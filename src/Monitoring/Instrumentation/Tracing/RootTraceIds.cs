@@ -15,13 +15,14 @@ internal static class RootTraceIds
     private static ActivityTraceId? pending;
 
     /// <summary>Creates (does not start) an activity that, being a root, gets <paramref name="traceId"/>.</summary>
-    public static Activity? CreateRoot(string name, ActivityKind kind, ActivityTraceId traceId)
+    public static Activity? CreateRoot(
+        string name, ActivityKind kind, ActivityTraceId traceId, IEnumerable<ActivityLink>? links = null)
     {
         _ = Installed.Value;
         pending = traceId;
         try
         {
-            return Telemetry.Source.CreateActivity(name, kind, default(ActivityContext));
+            return Telemetry.Source.CreateActivity(name, kind, default(ActivityContext), links: links);
         }
         finally
         {

@@ -39,6 +39,13 @@ internal static class SpanStatus
         }
 
         span.SetTag(SpanTags.ErrorType, FailureType(exception));
+        if (RunOutcome.IsBenignFailure(exception))
+        {
+            // Expected by the code that threw it: the type is kept, the span is not an error.
+            span.SetTag(SpanTags.Outcome, RunOutcome.BenignFailure);
+            return;
+        }
+
         span.SetStatus(ActivityStatusCode.Error, FailureType(exception));
     }
 
@@ -48,6 +55,11 @@ internal static class SpanStatus
         if (RunOutcome.IsBenign(outcome))
         {
             span.SetTag(SpanTags.Outcome, outcome);
+            if (outcome == RunOutcome.BenignFailure)
+            {
+                span.SetTag(SpanTags.ErrorType, FailureType(exception));
+            }
+
             return;
         }
 

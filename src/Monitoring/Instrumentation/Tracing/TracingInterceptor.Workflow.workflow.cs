@@ -29,9 +29,10 @@ internal sealed partial class TracingInterceptor
         string name,
         ActivityKind kind,
         in ActivityContext parent,
-        ActivityTraceId rootTraceId) =>
+        ActivityTraceId rootTraceId,
+        in ActivityContext link) =>
         parent == default
-            ? RootTraceIds.CreateRoot(name, kind, rootTraceId)
+            ? RootTraceIds.CreateRoot(name, kind, rootTraceId, link == default ? null : [new ActivityLink(link)])
             : Telemetry.Source.CreateActivity(name, kind, parent);
 
     /// <summary>Asks the configured sampler, the same way for every replay, whether a span is recorded.</summary>
@@ -39,7 +40,8 @@ internal sealed partial class TracingInterceptor
         string name,
         ActivityKind kind,
         ActivityContext parent,
-        ActivityTraceId rootTraceId)
+        ActivityTraceId rootTraceId,
+        ActivityContext link = default)
     {
         if (!Telemetry.Source.HasListeners())
         {
@@ -52,7 +54,7 @@ internal sealed partial class TracingInterceptor
             Activity.Current = null;
             try
             {
-                var probe = CreateSpan(name, kind, parent, rootTraceId);
+                var probe = CreateSpan(name, kind, parent, rootTraceId, link);
                 return probe is { Recorded: true } ? ActivityTraceFlags.Recorded : ActivityTraceFlags.None;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -113,6 +115,9 @@ internal sealed partial class TracingInterceptor
 
         public string? UpdateId { get; init; }
 
+        /// <summary>Gets the span a new trace links to: the run before, for a run that continued as new.</summary>
+        public ActivityContext Link { get; init; }
+
         /// <summary>
         /// Emits the span unless replaying or already emitted. <paramref name="outcome"/> is a run
         /// outcome (benign ones are tagged, others are errors); null with an exception means the call
@@ -143,7 +148,7 @@ internal sealed partial class TracingInterceptor
             Activity.Current = null;
             try
             {
-                var span = CreateSpan(name, kind, parent, Context.TraceId);
+                var span = CreateSpan(name, kind, parent, Context.TraceId, Link);
                 if (span is null)
                 {
                     return;
@@ -156,9 +161,17 @@ internal sealed partial class TracingInterceptor
                 {
                     span.SetTag(SpanTags.WorkflowId, run.WorkflowId);
                     span.SetTag(SpanTags.RunId, run.RunId);
+                    span.SetTag(SpanTags.TaskQueue, run.TaskQueue);
+                    span.SetTag(SpanTags.Namespace, run.Namespace);
                     if (UpdateId is not null)
                     {
                         span.SetTag(SpanTags.UpdateId, UpdateId);
+                    }
+
+                    if (ReferenceEquals(this, run.Span))
+                    {
+                        span.SetTag(SpanTags.Attempt, SpanTags.AttemptValue(run.Attempt));
+                        SpanSearchAttributes.Add(span, run.Root.Options.SpanSearchAttributes);
                     }
 
                     if (outcome is not null && exception is not null)
@@ -194,6 +207,9 @@ internal sealed partial class TracingInterceptor
             var info = Workflow.Info;
             WorkflowId = info.WorkflowId;
             RunId = info.RunId;
+            TaskQueue = info.TaskQueue;
+            Namespace = info.Namespace;
+            Attempt = info.Attempt;
             RootTraceId = SpanIds.ForRootTrace(info.RunId);
             var status = TraceHeader.TryRead(info.Headers, root.HeaderKey, out var remote);
             // Counted and said once, by the task that first reads the header, not again on replay.
@@ -206,14 +222,20 @@ internal sealed partial class TracingInterceptor
 
             Baggage = root.Options.PropagateBaggage ? remote.Baggage : null;
             var name = "RunWorkflow:" + info.WorkflowType;
-            var flags = Decide(name, ActivityKind.Server, remote.Context, RootTraceId);
+            var (parent, link) = StartsNewTrace(root, info, remote.Context)
+                ? (default, remote.Context)
+                : (remote.Context, default(ActivityContext));
+            var flags = Decide(name, ActivityKind.Server, parent, RootTraceId, link);
             Span = new WorkflowSpan(
                 this,
                 name,
                 ActivityKind.Server,
-                remote.Context,
+                parent,
                 SpanIds.ForSpan(info.RunId, "RunWorkflow", 0),
-                flags);
+                flags)
+            {
+                Link = link,
+            };
         }
 
         public TracingInterceptor Root { get; }
@@ -221,6 +243,12 @@ internal sealed partial class TracingInterceptor
         public string WorkflowId { get; }
 
         public string RunId { get; }
+
+        public string TaskQueue { get; }
+
+        public string Namespace { get; }
+
+        public int Attempt { get; }
 
         public ActivityTraceId RootTraceId { get; }
 
@@ -247,6 +275,15 @@ internal sealed partial class TracingInterceptor
         }
 
         public ActivitySpanId NextOutboundSpanId() => SpanIds.ForSpan(RunId, "Outbound", ++outboundSequence);
+
+        /// <summary>
+        /// Whether this run begins a trace of its own, linked to <paramref name="caller"/>: a run that continued
+        /// as new, or the next run of a cron schedule, whose header is the run before's (or the schedule's
+        /// first caller's). A retry (attempt 2 and on) stays with the caller that is waiting for it.
+        /// </summary>
+        private static bool StartsNewTrace(TracingInterceptor root, WorkflowInfo info, ActivityContext caller) =>
+            root.Options.ContinueAsNewStartsNewTrace && caller != default && info.ContinuedRunId is not null
+            && info.Attempt <= 1;
 
         public ActivitySpanId NextSignalSpanId() => SpanIds.ForSpan(RunId, "HandleSignal", ++signalSequence);
     }
@@ -445,6 +482,8 @@ internal sealed partial class TracingInterceptor
                     {
                         span.SetTag(SpanTags.WorkflowId, trace.WorkflowId);
                         span.SetTag(SpanTags.RunId, trace.RunId);
+                        span.SetTag(SpanTags.TaskQueue, trace.TaskQueue);
+                        span.SetTag(SpanTags.Namespace, trace.Namespace);
                         if (updateId is not null)
                         {
                             span.SetTag(SpanTags.UpdateId, updateId);
@@ -519,6 +558,11 @@ internal sealed partial class TracingInterceptor
     {
         public override Task<TResult> ScheduleActivityAsync<TResult>(ScheduleActivityInput input)
         {
+            if (Untraced(input.Activity))
+            {
+                return base.ScheduleActivityAsync<TResult>(input with { Headers = InjectCurrent(input.Headers) });
+            }
+
             var span = Begin("StartActivity:" + input.Activity);
             return TaskEndObserver.Observe(
                 () => base.ScheduleActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }),
@@ -527,6 +571,12 @@ internal sealed partial class TracingInterceptor
 
         public override Task<TResult> ScheduleLocalActivityAsync<TResult>(ScheduleLocalActivityInput input)
         {
+            if (Untraced(input.Activity))
+            {
+                return base.ScheduleLocalActivityAsync<TResult>(
+                    input with { Headers = InjectCurrent(input.Headers) });
+            }
+
             var span = Begin("StartActivity:" + input.Activity);
             return TaskEndObserver.Observe(
                 () => base.ScheduleLocalActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }),
@@ -575,6 +625,21 @@ internal sealed partial class TracingInterceptor
             var exception = base.CreateContinueAsNewException(input with { Headers = Inject(input.Headers, span) });
             span.End(null);
             return exception;
+        }
+
+        /// <summary>
+        /// Whether the activity gets no span. Its span id is used up all the same, so that the ids of the spans
+        /// after it, which calls already in history carry as parents, do not depend on the setting.
+        /// </summary>
+        private bool Untraced(string activity)
+        {
+            if (!owner.Run.Root.Options.IsUntraced(activity))
+            {
+                return false;
+            }
+
+            _ = owner.Run.NextOutboundSpanId();
+            return true;
         }
 
         private WorkflowSpan Begin(string name)

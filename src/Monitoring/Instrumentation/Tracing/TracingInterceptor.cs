@@ -188,10 +188,9 @@ internal sealed partial class TracingInterceptor
         var status = TraceHeader.TryRead(headers, HeaderKey, out var remote);
         ReportReceived(status, remote.Dropped, Logger, "RunActivity", info.WorkflowType ?? info.ActivityType);
 
-        var span = Telemetry.Source.StartActivity(
-            RunActivityName(info.ActivityType),
-            ActivityKind.Server,
-            remote.Context);
+        var span = Options.IsUntraced(info.ActivityType)
+            ? null
+            : Telemetry.Source.StartActivity(RunActivityName(info.ActivityType), ActivityKind.Server, remote.Context);
         if (span is { IsAllDataRequested: true })
         {
             span.SetTag(SpanTags.ActivityId, info.ActivityId);
@@ -200,6 +199,10 @@ internal sealed partial class TracingInterceptor
                 span.SetTag(SpanTags.WorkflowId, workflowId);
                 span.SetTag(SpanTags.RunId, info.WorkflowRunId);
             }
+
+            span.SetTag(SpanTags.Attempt, SpanTags.AttemptValue(info.Attempt));
+            span.SetTag(SpanTags.TaskQueue, info.TaskQueue);
+            span.SetTag(SpanTags.Namespace, info.Namespace);
         }
 
         var baggage = Options.PropagateBaggage ? remote.Baggage : null;
