@@ -65,6 +65,12 @@ public sealed class DispatcherHeartbeatTests(DevServerFixture server)
         Assert.All(beats, a => Assert.Equal(keeper.HeartbeatTaskQueue, a!.TaskQueue.Name));
         Assert.Equal(EventType.WorkflowExecutionContinuedAsNew, history.Events.Last().EventType);
 
+        // The timeline says what each wait and call is: no bare timers, no anonymous activities.
+        Assert.All(
+            history.Events.Where(e => e.EventType is EventType.TimerStarted or EventType.ActivityTaskScheduled),
+            e => Assert.True(e.UserMetadata?.Summary is not null, $"{e.EventType} {e.EventId} has no summary"));
+        Assert.Contains(history.Events, e => e.EventType == EventType.TimerStarted);
+
         // Scraped until healthy: one heartbeat late on a busy machine counts the dispatcher stale for a moment.
         using var http = new HttpClient();
         var scrape = await Eventually.UntilAsync(

@@ -54,6 +54,44 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
         Assert.Equal(PipelineStage.Completed, (await handle.QueryAsync(wf => wf.Progress)).Stage);
     }
 
+    /// <summary>
+    /// The run's timeline in the Web UI shows each event's summary: every timer, activity and child must say what it
+    /// is for, or the review window reads as a bare timer and the analyses as a row of identical activities.
+    /// </summary>
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task DocumentPipeline_Timeline_EveryTimerActivityAndChildHasAHumanSummary()
+    {
+        server.RequireCli();
+        await using var worker = await WorkerHarness.StartAsync(server.TargetHost);
+        var input = Documents.Pipeline(documents: 2, batchSize: 1, reviewWindowSeconds: 1);
+        var handle = await server.Client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options("timeline-" + Guid.NewGuid()));
+        await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
+
+        var summaries = new List<string>();
+        foreach (var id in new[] { handle.Id, handle.Id + "/batch-1", handle.Id + "/batch-2" })
+        {
+            var history = await server.Client.GetWorkflowHandle(id)
+                .FetchHistoryAsync(new() { Rpc = WorkerHarness.Rpc });
+            foreach (var e in history.Events.Where(e => e.EventType is EventType.TimerStarted
+                or EventType.ActivityTaskScheduled or EventType.StartChildWorkflowExecutionInitiated))
+            {
+                var summary = e.UserMetadata?.Summary;
+                Assert.True(summary is not null, $"{e.EventType} in {id} has no summary");
+                summaries.Add((string)server.Client.Options.DataConverter.PayloadConverter.ToValue(
+                    summary, typeof(string))!);
+            }
+        }
+
+        Assert.Equal(
+            [
+                "Batch 1 of " + input.Name + ": 1 documents", "Batch 2 of " + input.Name + ": 1 documents",
+                "Review window: 1 s to approve or reject, then approved automatically", "Publish 2 documents",
+                "Analyse document " + input.Documents![0].Id, "Analyse document " + input.Documents[1].Id,
+            ],
+            summaries);
+    }
+
     [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task DocumentPipeline_AddDocumentsUpdate_AcceptedWhileAnalyzingRejectedAfter()
     {

@@ -435,8 +435,10 @@ public sealed partial class DocumentDispatcherWorkflow
                 continue;
             }
 
-            await Workflow.WaitConditionAsync(
-                () => !ReferenceEquals(attachment, current) || releases.Count > 0, interval);
+            await Workflow.WaitConditionWithOptionsAsync(new(
+                () => !ReferenceEquals(attachment, current) || releases.Count > 0,
+                interval,
+                string.Create(CultureInfo.InvariantCulture, $"Next heartbeat in {interval.TotalSeconds:0} s")));
         }
     }
 

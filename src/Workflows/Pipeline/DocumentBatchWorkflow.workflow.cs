@@ -33,8 +33,10 @@ public sealed class DocumentBatchWorkflow
         var tasks = new List<Task<DocumentAnalysis>>(input.Documents.Count);
         foreach (var document in input.Documents)
         {
-            tasks.Add(Workflow.ExecuteActivityAsync(
-                () => DocumentActivities.AnalyzeDocument(document), AnalyzeOptions));
+            // The summary names the activity in the run's timeline; the id is the caller's and already in history.
+            var options = (ActivityOptions)AnalyzeOptions.Clone();
+            options.Summary = "Analyse document " + document.Id;
+            tasks.Add(Workflow.ExecuteActivityAsync(() => DocumentActivities.AnalyzeDocument(document), options));
         }
 
         var analyses = await Workflow.WhenAllAsync(tasks);

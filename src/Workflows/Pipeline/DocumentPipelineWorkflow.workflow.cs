@@ -257,7 +257,12 @@ public sealed class DocumentPipelineWorkflow
         // A zero window means no review: only a decision that already arrived counts.
         if (window > TimeSpan.Zero)
         {
-            await Workflow.WaitConditionAsync(() => decision is not null, window);
+            await Workflow.WaitConditionWithOptionsAsync(new(
+                () => decision is not null,
+                window,
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"Review window: {windowSeconds} s to approve or reject, then approved automatically")));
         }
 
         reviewDeadline = null;
