@@ -56,10 +56,16 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
         var root = TestTools.RepositoryRoot();
         var port = TestTools.FreePort();
         var dispatcherId = "dispatcher-" + Guid.NewGuid().ToString("N");
+        var settings = WorkerHarness.DispatcherSettings(dispatcherId, port);
+
+        // A collector that is not there: every export fails, which the trace-export alert reads.
+        settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{TestTools.FreePort()}";
+        settings["OTEL_BSP_SCHEDULE_DELAY"] = "200";
+        settings["OTEL_METRIC_EXPORT_INTERVAL"] = "1000";
         await using var worker = await WorkerHarness.StartAsync(
             server.TargetHost,
             s => s.AddSingleton<IDocumentIndex>(new RecordingIndex(failFirst: 2)),
-            WorkerHarness.DispatcherSettings(dispatcherId, port));
+            settings);
         await using var prometheus = await PrometheusServer.StartAsync(
             prometheusPath,
             Path.Combine(root, "temporal-dev", "prometheus", "rules", "*.yml"),
@@ -116,7 +122,8 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
             CanceledAsync(cli, client, queue),
             DispatchedAsync(cli, client, dispatcherId, requests: 2),
             UnregisteredTypeAsync(cli, prometheus, queue),
-            TimedOutOnServerAsync(cli, client));
+            TimedOutOnServerAsync(cli, client),
+            RefusedRequestsAsync(worker, server.TargetHost));
         await Eventually.UntilAsync(
             () => OutcomesAsync(prometheus, pipelines),
             o => o == $"canceled=1 completed={Completed + 1} failed={Failed + 1}",
@@ -327,6 +334,21 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
             async () => (await client.GetWorkflowHandle(id).DescribeAsync(new() { Rpc = WorkerHarness.Rpc })).Status,
             s => s == WorkflowExecutionStatus.TimedOut,
             "a run with a 1 s run timeout on a queue nobody polls to time out");
+    }
+
+    /// <summary>
+    /// Requests the server refuses, made on the worker's runtime, whose metrics the scrape carries: a describe
+    /// (<c>temporal_request_failure</c>) and a wait for the result (a long request) of a run that does not exist.
+    /// </summary>
+    private static async Task RefusedRequestsAsync(WorkerHarness worker, string address)
+    {
+        var client = await TemporalClient.ConnectAsync(new(address)
+        {
+            Runtime = worker.Host.Services.GetRequiredService<Temporalio.Runtime.TemporalRuntime>(),
+        });
+        var missing = client.GetWorkflowHandle("no-such-run-" + Guid.NewGuid().ToString("N"));
+        await Assert.ThrowsAsync<RpcException>(() => missing.DescribeAsync(new() { Rpc = WorkerHarness.Rpc }));
+        await Assert.ThrowsAsync<RpcException>(() => missing.GetResultAsync(rpcOptions: WorkerHarness.Rpc));
     }
 
     private static async Task<string> TargetsAsync(PrometheusServer prometheus) =>
