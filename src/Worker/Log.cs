@@ -82,9 +82,9 @@ internal static partial class Log
     [LoggerMessage(
         2012,
         LogLevel.Information,
-        "Temporal at {Address} is reachable again after {Seconds:0.#} s",
+        "Temporal at {Address} is reachable again after {DurationMs:0} ms",
         EventName = "ConnectionRestored")]
-    public static partial void ConnectionRestored(ILogger logger, string address, double seconds);
+    public static partial void ConnectionRestored(ILogger logger, string address, double durationMs);
 
     [LoggerMessage(
         2013,

@@ -86,4 +86,18 @@ internal static partial class Log
             + "{Dispatched} dispatched in all",
         EventName = "DispatcherCanceled")]
     public static partial void DispatcherCanceled(ILogger logger, int undispatched, int dispatched);
+
+    [LoggerMessage(
+        1013,
+        LogLevel.Information,
+        "Pipeline completed: {Published} documents published, {DurationMs:0} ms after the run started",
+        EventName = "PipelineCompleted")]
+    public static partial void PipelineCompleted(ILogger logger, int published, double durationMs);
+
+    [LoggerMessage(
+        1014,
+        LogLevel.Information,
+        "Published {Count} documents in {DurationMs:0} ms",
+        EventName = "DocumentsPublished")]
+    public static partial void DocumentsPublished(ILogger logger, int count, double durationMs);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Temporalio.Api.Enums.V1;
@@ -388,6 +389,35 @@ public sealed partial class TracingTests(DevServerFixture server)
         Assert.Equal(run.TraceId.ToHexString(), started.GetProperty("trace_id").GetString());
         Assert.Equal("TraceProbe", started.GetProperty("workflow_type").GetString());
         Assert.False(started.TryGetProperty("activity_type", out _));
+    }
+
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task JsonLogs_PipelineRun_LinesThatEndAnOperationCarryDurationAndEveryLineTheService()
+    {
+        server.RequireCli();
+        using var logs = new JsonLogCapture();
+        await using var worker = await WorkerHarness.StartAsync(
+            server.TargetHost, s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs));
+        var handle = await server.Client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)),
+            worker.Options("json-durations-" + Guid.NewGuid()));
+        await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
+
+        var lines = logs.Lines();
+        Assert.All(lines, l => Assert.Equal("watchtower-worker", l.GetProperty("service").GetString()));
+        var ours = lines
+            .Where(l => l.TryGetProperty("workflow_id", out var id) && id.GetString() == handle.Id)
+            .ToList();
+        static string? Event(JsonElement line) => line.TryGetProperty("event", out var e) ? e.GetString() : null;
+        foreach (var ended in new[] { "DocumentsPublished", "PipelineCompleted" })
+        {
+            var line = Assert.Single(ours, l => Event(l) == ended);
+            Assert.InRange(line.GetProperty("duration_ms").GetDouble(), 0, TimeSpan.FromMinutes(5).TotalMilliseconds);
+        }
+
+        // Only lines that end something: a stage change is a moment, not an operation.
+        Assert.Contains(ours, l => Event(l) == "PipelineStageChanged");
+        Assert.DoesNotContain(ours, l => Event(l) == "PipelineStageChanged" && l.TryGetProperty("duration_ms", out _));
     }
 
     [Fact(Timeout = TestTimeouts.EndToEnd)]

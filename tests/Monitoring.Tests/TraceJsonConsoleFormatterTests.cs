@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
@@ -61,15 +63,72 @@ public sealed class TraceJsonConsoleFormatterTests
         }
     }
 
+    [Fact]
+    public void TraceJsonConsoleFormatter_ServiceNameFromTheEnvironment_OnEveryLine()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Monitoring:ServiceName"] = "from-section",
+            ["OTEL_SERVICE_NAME"] = "billing-worker",
+        }).Build();
+        using var formatter = new TraceJsonConsoleFormatter(new StaticOptions(), configuration);
+
+        var json = Format(formatter, new LoggerExternalScopeProvider(), "Worker polling task queue q", default);
+
+        Assert.Equal("billing-worker", json.GetProperty("service").GetString());
+    }
+
+    [Fact]
+    public void TraceJsonConsoleFormatter_NoConfiguration_DefaultServiceName()
+    {
+        using var formatter = new TraceJsonConsoleFormatter(new StaticOptions());
+
+        var json = Format(formatter, new LoggerExternalScopeProvider(), "Worker polling task queue q", default);
+
+        Assert.Equal("watchtower-worker", json.GetProperty("service").GetString());
+    }
+
+    [Theory]
+    [InlineData("DurationMs", 1234.5, 1234.5)]
+    [InlineData("DurationMs", 7, 7.0)]
+    [InlineData("Duration", "00:00:02.5", 2500.0)]
+    public void TraceJsonConsoleFormatter_OperationEnded_WritesDurationMs(string key, object value, double expected)
+    {
+        using var formatter = new TraceJsonConsoleFormatter(new StaticOptions());
+        var state = new List<KeyValuePair<string, object?>>
+        {
+            new("Count", 3),
+            new(key, value is string text ? TimeSpan.Parse(text, CultureInfo.InvariantCulture) : value),
+        };
+
+        var json = Format(formatter, new LoggerExternalScopeProvider(), "Published 3 documents", default, state);
+
+        Assert.Equal(expected, json.GetProperty("duration_ms").GetDouble());
+        Assert.False(json.TryGetProperty("Count", out _));
+    }
+
+    [Fact]
+    public void TraceJsonConsoleFormatter_DurationOfTheWrongType_LeftOut()
+    {
+        using var formatter = new TraceJsonConsoleFormatter(new StaticOptions());
+        var state = new List<KeyValuePair<string, object?>> { new("DurationMs", "soon") };
+
+        var json = Format(formatter, new LoggerExternalScopeProvider(), "Published", default, state);
+
+        Assert.False(json.TryGetProperty("duration_ms", out _));
+    }
+
     private static JsonElement Format(
         TraceJsonConsoleFormatter formatter,
         IExternalScopeProvider scopes,
         string message,
-        EventId eventId)
+        EventId eventId,
+        IReadOnlyList<KeyValuePair<string, object?>>? state = null)
     {
         using var writer = new StringWriter();
         formatter.Write(
-            new LogEntry<string>(LogLevel.Information, "Test", eventId, message, null, (s, _) => s),
+            new LogEntry<IReadOnlyList<KeyValuePair<string, object?>>>(
+                LogLevel.Information, "Test", eventId, state ?? [], null, (_, _) => message),
             scopes,
             writer);
         var text = writer.ToString();

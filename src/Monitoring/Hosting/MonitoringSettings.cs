@@ -107,6 +107,16 @@ internal static class MonitoringSettings
         }
     }
 
+    /// <summary>
+    /// The service name as the options resolve it (<c>OTEL_SERVICE_NAME</c>, else <c>Monitoring:ServiceName</c>,
+    /// else the default), for what must not wait for the options: the log formatter.
+    /// </summary>
+    public static string ServiceName(IConfiguration? configuration) =>
+        configuration?["OTEL_SERVICE_NAME"] is { Length: > 0 } fromEnvironment ? fromEnvironment
+        : configuration?[$"{TemporalMonitoringOptions.SectionName}:{nameof(TemporalMonitoringOptions.ServiceName)}"]
+            is { Length: > 0 } fromSection ? fromSection
+        : new TemporalMonitoringOptions().ServiceName;
+
     private static bool? BoolVariable(IConfiguration configuration, string name, TemporalMonitoringOptions options)
     {
         if (configuration[name] is not { } text)

@@ -139,7 +139,7 @@ internal sealed class ResilientWorkerService(
 
                 if (failures > 0)
                 {
-                    Log.ConnectionRestored(logger, address, (timeProvider.GetUtcNow() - lostAt).TotalSeconds);
+                    Log.ConnectionRestored(logger, address, (timeProvider.GetUtcNow() - lostAt).TotalMilliseconds);
                     health.Restored();
                 }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -53,6 +54,7 @@ public sealed partial class DocumentActivities(IDocumentIndex index, TimeProvide
     {
         ArgumentNullException.ThrowIfNull(request);
         var context = ActivityExecutionContext.Current;
+        var started = Stopwatch.GetTimestamp();
         var start = context.Info.HeartbeatDetails.Count > 0
             ? await context.Info.HeartbeatDetailAtAsync<int>(0).ConfigureAwait(false)
             : 0;
@@ -80,6 +82,8 @@ public sealed partial class DocumentActivities(IDocumentIndex index, TimeProvide
             await PauseAsync(delay, context, i + 1).ConfigureAwait(false);
         }
 
+        Log.DocumentsPublished(
+            context.Logger, request.Documents.Count - start, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return request.Documents.Count;
     }
 

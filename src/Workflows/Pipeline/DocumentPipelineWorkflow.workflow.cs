@@ -113,6 +113,8 @@ public sealed class DocumentPipelineWorkflow
             });
 
         SetStage(PipelineStage.Completed);
+        Log.PipelineCompleted(
+            Workflow.Logger, published, (Workflow.UtcNow - Workflow.Info.StartTime).TotalMilliseconds);
 
         // Let an update that is still running finish before the run returns.
         await Workflow.WaitConditionAsync(() => Workflow.AllHandlersFinished);

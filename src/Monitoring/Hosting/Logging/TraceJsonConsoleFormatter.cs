@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
@@ -9,10 +10,12 @@ using Microsoft.Extensions.Options;
 namespace Watchtower.Monitoring.Hosting.Logging;
 
 /// <summary>
-/// One JSON object per line, with the current span's <c>trace_id</c> and <c>span_id</c> and, inside a
-/// workflow or an activity, its ids and types as top-level fields (from the scopes the Temporal SDK
-/// opens), so a log line can be found from its trace and the other way round. The console logger
-/// formats on the thread that logs, where <see cref="Activity.Current"/> is the caller's.
+/// One JSON object per line, with the <c>service</c> it came from, the current span's <c>trace_id</c> and
+/// <c>span_id</c> and, inside a workflow or an activity, its ids and types as top-level fields (from the scopes the
+/// Temporal SDK opens), so a log line can be found from its trace and the other way round. A line that says an
+/// operation ended carries <c>duration_ms</c>, from a <c>DurationMs</c> number or a <c>Duration</c> time span in its
+/// message's properties. The console logger formats on the thread that logs, where <see cref="Activity.Current"/>
+/// is the caller's.
 /// </summary>
 internal sealed class TraceJsonConsoleFormatter : ConsoleFormatter, IDisposable
 {
@@ -40,13 +43,21 @@ internal sealed class TraceJsonConsoleFormatter : ConsoleFormatter, IDisposable
     };
 
     private readonly IDisposable? reload;
+    private readonly string service;
     private ConsoleFormatterOptions options;
 
-    public TraceJsonConsoleFormatter(IOptionsMonitor<ConsoleFormatterOptions> options)
+    /// <summary>Initializes a new instance of the <see cref="TraceJsonConsoleFormatter"/> class.</summary>
+    /// <param name="options">The console formatter's options.</param>
+    /// <param name="configuration">Where the service name comes from, as for spans and metrics; read here
+    /// rather than through the validated monitoring options, whose failure must stop start-up with its own
+    /// message and not break the logger that would say it.</param>
+    public TraceJsonConsoleFormatter(
+        IOptionsMonitor<ConsoleFormatterOptions> options, IConfiguration? configuration = null)
         : base(FormatterName)
     {
         this.options = options.CurrentValue;
         reload = options.OnChange(o => this.options = o);
+        service = MonitoringSettings.ServiceName(configuration);
     }
 
     public void Dispose() => reload?.Dispose();
@@ -71,6 +82,7 @@ internal sealed class TraceJsonConsoleFormatter : ConsoleFormatter, IDisposable
                 (options.UseUtcTimestamp ? DateTimeOffset.UtcNow : DateTimeOffset.Now)
                     .ToString("O", System.Globalization.CultureInfo.InvariantCulture));
             writer.WriteString("level", logEntry.LogLevel.ToString());
+            writer.WriteString("service", service);
             writer.WriteString("category", logEntry.Category);
             if (logEntry.EventId.Name is { } eventName)
             {
@@ -78,6 +90,11 @@ internal sealed class TraceJsonConsoleFormatter : ConsoleFormatter, IDisposable
             }
 
             writer.WriteString("message", message);
+            if (DurationMs(logEntry.State) is { } duration)
+            {
+                writer.WriteNumber("duration_ms", duration);
+            }
+
             if (logEntry.Exception is { } exception)
             {
                 writer.WriteString("exception", exception.ToString());
@@ -112,5 +129,27 @@ internal sealed class TraceJsonConsoleFormatter : ConsoleFormatter, IDisposable
 
         textWriter.Write(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
         textWriter.Write(Environment.NewLine);
+    }
+
+    /// <summary>How long the operation the line reports took, when its message says so.</summary>
+    private static double? DurationMs<TState>(TState state)
+    {
+        if (state is not IReadOnlyList<KeyValuePair<string, object?>> properties)
+        {
+            return null;
+        }
+
+        for (var i = 0; i < properties.Count; i++)
+        {
+            switch (properties[i])
+            {
+                case { Key: "DurationMs", Value: double or float or int or long or decimal }:
+                    return Convert.ToDouble(properties[i].Value, System.Globalization.CultureInfo.InvariantCulture);
+                case { Key: "Duration", Value: TimeSpan span }:
+                    return span.TotalMilliseconds;
+            }
+        }
+
+        return null;
     }
 }
