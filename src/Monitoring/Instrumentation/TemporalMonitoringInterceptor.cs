@@ -39,6 +39,13 @@ public sealed class TemporalMonitoringInterceptor : IClientInterceptor, IWorkerI
     /// <summary>Gets the options in effect (a copy of those given).</summary>
     internal TemporalMonitoringInterceptorOptions Options { get; }
 
+    /// <summary>
+    /// Gets this worker's runs in flight, last completion and recent failure ratio, as the health endpoints show
+    /// them; null when <see cref="TemporalMonitoringInterceptorOptions.Metrics"/> is off.
+    /// </summary>
+    /// <returns>A summary as of now.</returns>
+    public WorkflowRunSummary? GetWorkflowRunSummary() => metrics?.Runs.Summary();
+
     /// <summary>Gets the metrics half, for benchmarks that switch parts of it off.</summary>
     internal MetricsInterceptor? Metrics => metrics;
 

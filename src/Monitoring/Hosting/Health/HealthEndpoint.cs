@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -11,13 +12,16 @@ namespace Watchtower.Monitoring.Hosting.Health;
 /// <summary>
 /// Serves /health/live, /health/startup and /health/ready beside /metrics, on the monitoring
 /// listener's host and port: JSON with each check's status, 200 when healthy or degraded, 503 when
-/// not. Like the scrape endpoint, a listener that cannot start costs a warning, not the worker.
+/// not, and, when the host's interceptor records metrics, what an operator asks first: workflows in flight,
+/// the last completion and the recent failure ratio. Like the scrape endpoint, a listener that cannot start
+/// costs a warning, not the worker.
 /// </summary>
 internal sealed class HealthEndpoint(
     IOptions<TemporalMonitoringOptions> options,
     HealthCheckService checks,
     MonitoringStatus status,
-    ILogger<HealthEndpoint> logger) : BackgroundService
+    ILogger<HealthEndpoint> logger,
+    TemporalMonitoringInterceptor? interceptor = null) : BackgroundService
 {
     private static readonly JsonWriterOptions Json = new() { Indented = false };
 
@@ -133,6 +137,7 @@ internal sealed class HealthEndpoint(
                 }
 
                 writer.WriteEndObject();
+                WriteWorkflows(writer, interceptor?.GetWorkflowRunSummary());
                 writer.WriteEndObject();
             }
 
@@ -143,5 +148,38 @@ internal sealed class HealthEndpoint(
             // A client that went away mid-answer is its own problem.
             Log.HealthRequestFailed(logger, e.GetType().Name, e.Message);
         }
+    }
+
+    private static void WriteWorkflows(Utf8JsonWriter writer, WorkflowRunSummary? runs)
+    {
+        if (runs is null)
+        {
+            return;
+        }
+
+        writer.WriteStartObject("workflows");
+        writer.WriteNumber("in_flight", runs.InFlight);
+        if (runs.LastCompletedAt is { } last)
+        {
+            writer.WriteString("last_completed_at", last.ToString("O", CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            writer.WriteNull("last_completed_at");
+        }
+
+        writer.WriteNumber("recent_window_seconds", WorkflowRunSummary.RecentWindow.TotalSeconds);
+        writer.WriteNumber("recent_ended", runs.RecentEnded);
+        writer.WriteNumber("recent_failed", runs.RecentFailed);
+        if (runs.RecentFailureRatio is { } ratio)
+        {
+            writer.WriteNumber("recent_failure_ratio", Math.Round(ratio, 4));
+        }
+        else
+        {
+            writer.WriteNull("recent_failure_ratio");
+        }
+
+        writer.WriteEndObject();
     }
 }

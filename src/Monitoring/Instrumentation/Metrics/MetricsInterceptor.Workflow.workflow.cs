@@ -52,6 +52,7 @@ internal sealed partial class MetricsInterceptor
                 {
                     WorkerMetrics.WorkflowsStarted.Add(1, Tags);
                     WorkerMetrics.WorkflowsInFlight.Add(1, Tags);
+                    root.Runs.Started();
                 }
 
                 return TaskEndObserver.Observe(() => Next.ExecuteWorkflowAsync(input), e =>
@@ -168,6 +169,7 @@ internal sealed partial class MetricsInterceptor
 
             try
             {
+                root.Runs.Closed(outcome);
                 WorkerMetrics.WorkflowsInFlight.Add(-1, Tags);
                 var closed = Tags;
                 closed.Add(WorkerMetrics.Outcome, outcome);

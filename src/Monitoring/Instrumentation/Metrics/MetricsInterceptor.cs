@@ -16,6 +16,8 @@ internal sealed partial class MetricsInterceptor(ILogger<MetricsInterceptor> log
 
     internal EmittedKeys Emitted => emitted;
 
+    internal WorkflowRuns Runs { get; } = new(TimeProvider.System);
+
     /// <summary>
     /// Gets or sets a value indicating whether activity allocations are counted; off only to measure what counting
     /// costs.
