@@ -24,6 +24,31 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
 {
     private const string WorkerJob = "watchtower-worker";
     private const string ServerJob = "temporal-server";
+    private const string SdkDashboardJob = "watchtower-sdk-dashboard";
+    private const string SdkDashboardPath = "/metrics/temporal-core";
+
+    /// <summary>
+    /// What Temporal's Core SDK Grafana dashboard (temporalio/dashboards, sdk/) reads, as Core names it: counters
+    /// without <c>_total</c>, histograms in milliseconds without a unit. Its panels rate the counters, take the 95th
+    /// percentile of the histograms (and count activity schedule-to-start), and show the gauges as they are, all
+    /// by namespace; the queries below ask the same of each.
+    /// </summary>
+    private static readonly (string Name, char Kind)[] CoreDashboardSeries =
+    [
+        ("temporal_request", 'c'), ("temporal_request_failure", 'c'), ("temporal_long_request_failure", 'c'),
+        ("temporal_workflow_completed", 'c'), ("temporal_workflow_failed", 'c'),
+        ("temporal_workflow_task_queue_poll_succeed", 'c'), ("temporal_workflow_task_queue_poll_empty", 'c'),
+        ("temporal_workflow_task_execution_failed", 'c'), ("temporal_activity_execution_failed", 'c'),
+        ("temporal_activity_poll_no_task", 'c'), ("temporal_sticky_cache_hit", 'c'),
+        ("temporal_sticky_cache_miss", 'c'),
+        ("temporal_sticky_cache_total_forced_eviction", 'c'),
+        ("temporal_request_latency", 'h'), ("temporal_long_request_latency", 'h'),
+        ("temporal_workflow_endtoend_latency", 'h'), ("temporal_workflow_task_schedule_to_start_latency", 'h'),
+        ("temporal_workflow_task_execution_latency", 'h'), ("temporal_workflow_task_replay_latency", 'h'),
+        ("temporal_activity_execution_latency", 'h'), ("temporal_activity_schedule_to_start_latency", 'h'),
+        ("temporal_worker_task_slots_available", 'g'), ("temporal_worker_task_slots_used", 'g'),
+        ("temporal_sticky_cache_size", 'g'),
+    ];
 
     /// <summary>Names the worker exports: its own, the SDK's, and the .NET runtime's.</summary>
     private static readonly string[] WorkerPrefixes = ["watchtower_", "temporal_", "dotnet_"];
@@ -57,6 +82,7 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
         var port = TestTools.FreePort();
         var dispatcherId = "dispatcher-" + Guid.NewGuid().ToString("N");
         var settings = WorkerHarness.DispatcherSettings(dispatcherId, port);
+        settings["Monitoring:SdkDashboardPath"] = SdkDashboardPath;
 
         // A collector that is not there: every export fails, which the trace-export alert reads.
         settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{TestTools.FreePort()}";
@@ -70,15 +96,19 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
             prometheusPath,
             Path.Combine(root, "temporal-dev", "prometheus", "rules", "*.yml"),
             (WorkerJob, $"127.0.0.1:{port}"),
-            (ServerJob, $"127.0.0.1:{server.MetricsPort}"));
+            (ServerJob, $"127.0.0.1:{server.MetricsPort}"),
+            (SdkDashboardJob, $"127.0.0.1:{port}{SdkDashboardPath}"));
         await Eventually.UntilAsync(
             () => TargetsAsync(prometheus),
-            t => t == $"{ServerJob}=up {WorkerJob}=up",
+            t => t == $"{ServerJob}=up {SdkDashboardJob}=up {WorkerJob}=up",
             "Prometheus to scrape the worker and the dev server");
         await worker.WaitForLogAsync("DispatcherAttached", "the worker to attach to its dispatcher");
+        // Its SDK metrics reach the scrape through the process's one Meter; on the Core dashboard's path too, when
+        // its runtime records them there.
         await using var evicting = await WorkerHarness.StartAsync(
             server.TargetHost,
-            s => Monitored.LimitCache(s, runs: 1));
+            s => Monitored.LimitCache(s, runs: 1),
+            new Dictionary<string, string?> { ["Monitoring:SdkDashboardPath"] = SdkDashboardPath });
 
         var queue = worker.TaskQueue;
         string[] queues = [queue, evicting.TaskQueue];
@@ -211,7 +241,34 @@ public sealed partial class LiveScrapeTests(DevServerFixture server)
             "the failure-ratio warning to be pending for the pipelines of the mix");
         Assert.DoesNotContain("WatchtowerWorkflowFailureRatioCritical", alerts, StringComparison.Ordinal);
 
+        // Temporal's own Core SDK dashboard on the second path: each series it reads answers, and its
+        // durations are the same observations as ours, in milliseconds.
+        await Eventually.UntilAsync(
+            () => UnansweredAsync(prometheus, CoreDashboardSeries.Select(CoreDashboardQuery)),
+            unanswered => unanswered.Length == 0,
+            "every series Temporal's Core SDK dashboard reads to answer on " + SdkDashboardPath,
+            TimeSpan.FromSeconds(60));
+        // The analyses ended with the mix (heartbeats go on, so they are left out): both sums hold the same runs.
+        const string Analyses = "activity_type=\"analyzeDocument\"";
+        var ratio = Assert.Single(await prometheus.QueryAsync(
+            $"sum(temporal_activity_execution_latency_sum{{job=\"{SdkDashboardJob}\", {Analyses}}})"
+            + $" / sum(temporal_activity_execution_latency_seconds_sum{{job=\"{WorkerJob}\", {Analyses}}})"));
+        Assert.InRange(PrometheusServer.Value(ratio), 990, 1010);
+        Assert.NotEmpty(await prometheus.QueryAsync(
+            $"{{job=\"{WorkerJob}\", __name__=~\"temporal_.*_seconds_bucket\"}}"));
+
         await cli.TextAsync("workflow", "cancel", "--workflow-id", dispatcherId);
+    }
+
+    private static (string Where, string Expression) CoreDashboardQuery((string Name, char Kind) series)
+    {
+        var selector = $"{{job=\"{SdkDashboardJob}\", namespace=~\".*\"}}";
+        return (series.Name, series.Kind switch
+        {
+            'c' => $"sum by (namespace) (rate({series.Name}{selector}[1m]))",
+            'h' => $"histogram_quantile(0.95, sum by (namespace, le) (rate({series.Name}_bucket{selector}[1m])))",
+            _ => $"{series.Name}{selector}",
+        });
     }
 
     private static string Json(DocumentPipelineInput input) =>

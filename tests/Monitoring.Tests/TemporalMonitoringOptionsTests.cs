@@ -63,6 +63,20 @@ public sealed class TemporalMonitoringOptionsTests
         "metrics",
         "Monitoring:Path (MONITORING_PATH) must be a path such as /metrics; got 'metrics'.")]
     [InlineData(
+        "Monitoring:SdkDashboardPath",
+        "/metrics/",
+        "Monitoring:SdkDashboardPath must be a path of its own such as /metrics/temporal-core, apart from "
+            + "Monitoring:Path and /health; got '/metrics/'.")]
+    [InlineData(
+        "Monitoring:SdkDashboardPath",
+        "/health/core",
+        "Monitoring:SdkDashboardPath must be a path of its own such as /metrics/temporal-core, apart from "
+            + "Monitoring:Path and /health; got '/health/core'.")]
+    [InlineData(
+        "Monitoring:SpanSearchAttributes:0",
+        " ",
+        "Monitoring:SpanSearchAttributes must name search attributes; one is empty.")]
+    [InlineData(
         "MONITORING_HOST",
         "http://x",
         "Monitoring:Host (MONITORING_HOST) must be a host name, an address or '*'; got 'http://x'.")]

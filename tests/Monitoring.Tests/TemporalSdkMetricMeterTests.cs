@@ -11,6 +11,43 @@ namespace Watchtower.Monitoring.Tests;
 public sealed class TemporalSdkMetricMeterTests
 {
     [Fact]
+    public void TemporalSdkMetricMeter_ForCoreDashboard_RecordsAgainInMillisecondsUnderCoreNames()
+    {
+        var name = "temporal_probe_latency_" + Guid.NewGuid().ToString("N");
+        var counterName = "temporal_probe_" + Guid.NewGuid().ToString("N");
+        var meter = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance, coreNames: true);
+        var histogram = meter.CreateHistogram<double>(name, "duration", "probe");
+        var counter = meter.CreateCounter<long>(counterName, null, "probe");
+        var tags = meter.CreateTags(null, [new("namespace", "default")]);
+        using var ours = new MetricCollector<double>(Telemetry.Meter, name);
+        using var core = new MetricCollector<double>(Telemetry.CoreSdkMeter, name);
+        using var coreCount = new MetricCollector<long>(Telemetry.CoreSdkMeter, counterName);
+
+        histogram.Record(0.25, tags);
+        counter.Add(3, tags);
+
+        Assert.Equal(0.25, Assert.Single(ours.GetMeasurementSnapshot()).Value);
+        var inMilliseconds = Assert.Single(core.GetMeasurementSnapshot());
+        Assert.Equal((250.0, "default"), (inMilliseconds.Value, inMilliseconds.Tags["namespace"]));
+        Assert.Null(core.Instrument!.Unit);
+        Assert.Equal(3, Assert.Single(coreCount.GetMeasurementSnapshot()).Value);
+        Assert.IsType<UpDownCounter<long>>(coreCount.Instrument);
+    }
+
+    [Fact]
+    public void TemporalSdkMetricMeter_NotForCoreDashboard_NothingOnTheCoreMeter()
+    {
+        var name = "temporal_probe_latency_" + Guid.NewGuid().ToString("N");
+        var meter = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance);
+        var histogram = meter.CreateHistogram<double>(name, "duration", "probe");
+        using var core = new MetricCollector<double>(Telemetry.CoreSdkMeter, name);
+
+        histogram.Record(0.25, meter.CreateTags(null, [new("namespace", "default")]));
+
+        Assert.Empty(core.GetMeasurementSnapshot());
+    }
+
+    [Fact]
     public void TemporalSdkMetricMeter_TagsAppended_MergedWithLaterValuesWinning()
     {
         var meter = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance);

@@ -34,6 +34,14 @@ public sealed class TemporalMonitoringOptions
     /// <summary>Gets or sets the scrape endpoint's path.</summary>
     public string Path { get; set; } = "/metrics";
 
+    /// <summary>
+    /// Gets or sets a second scrape path on the same listener (such as <c>/metrics/temporal-core</c>) that serves the
+    /// Temporal SDK's own metrics as Temporal's official Core SDK Grafana dashboard reads them: Core's names, counters
+    /// without <c>_total</c>, durations in milliseconds without a unit suffix. Empty, the default: not served, and
+    /// nothing is recorded for it; set, every SDK recording is made twice.
+    /// </summary>
+    public string? SdkDashboardPath { get; set; }
+
     /// <summary>Gets or sets the service name on spans and metrics when <c>OTEL_SERVICE_NAME</c> is not set.</summary>
     public string ServiceName { get; set; } = "watchtower-worker";
 

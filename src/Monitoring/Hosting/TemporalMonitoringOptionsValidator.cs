@@ -22,13 +22,19 @@ internal sealed class TemporalMonitoringOptionsValidator : IValidateOptions<Temp
                 $"{Section}:Host (MONITORING_HOST) must be a host name, an address or '*'; got '{options.Host}'.");
         }
 
-        if (string.IsNullOrEmpty(options.Path)
-            || options.Path[0] != '/'
-            || options.Path.Length < 2
-            || options.Path.Contains('?', StringComparison.Ordinal)
-            || options.Path.Contains(' ', StringComparison.Ordinal))
+        if (!IsPath(options.Path))
         {
             failures.Add($"{Section}:Path (MONITORING_PATH) must be a path such as /metrics; got '{options.Path}'.");
+        }
+
+        if (options.SdkDashboardPath is { Length: > 0 } sdkPath
+            && (!IsPath(sdkPath)
+                || string.Equals(sdkPath.TrimEnd('/'), options.Path.TrimEnd('/'), StringComparison.Ordinal)
+                || sdkPath.StartsWith("/health", StringComparison.Ordinal)))
+        {
+            failures.Add(
+                $"{Section}:SdkDashboardPath must be a path of its own such as /metrics/temporal-core, apart from "
+                + $"{Section}:Path and /health; got '{options.SdkDashboardPath}'.");
         }
 
         if (options.MaxSeriesPerMetric is < 10 or > 100_000)
@@ -49,4 +55,8 @@ internal sealed class TemporalMonitoringOptionsValidator : IValidateOptions<Temp
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    private static bool IsPath(string? path) =>
+        path is { Length: >= 2 } && path[0] == '/'
+        && !path.Contains('?', StringComparison.Ordinal) && !path.Contains(' ', StringComparison.Ordinal);
 }

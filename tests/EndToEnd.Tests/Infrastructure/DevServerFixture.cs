@@ -91,9 +91,15 @@ public sealed class DevServerFixture : IAsyncLifetime
                 LogLevel = "error",
                 StartupTimeout = TimeSpan.FromSeconds(60),
 
-                // Without the flag the CLI picks a random port nobody could scrape.
+                // Without the flag the CLI picks a random port nobody could scrape. An idle poll comes back
+                // empty after 10 s rather than a minute, so the SDK's empty-poll counters, which Temporal's Core
+                // dashboard charts, show within a test.
                 ExtraArgs = metricsPort > 0
-                    ? ["--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture)]
+                    ?
+                    [
+                        "--metrics-port", metricsPort.ToString(CultureInfo.InvariantCulture),
+                        "--dynamic-config-value", "matching.longPollExpirationInterval=\"10s\"",
+                    ]
                     : [],
             },
         });

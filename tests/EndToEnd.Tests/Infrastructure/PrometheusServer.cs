@@ -31,7 +31,8 @@ internal sealed class PrometheusServer : IAsyncDisposable
     /// <param name="path">The prometheus binary.</param>
     /// <param name="ruleFiles">Rule files to load (a glob is fine).</param>
     /// <param name="jobs">
-    /// Scrape jobs: job name and <c>host:port</c> of its one target, scraped at <c>/metrics</c>.
+    /// Scrape jobs: job name and <c>host:port</c> of its one target, scraped at <c>/metrics</c> unless a path
+    /// follows the port.
     /// </param>
     public static async Task<PrometheusServer> StartAsync(
         string path,
@@ -142,7 +143,16 @@ internal sealed class PrometheusServer : IAsyncDisposable
 
     private static string Config(string ruleFiles, (string Job, string Target)[] jobs)
     {
-        var scrapes = string.Concat(jobs.Select(j => $"""
+        // A target may name its path ("127.0.0.1:9464/metrics/temporal-core"); else it is scraped at /metrics.
+        var scrapes = string.Concat(jobs.Select(j => j.Target.Split('/', 2) is [var address, var path]
+            ? $"""
+
+              - job_name: {j.Job}
+                metrics_path: /{path}
+                static_configs:
+                  - targets: ['{address}']
+            """
+            : $"""
 
               - job_name: {j.Job}
                 static_configs:

@@ -48,10 +48,13 @@ public static partial class TemporalMonitoringHostBuilderExtensions
         services.TryAddSingleton(sp =>
         {
             var loggerFactory = sp.GetRequiredService<ILoggerFactory>();
-            var metrics = sp.GetRequiredService<IOptions<TemporalMonitoringOptions>>().Value.Metrics;
+            var settings = sp.GetRequiredService<IOptions<TemporalMonitoringOptions>>().Value;
             return new TemporalRuntime(new(new TelemetryOptions
             {
-                Metrics = metrics ? TemporalSdkMetrics.CreateMetricsOptions(loggerFactory) : null,
+                Metrics = !settings.Metrics ? null
+                    : string.IsNullOrEmpty(settings.SdkDashboardPath)
+                        ? TemporalSdkMetrics.CreateMetricsOptions(loggerFactory)
+                        : TemporalSdkMetrics.CreateMetricsOptionsForCoreDashboard(loggerFactory),
                 Logging = TemporalCoreLogs.ForwardTo(loggerFactory),
             }));
         });

@@ -18,6 +18,9 @@ internal sealed class PrometheusScrapeEndpoint(
     ILogger<PrometheusScrapeEndpoint> logger) : IHostedService, IDisposable
 {
     private MeterProvider? provider;
+    private MeterProvider? sdkDashboardProvider;
+
+    private const string SdkDashboardMonitor = "prometheus-sdk-dashboard";
 
     /// <summary>Gets the URL it listens on, once started.</summary>
     public Uri? Url { get; private set; }
@@ -68,7 +71,53 @@ internal sealed class PrometheusScrapeEndpoint(
             Log.ScrapeEndpointFailed(logger, display, e.InnerException?.Message ?? e.Message);
         }
 
+        if (!string.IsNullOrEmpty(settings.SdkDashboardPath))
+        {
+            StartSdkDashboardEndpoint(settings, settings.SdkDashboardPath);
+        }
+
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The SDK's metrics as Temporal's Core SDK dashboard reads them, from the Meter only they are recorded on:
+    /// counters without <c>_total</c> (as Core's own Prometheus endpoint names them) and no unit suffixes (the
+    /// instruments carry none). On a provider and listener of their own, so the main scrape keeps its names.
+    /// </summary>
+    private void StartSdkDashboardEndpoint(TemporalMonitoringOptions settings, string path)
+    {
+        var prefixes = Prefixes(settings.Host, settings.Port, path);
+        var display = prefixes[0].Replace("http://+:", "http://*:", StringComparison.Ordinal).TrimEnd('/');
+        try
+        {
+            sdkDashboardProvider = Sdk.CreateMeterProviderBuilder()
+                .SetResourceBuilder(resource.CreateBuilder())
+                .AddMeter(MonitoringNames.CoreSdkMeterName)
+                .AddView(_ => new() { CardinalityLimit = settings.MaxSeriesPerMetric })
+                .AddPrometheusHttpListener(o =>
+                {
+                    o.Port = settings.Port;
+                    o.ScrapeEndpointPath = path;
+                    o.DisableTotalNameSuffixForCounters = true;
+                    o.ConfigureHttpListener = (_, listener) =>
+                    {
+                        listener.Prefixes.Clear();
+                        foreach (var prefix in prefixes)
+                        {
+                            listener.Prefixes.Add(prefix);
+                        }
+                    };
+                })
+                .Build();
+            status.Ready(SdkDashboardMonitor);
+            Log.ScrapeEndpointListening(logger, display);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            sdkDashboardProvider = null;
+            status.Report(SdkDashboardMonitor, e, warn: false);
+            Log.ScrapeEndpointFailed(logger, display, e.InnerException?.Message ?? e.Message);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken)
@@ -81,6 +130,8 @@ internal sealed class PrometheusScrapeEndpoint(
     {
         provider?.Dispose();
         provider = null;
+        sdkDashboardProvider?.Dispose();
+        sdkDashboardProvider = null;
     }
 
     internal static IReadOnlyList<string> Prefixes(TemporalMonitoringOptions settings) =>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Temporalio.Runtime;
 using Watchtower.Monitoring.Labels;
@@ -13,14 +14,19 @@ namespace Watchtower.Monitoring.SdkMetrics;
 /// they share the scrape and the OTLP export. Durations arrive as seconds (the runtime is set to
 /// <see cref="CustomMetricMeterOptions.DurationFormat.FloatSeconds"/>).
 /// </summary>
-internal sealed class TemporalSdkMetricMeter(ILogger logger) : ICustomMetricMeter
+internal sealed class TemporalSdkMetricMeter(ILogger logger, bool coreNames = false) : ICustomMetricMeter
 {
     private ILogger Logger => logger;
+
+    private bool CoreNames => coreNames;
 
     // Core asks for its instruments again for every worker and client, and the Meter is the process's:
     // one instrument per name for the whole process, or every new one would cost each meter provider a
     // new metric stream (storage for 2000 series) and duplicate the series.
     private static readonly ConcurrentDictionary<(string Name, Type Kind), Instrument> Shared = new();
+
+    // The same instruments again under Core's own names and units, on their own Meter: one per name too.
+    private static readonly ConcurrentDictionary<(string Name, Type Kind), Instrument> CoreShared = new();
 
     private static readonly Func<string, object, object> BoundedValue = Bounded;
 
@@ -49,6 +55,16 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger) : ICustomMetricMete
                     key,
                     static (k, s) => Telemetry.Meter.CreateCounter<T>(k.Name, Unit(s.unit), s.description),
                     state),
+                // An up-down counter, though it only goes up: Prometheus asks for OpenMetrics first, where every
+                // counter's name ends in _total, and Core's dashboard reads Core's names, which do not. Exposed with
+                // the gauge type, it keeps its name, and rate() reads it as it reads a counter.
+                state.owner.CoreNames
+                    ? (UpDownCounter<T>)CoreShared.GetOrAdd(
+                        key,
+                        static (k, s) => Telemetry.CoreSdkMeter.CreateUpDownCounter<T>(k.Name, null, s.description),
+                        state)
+                    : null,
+                milliseconds: null,
                 state.owner),
             (unit, description, owner: this));
 
@@ -56,12 +72,34 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger) : ICustomMetricMete
         where T : struct =>
         (ICustomMetricHistogram<T>)wrappers.GetOrAdd(
             (name, typeof(Histogram<T>)),
-            static (key, state) => new SdkInstrument<T>(
-                (Histogram<T>)Shared.GetOrAdd(
+            static (key, state) =>
+            {
+                var histogram = (Histogram<T>)Shared.GetOrAdd(
                     key,
                     static (k, s) => CreateSharedHistogram<T>(k.Name, Unit(s.unit), s.description),
-                    state),
-                state.owner),
+                    state);
+                if (!state.owner.CoreNames)
+                {
+                    return new SdkInstrument<T>(histogram, twin: null, milliseconds: null, state.owner);
+                }
+
+                // Core's durations arrive in seconds here; its dashboard reads milliseconds.
+                if (Unit(state.unit) == "s" && typeof(T) == typeof(double))
+                {
+                    var milliseconds = (Histogram<double>)CoreShared.GetOrAdd(
+                        (key.Name, typeof(Histogram<double>)),
+                        static (k, s) => Telemetry.CoreSdkMeter.CreateHistogram(
+                            k.Name, unit: null, s.description, tags: null, WorkerMetrics.MillisecondsAdvice),
+                        state);
+                    return new SdkInstrument<T>(histogram, twin: null, milliseconds, state.owner);
+                }
+
+                var twin = (Histogram<T>)CoreShared.GetOrAdd(
+                    key,
+                    static (k, s) => Telemetry.CoreSdkMeter.CreateHistogram<T>(k.Name, null, s.description),
+                    state);
+                return new SdkInstrument<T>(histogram, twin, milliseconds: null, state.owner);
+            },
             (unit, description, owner: this));
 
     public ICustomMetricGauge<T> CreateGauge<T>(string name, string? unit, string? description)
@@ -73,6 +111,13 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger) : ICustomMetricMete
                     key,
                     static (k, s) => Telemetry.Meter.CreateGauge<T>(k.Name, Unit(s.unit), s.description),
                     state),
+                state.owner.CoreNames
+                    ? (Gauge<T>)CoreShared.GetOrAdd(
+                        key,
+                        static (k, s) => Telemetry.CoreSdkMeter.CreateGauge<T>(k.Name, null, s.description),
+                        state)
+                    : null,
+                milliseconds: null,
                 state.owner),
             (unit, description, owner: this));
 
@@ -121,7 +166,11 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger) : ICustomMetricMete
     /// One of Core's instruments. Core calls it from its own threads through native code: nothing
     /// may be thrown back. An instrument that fails once is said once and dropped.
     /// </summary>
-    private sealed class SdkInstrument<T>(Instrument<T> instrument, TemporalSdkMetricMeter owner)
+    private sealed class SdkInstrument<T>(
+        Instrument<T> instrument,
+        Instrument<T>? twin,
+        Histogram<double>? milliseconds,
+        TemporalSdkMetricMeter owner)
         : ICustomMetricCounter<T>, ICustomMetricHistogram<T>, ICustomMetricGauge<T>
         where T : struct
     {
@@ -142,17 +191,16 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger) : ICustomMetricMete
 
             try
             {
-                switch (instrument)
+                var labels = Tags(tags);
+                Record(instrument, value, labels);
+                if (twin is not null)
                 {
-                    case Counter<T> counter:
-                        counter.Add(value, Tags(tags));
-                        break;
-                    case Histogram<T> histogram:
-                        histogram.Record(value, Tags(tags));
-                        break;
-                    case Gauge<T> gauge:
-                        gauge.Record(value, Tags(tags));
-                        break;
+                    Record(twin, value, labels);
+                }
+                else if (milliseconds is not null)
+                {
+                    // T is double whenever this twin exists: reinterpreted rather than boxed on the hot path.
+                    milliseconds.Record(Unsafe.As<T, double>(ref value) * 1000, labels);
                 }
             }
             catch (Exception e) when (e is not OutOfMemoryException)
@@ -161,6 +209,25 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger) : ICustomMetricMete
                 {
                     Log.SdkMetricFailed(owner.Logger, instrument.Name, e.Message);
                 }
+            }
+        }
+
+        private static void Record(Instrument<T> target, T value, ReadOnlySpan<KeyValuePair<string, object?>> labels)
+        {
+            switch (target)
+            {
+                case Counter<T> counter:
+                    counter.Add(value, labels);
+                    break;
+                case UpDownCounter<T> upDown:
+                    upDown.Add(value, labels);
+                    break;
+                case Histogram<T> histogram:
+                    histogram.Record(value, labels);
+                    break;
+                case Gauge<T> gauge:
+                    gauge.Record(value, labels);
+                    break;
             }
         }
     }

@@ -20,8 +20,23 @@ public static class TemporalSdkMetrics
     /// <param name="loggerFactory">Where a failing instrument is reported.</param>
     /// <returns>New options for one runtime.</returns>
     public static MetricsOptions CreateMetricsOptions(ILoggerFactory? loggerFactory = null) =>
+        Create(loggerFactory, coreDashboardSeries: false);
+
+    /// <summary>
+    /// Creates the metrics options of <see cref="CreateMetricsOptions"/> that also record every SDK metric a second
+    /// time on <see cref="MonitoringNames.CoreSdkMeterName"/>, named and measured as Temporal's Core SDK Grafana
+    /// dashboard expects: durations in milliseconds, no unit in the name. Export that Meter on a Prometheus endpoint
+    /// of its own with counters left without <c>_total</c>. Each recording then costs two.
+    /// </summary>
+    /// <param name="loggerFactory">Where a failing instrument is reported.</param>
+    /// <returns>New options for one runtime.</returns>
+    public static MetricsOptions CreateMetricsOptionsForCoreDashboard(ILoggerFactory? loggerFactory = null) =>
+        Create(loggerFactory, coreDashboardSeries: true);
+
+    private static MetricsOptions Create(ILoggerFactory? loggerFactory, bool coreDashboardSeries) =>
         new SdkMetrics.TemporalSdkMetricMeter(
-            (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Watchtower.Monitoring.TemporalSdkMetrics"))
+            (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Watchtower.Monitoring.TemporalSdkMetrics"),
+            coreDashboardSeries)
             .RuntimeOptions;
 
     /// <summary>
