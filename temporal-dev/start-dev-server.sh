@@ -10,11 +10,13 @@
 # TEMPORAL_DB (SQLite file), TEMPORAL_CLI_PATH (the `temporal` binary),
 # TEMPORAL_NAMESPACE (created besides `default`, which always exists: the worker's
 # Temporal:Namespace and the CLI read the same variable), TEMPORAL_SEARCH_ATTRIBUTES
-# (space-separated Name=Type pairs to register, e.g. "CustomerId=Keyword Priority=Int").
+# (space-separated Name=Type pairs to register, e.g. "CustomerId=Keyword Priority=Int";
+# TraceId=Keyword by default).
 #
 # The workflows here use only Temporal's built-in search attributes (WorkflowType,
 # ExecutionStatus, WorkflowId, StartTime, ...), which need no registration; the
-# README's list queries and the alert runbooks rely on those alone.
+# README's list queries and the alert runbooks rely on those alone. TraceId is the
+# monitoring's: the worker puts each run's trace id there when it is registered.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -57,7 +59,7 @@ fi
 args=(--namespace default)
 namespace="${TEMPORAL_NAMESPACE:-default}"
 [[ "$namespace" == default ]] || args+=(--namespace "$namespace")
-for attribute in ${TEMPORAL_SEARCH_ATTRIBUTES:-}; do
+for attribute in ${TEMPORAL_SEARCH_ATTRIBUTES-TraceId=Keyword}; do
   if [[ ! "$attribute" =~ ^[A-Za-z_][A-Za-z0-9_]*=(Text|Keyword|Int|Double|Bool|Datetime|KeywordList)$ ]]; then
     say "TEMPORAL_SEARCH_ATTRIBUTES: '$attribute' is not Name=Type (Text, Keyword, Int, Double, Bool, Datetime, KeywordList)." >&2
     exit 2

@@ -21,11 +21,19 @@ public sealed class ReplayTests(DevServerFixture server)
 {
     private static readonly System.Text.Json.JsonSerializerOptions Indented = new() { WriteIndented = true };
 
+    private static readonly Dictionary<string, string?> TraceLink = new()
+    {
+        ["Monitoring:TraceLinkTemplate"] = "http://127.0.0.1:16686/trace/{traceId}",
+    };
+
     [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task Replay_FreshHistoriesOfEveryWorkflow_ReplayWithoutNondeterminism()
     {
         server.RequireCli();
-        await using var worker = await WorkerHarness.StartAsync(server.TargetHost);
+
+        // With the trace link kept in the runs' details: a routine of the interceptor's own inside each run, which
+        // must leave no command behind.
+        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, settings: TraceLink);
         var histories = new List<(string Name, WorkflowHistory History)>();
 
         // A pipeline that takes an update while analysing, a review signal, and heartbeats while publishing.
@@ -172,7 +180,7 @@ public sealed class ReplayTests(DevServerFixture server)
         server.RequireCli();
         var queue = "e2e-race-" + Guid.NewGuid().ToString("N");
         var activityQueue = queue + "-activities";
-        var settings = new Dictionary<string, string?> { ["Temporal:TaskQueue"] = queue };
+        var settings = new Dictionary<string, string?>(TraceLink) { ["Temporal:TaskQueue"] = queue };
         void Register(IServiceCollection s)
         {
             SpanRecorder.Attach(s);

@@ -88,4 +88,122 @@ public sealed class WebUiTests(DevServerFixture server)
             await handle.TerminateAsync("web UI test done");
         }
     }
+
+    /// <summary>
+    /// From the run's page in the Web UI to its trace: the current details end with a link built from
+    /// <c>Monitoring:TraceLinkTemplate</c>, and following it in the browser opens the trace the worker exported for
+    /// that run. The template points at Jaeger's API rather than its UI page: the Jaeger build the tests run has no
+    /// UI assets, and the API shows in the browser the very trace a UI page would draw.
+    /// </summary>
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task WebUi_RunPageWithTraceLinkTemplate_LinkOpensTheRunsTraceInJaeger()
+    {
+        server.RequireCli();
+        var chromium = TestTools.Require(TestTools.Chromium, "Chromium");
+        await using var jaeger = await JaegerServer.StartAsync();
+        var service = "watchtower-ui-" + Guid.NewGuid().ToString("N")[..8];
+        await using var worker = await WorkerHarness.StartAsync(
+            server.TargetHost,
+            settings: new Dictionary<string, string?>
+            {
+                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = jaeger.OtlpGrpcEndpoint,
+                ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
+                ["OTEL_SERVICE_NAME"] = service,
+                ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+                ["Monitoring:TraceLinkTemplate"] = jaeger.QueryUrl + "/api/traces/{traceId}",
+            });
+        var id = "ui-trace-" + Guid.NewGuid();
+
+        // Started as the CLI starts it, with no trace of its own: the worker's trace is the run's.
+        var input = Documents.Pipeline(documents: 2, reviewWindowSeconds: 600);
+        var handle = await server.Client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(input), worker.Options(id));
+        await Eventually.UntilAsync(
+            () => handle.QueryAsync(wf => wf.Progress),
+            p => p.Stage == PipelineStage.AwaitingReview,
+            "AwaitingReview stage");
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = chromium,
+            Headless = true,
+            Args = ChromiumArgs,
+        });
+        var page = await browser.NewPageAsync();
+        try
+        {
+            await page.GotoAsync(
+                $"http://127.0.0.1:{server.UiPort}/namespaces/default/workflows/{id}",
+                new() { Timeout = 60_000 });
+            await page.GetByText("User Metadata", new() { Exact = true }).First.ClickAsync(new() { Timeout = 30_000 });
+            var href = await Eventually.UntilAsync(
+                () => TraceLinkAsync(page),
+                link => link is not null,
+                "the Web UI to render the trace link in the run's current details") ?? string.Empty;
+            var traceId = href[(href.LastIndexOf('/') + 1)..];
+            Assert.Equal(jaeger.QueryUrl + "/api/traces/" + traceId, href);
+            await Eventually.UntilAsync(
+                () => FramesTextAsync(page),
+                text => text.Contains("Stage: AwaitingReview", StringComparison.Ordinal),
+                "the run's own details beside the link");
+
+            // The run ends, so its RunWorkflow span is exported too; then the link is followed.
+            await handle.SignalAsync(wf => wf.ReviewAsync(new ReviewDecision(true, "alice")));
+            await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
+            var trace = await Eventually.UntilAsync(
+                () => jaeger.TraceAsync(System.Diagnostics.ActivityTraceId.CreateFromString(traceId)),
+                t => t?.Spans.Any(s => s.Name == "RunWorkflow:DocumentPipeline") == true,
+                "Jaeger to hold the run's trace");
+            var run = Assert.Single(trace!.Spans, s => s.Name == "RunWorkflow:DocumentPipeline");
+            Assert.Equal(id, run.Tags["temporalWorkflowID"]);
+
+            await page.GotoAsync(href, new() { Timeout = 60_000 });
+            var shown = await page.InnerTextAsync("body");
+            Assert.Contains("\"traceID\":\"" + traceId + "\"", shown, StringComparison.Ordinal);
+            Assert.Contains("RunWorkflow:DocumentPipeline", shown, StringComparison.Ordinal);
+            Assert.Contains(id, shown, StringComparison.Ordinal);
+        }
+        finally
+        {
+            try
+            {
+                await page.ScreenshotAsync(new()
+                {
+                    Path = Path.Combine(AppContext.BaseDirectory, $"webui-{id}.png"),
+                    FullPage = true,
+                });
+            }
+            catch (PlaywrightException)
+            {
+                // A crashed page must not hide the failure that crashed it.
+            }
+        }
+    }
+
+    private static async Task<string> FramesTextAsync(IPage page)
+    {
+        var text = string.Empty;
+        foreach (var frame in page.Frames)
+        {
+            text += await frame.InnerTextAsync("body") + "\n";
+        }
+
+        return text;
+    }
+
+    /// <summary>The trace link in the rendered details: markdown lives in sandboxed frames of its own.</summary>
+    private static async Task<string?> TraceLinkAsync(IPage page)
+    {
+        foreach (var frame in page.Frames)
+        {
+            var link = frame.Locator("a", new() { HasTextString = "Trace " });
+            if (await link.CountAsync() > 0)
+            {
+                return await link.First.GetAttributeAsync("href");
+            }
+        }
+
+        return null;
+    }
 }

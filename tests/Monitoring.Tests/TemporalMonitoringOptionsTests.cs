@@ -73,6 +73,16 @@ public sealed class TemporalMonitoringOptionsTests
         "Monitoring:SdkDashboardPath must be a path of its own such as /metrics/temporal-core, apart from "
             + "Monitoring:Path and /health; got '/health/core'.")]
     [InlineData(
+        "Monitoring:TraceLinkTemplate",
+        "http://localhost:16686/trace/",
+        "Monitoring:TraceLinkTemplate must be an http or https address with {traceId} in it, such as "
+            + "http://localhost:16686/trace/{traceId}; got 'http://localhost:16686/trace/'.")]
+    [InlineData(
+        "Monitoring:TraceLinkTemplate",
+        "javascript:alert({traceId})",
+        "Monitoring:TraceLinkTemplate must be an http or https address with {traceId} in it, such as "
+            + "http://localhost:16686/trace/{traceId}; got 'javascript:alert({traceId})'.")]
+    [InlineData(
         "Monitoring:SpanSearchAttributes:0",
         " ",
         "Monitoring:SpanSearchAttributes must name search attributes; one is empty.")]

@@ -64,6 +64,19 @@ public sealed class TemporalMonitoringOptions
     public int MaxSeriesPerMetric { get; set; } = 500;
 
     /// <summary>
+    /// Gets or sets the address of a run's trace in your trace viewer, with <c>{traceId}</c> where the trace id goes
+    /// (Jaeger: <c>http://localhost:16686/trace/{traceId}</c>). Set, each recorded run keeps a link to its trace in
+    /// the current details the Temporal Web UI shows on its page. Empty, the default: no link.
+    /// </summary>
+    public string? TraceLinkTemplate { get; set; }
+
+    /// <summary>
+    /// Gets or sets the Keyword search attribute each run gets its trace id in, when the namespace has it registered
+    /// (<c>task dev</c> and the worker's own dev server register <c>TraceId</c>); empty: none.
+    /// </summary>
+    public string? TraceIdSearchAttribute { get; set; } = "TraceId";
+
+    /// <summary>
     /// Gets the search attributes put on each run's span (<c>Monitoring:SpanSearchAttributes:0</c>, ...); none by
     /// default, since a search attribute may hold what must not leave Temporal.
     /// </summary>

@@ -37,6 +37,17 @@ internal sealed class TemporalMonitoringOptionsValidator : IValidateOptions<Temp
                 + $"{Section}:Path and /health; got '{options.SdkDashboardPath}'.");
         }
 
+        if (options.TraceLinkTemplate is { Length: > 0 } template
+            && (!template.Contains("{traceId}", StringComparison.Ordinal)
+                || !Uri.TryCreate(
+                    template.Replace("{traceId}", "0", StringComparison.Ordinal), UriKind.Absolute, out var link)
+                || link.Scheme is not ("http" or "https")))
+        {
+            failures.Add(
+                $"{Section}:TraceLinkTemplate must be an http or https address with {{traceId}} in it, such as "
+                + $"http://localhost:16686/trace/{{traceId}}; got '{template}'.");
+        }
+
         if (options.MaxSeriesPerMetric is < 10 or > 100_000)
         {
             failures.Add(

@@ -30,4 +30,11 @@ internal static partial class Log
         Message = "A span or measurement could not be recorded ({ExceptionType}: {Reason}) and was dropped; "
             + "this is said once, the worker carries on")]
     public static partial void TelemetryFailed(ILogger logger, string exceptionType, string reason);
+
+    [LoggerMessage(EventId = 3008, EventName = "TraceIdSearchAttributeMissing", Level = LogLevel.Information,
+        Message = "Runs are not given the search attribute {Name}: namespace {Namespace} has no Keyword attribute of "
+            + "that name ({Found}). Register it to find runs by trace id: "
+            + "temporal operator search-attribute create --name {Name} --type Keyword")]
+    public static partial void TraceIdSearchAttributeMissing(
+        ILogger logger, string name, string @namespace, string found);
 }

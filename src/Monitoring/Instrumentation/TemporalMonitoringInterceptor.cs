@@ -40,6 +40,22 @@ public sealed class TemporalMonitoringInterceptor : IClientInterceptor, IWorkerI
     internal TemporalMonitoringInterceptorOptions Options { get; }
 
     /// <summary>
+    /// Looks up <see cref="TemporalMonitoringInterceptorOptions.TraceIdSearchAttribute"/> in the client's namespace,
+    /// and from then on gives new runs their trace id in it if it is registered as Keyword; if not, says so once
+    /// and leaves runs as they are. Call it once the client is connected, before the worker polls; again after a
+    /// reconnect to pick up an attribute registered meanwhile.
+    /// </summary>
+    /// <param name="client">A client connected to the worker's namespace.</param>
+    /// <param name="cancellationToken">Stops the lookup.</param>
+    /// <returns>Whether runs get the attribute.</returns>
+    public Task<bool> CheckTraceIdSearchAttributeAsync(
+        Temporalio.Client.ITemporalClient client, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        return tracing?.TraceIdAttribute?.CheckAsync(client, cancellationToken) ?? Task.FromResult(false);
+    }
+
+    /// <summary>
     /// Gets this worker's runs in flight, last completion and recent failure ratio, as the health endpoints show
     /// them; null when <see cref="TemporalMonitoringInterceptorOptions.Metrics"/> is off.
     /// </summary>

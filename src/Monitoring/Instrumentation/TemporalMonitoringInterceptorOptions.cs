@@ -1,3 +1,5 @@
+using Watchtower.Monitoring.Tracing;
+
 namespace Watchtower.Monitoring;
 
 /// <summary>
@@ -68,6 +70,22 @@ public sealed class TemporalMonitoringInterceptorOptions
     /// </summary>
     public ISet<string> SpanSearchAttributes { get; private set; } = new HashSet<string>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Gets or sets the address of a run's trace in your trace viewer, with <c>{traceId}</c> where the trace id goes
+    /// (Jaeger: <c>http://localhost:16686/trace/{traceId}</c>). Set, each recorded run keeps a link to its trace at
+    /// the end of its current details, which the Temporal Web UI shows on the run's page. Empty, the default: none.
+    /// </summary>
+    public string? TraceLinkTemplate { get; set; }
+
+    /// <summary>
+    /// Gets or sets the Keyword search attribute each recorded run gets its trace id in, so that runs are found by
+    /// trace (<c>temporal workflow list --query 'TraceId="..."'</c>). None is set until
+    /// <see cref="TemporalMonitoringInterceptor.CheckTraceIdSearchAttributeAsync"/> finds it registered in the
+    /// namespace, so the default, <c>TraceId</c>, changes nothing until then. A run that gets it has a patch marker
+    /// and an upsert in its history: replay such histories through this interceptor with the same name. Empty: none.
+    /// </summary>
+    public string? TraceIdSearchAttribute { get; set; } = "TraceId";
+
     /// <summary>A copy, checked, so that later changes to the caller's instance change nothing.</summary>
     internal TemporalMonitoringInterceptorOptions Validated()
     {
@@ -76,6 +94,21 @@ public sealed class TemporalMonitoringInterceptorOptions
             throw new ArgumentException(
                 $"{nameof(TemporalMonitoringInterceptorOptions)}.{nameof(HeaderKey)} must not be empty.",
                 nameof(HeaderKey));
+        }
+
+        if (TraceLinkTemplate is { Length: > 0 } template
+            && (!template.Contains(TraceLinkInDetails.TraceIdPlaceholder, StringComparison.Ordinal)
+                || !Uri.TryCreate(
+                    template.Replace(TraceLinkInDetails.TraceIdPlaceholder, "0", StringComparison.Ordinal),
+                    UriKind.Absolute,
+                    out var address)
+                || address.Scheme is not ("http" or "https")))
+        {
+            throw new ArgumentException(
+                $"{nameof(TemporalMonitoringInterceptorOptions)}.{nameof(TraceLinkTemplate)} must be an http or "
+                + "https address with {traceId} in it, such as http://localhost:16686/trace/{traceId}; "
+                + $"got '{template}'.",
+                nameof(TraceLinkTemplate));
         }
 
         var copy = (TemporalMonitoringInterceptorOptions)MemberwiseClone();

@@ -18,6 +18,7 @@ internal sealed class LocalTemporalServer(
     IOptions<PipelineWorkerOptions> options,
     ConnectionSettings settings,
     TemporalRuntime runtime,
+    IOptions<Watchtower.Monitoring.Hosting.TemporalMonitoringOptions> monitoring,
     ILogger<LocalTemporalServer> logger) : IAsyncDisposable
 {
     private WorkflowEnvironment? environment;
@@ -82,6 +83,9 @@ internal sealed class LocalTemporalServer(
             Runtime = runtime,
             UI = true,
             UIPort = devServer.UiPort,
+            SearchAttributes = monitoring.Value.TraceIdSearchAttribute is { Length: > 0 } traceId
+                ? [Temporalio.Common.SearchAttributeKey.CreateKeyword(traceId)]
+                : null,
             DevServerOptions = new()
             {
                 ExistingPath = cli,

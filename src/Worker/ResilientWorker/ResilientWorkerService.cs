@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Temporalio.Client;
 using Temporalio.Extensions.Hosting;
 using Temporalio.Worker;
+using Watchtower.Monitoring;
 using Watchtower.Monitoring.Hosting.Health;
 using Watchtower.Worker.Connection;
 using Watchtower.Worker.DevServer;
@@ -27,6 +28,7 @@ internal sealed class ResilientWorkerService(
     ILoggerFactory loggerFactory,
     TemporalWorkerHealth health,
     DispatcherKeeper dispatcher,
+    TemporalMonitoringInterceptor monitoring,
     TimeProvider timeProvider) : BackgroundService
 {
     /// <summary>
@@ -80,6 +82,9 @@ internal sealed class ResilientWorkerService(
     private async Task RunWorkerAsync(CancellationToken stoppingToken)
     {
         var client = await connection.GetClientAsync(stoppingToken).ConfigureAwait(false);
+
+        // Before the first poll: runs may get their trace id as a search attribute only once it is known to exist.
+        await monitoring.CheckTraceIdSearchAttributeAsync(client, stoppingToken).ConfigureAwait(false);
         var worker = (TemporalWorkerOptions)workerOptions.Get(OptionsName).Clone();
         worker.TaskQueue = settings.TaskQueue;
         worker.GracefulShutdownTimeout = options.Value.GracefulShutdownTimeout;

@@ -71,6 +71,13 @@ public sealed class DevServerFixture : IAsyncLifetime
     public static readonly Temporalio.Common.SearchAttributeKey<string> TenantAttribute =
         Temporalio.Common.SearchAttributeKey.CreateKeyword("Tenant");
 
+    /// <summary>
+    /// Where runs get their trace id in the tests that look for it: not the default name, so that other tests'
+    /// histories stay free of the upsert.
+    /// </summary>
+    public static readonly Temporalio.Common.SearchAttributeKey<string> TraceIdAttribute =
+        Temporalio.Common.SearchAttributeKey.CreateKeyword("WatchtowerTraceId");
+
     public static Task<WorkflowEnvironment> StartServerAsync(
         string cli,
         int port,
@@ -83,7 +90,7 @@ public sealed class DevServerFixture : IAsyncLifetime
             DataConverter = PipelineDataConverter.Instance,
             UI = uiPort > 0,
             UIPort = uiPort,
-            SearchAttributes = [TenantAttribute],
+            SearchAttributes = [TenantAttribute, TraceIdAttribute],
             DevServerOptions = new()
             {
                 ExistingPath = cli,

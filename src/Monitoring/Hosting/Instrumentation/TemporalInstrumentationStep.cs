@@ -40,6 +40,8 @@ public static partial class TemporalMonitoringHostBuilderExtensions
             {
                 Tracing = settings.Tracing,
                 Metrics = settings.Metrics,
+                TraceLinkTemplate = settings.TraceLinkTemplate,
+                TraceIdSearchAttribute = settings.TraceIdSearchAttribute,
             };
             options.SpanSearchAttributes.UnionWith(settings.SpanSearchAttributes);
             configure?.Invoke(options);

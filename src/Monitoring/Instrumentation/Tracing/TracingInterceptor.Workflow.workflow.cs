@@ -316,6 +316,14 @@ internal sealed partial class TracingInterceptor
             return TaskEndObserver.CatchIntoTask(() =>
             {
                 var span = Run.Span;
+                // The upsert is a command: it must not hang on sampling, which a replay may decide otherwise.
+                root.TraceIdAttribute?.Upsert(span.Context.TraceId);
+                if (root.Options.TraceLinkTemplate is { Length: > 0 } template
+                    && span.Context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded))
+                {
+                    TraceLinkInDetails.Keep(template, span.Context.TraceId);
+                }
+
                 return TaskEndObserver.Observe(() => WithCurrent(span, () => Next.ExecuteWorkflowAsync(input)), e =>
                 {
                     if (e is null)

@@ -32,6 +32,9 @@ internal sealed partial class TracingInterceptor
         HeaderKey = options.HeaderKey;
         Logger = logger;
         Emitted = emitted;
+        TraceIdAttribute = options.TraceIdSearchAttribute is { Length: > 0 } name
+            ? new TraceIdSearchAttribute(name, logger)
+            : null;
         if (ActivityIdOverride.Unsupported is { } reason)
         {
             Log.WorkflowSpansUnavailable(logger, reason.Message);
@@ -49,6 +52,9 @@ internal sealed partial class TracingInterceptor
     internal ILogger Logger { get; }
 
     internal EmittedKeys Emitted { get; }
+
+    /// <summary>Gets the search attribute runs get their trace id in, when one is named.</summary>
+    internal TraceIdSearchAttribute? TraceIdAttribute { get; }
 
     /// <summary>
     /// Telemetry that failed (an exporter or listener threw) is dropped; said once, the worker goes on.

@@ -1,0 +1,36 @@
+using System.Diagnostics;
+using Temporalio.Workflows;
+
+namespace Watchtower.Monitoring.Tracing;
+
+/// <summary>
+/// Keeps a link to the run's trace at the end of its current details, which the Web UI shows (rendered as
+/// markdown) on the run's page. The SDK answers the details query itself, past every interceptor, so the link must
+/// be in the details the workflow code sets: a routine of the run's own waits for the code to change them and
+/// appends the link again, in the same activation, before any query can see the details without it. It issues no
+/// command, so history, replay and the order of the run's own commands stay as they are.
+/// </summary>
+internal static class TraceLinkInDetails
+{
+    public const string TraceIdPlaceholder = "{traceId}";
+
+    /// <summary>Starts keeping the link; called from the run's first activation, on the workflow's scheduler.</summary>
+    public static void Keep(string template, ActivityTraceId traceId)
+    {
+        var id = traceId.ToHexString();
+        _ = KeepAsync($"[Trace {id}]({template.Replace(TraceIdPlaceholder, id, StringComparison.Ordinal)})");
+    }
+
+    private static async Task KeepAsync(string link)
+    {
+        while (true)
+        {
+            var details = Workflow.CurrentDetails;
+            Workflow.CurrentDetails = details.Length == 0 ? link : details + "\n\n" + link;
+
+            // Not the run's cancellation: a run being cancelled still shows its details, link included.
+            await Workflow.WaitConditionAsync(
+                () => !Workflow.CurrentDetails.EndsWith(link, StringComparison.Ordinal), CancellationToken.None);
+        }
+    }
+}

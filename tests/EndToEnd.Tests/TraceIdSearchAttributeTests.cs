@@ -1,0 +1,83 @@
+using Temporalio.Worker;
+using Watchtower.EndToEnd.Tests.Infrastructure;
+using Watchtower.Monitoring;
+using Watchtower.Workflows;
+using Watchtower.Workflows.Pipeline;
+
+namespace Watchtower.EndToEnd.Tests;
+
+/// <summary>From a trace to its run: the run's trace id is a search attribute, when the namespace has one.</summary>
+public sealed class TraceIdSearchAttributeTests(DevServerFixture server)
+{
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task TraceIdSearchAttribute_Registered_RunFoundByItsTraceAndHistoryReplays()
+    {
+        server.RequireCli();
+        var name = DevServerFixture.TraceIdAttribute.Name;
+        SpanRecorder? spans = null;
+        await using var worker = await WorkerHarness.StartAsync(
+            server.TargetHost,
+            s => spans = SpanRecorder.Attach(s),
+            new Dictionary<string, string?> { ["Monitoring:TraceIdSearchAttribute"] = name });
+        var id = "trace-id-" + Guid.NewGuid().ToString("N");
+
+        // Started with no trace of its own, as the CLI starts it: the worker's root trace is the run's.
+        var handle = await server.Client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 1, batchSize: 1)),
+            worker.Options(id));
+        await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
+        var run = await Eventually.UntilAsync(
+            () => Task.FromResult(spans!.Snapshot().FirstOrDefault(s =>
+                s.DisplayName == "RunWorkflow:DocumentPipeline" && (string?)s.GetTagItem("temporalWorkflowID") == id)),
+            s => s is not null,
+            "the run's RunWorkflow span");
+        var traceId = run!.TraceId.ToHexString();
+
+        var found = await Eventually.UntilAsync(
+            async () =>
+            {
+                var ids = new List<string>();
+                await foreach (var execution in server.Client.ListWorkflowsAsync(
+                    $"{name} = '{traceId}'", new() { Rpc = WorkerHarness.Rpc }))
+                {
+                    ids.Add(execution.Id);
+                }
+
+                return ids;
+            },
+            ids => ids.Count == 2,
+            $"the run and its batch, in the same trace, to be found by {name} = '{traceId}'");
+        Assert.Equal([id, id + "/batch-1"], found.Order(StringComparer.Ordinal));
+
+        // The upsert is in history, so the history replays through an interceptor that names the same attribute.
+        var history = await handle.FetchHistoryAsync(new() { Rpc = WorkerHarness.Rpc });
+        var replayed = await new WorkflowReplayer(new WorkflowReplayerOptions
+        {
+            DataConverter = PipelineDataConverter.Instance,
+            Interceptors = [new TemporalMonitoringInterceptor(new() { TraceIdSearchAttribute = name })],
+        }.AddWorkflow<DocumentPipelineWorkflow>()).ReplayWorkflowAsync(
+            history, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Null(replayed.ReplayFailure);
+    }
+
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task TraceIdSearchAttribute_NotRegistered_SaidOnceAndHistoryUntouched()
+    {
+        server.RequireCli();
+
+        // The default name, TraceId, which this server does not know.
+        await using var worker = await WorkerHarness.StartAsync(server.TargetHost);
+        var handle = await server.Client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 1, batchSize: 1)),
+            worker.Options("no-trace-id-" + Guid.NewGuid().ToString("N")));
+        await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
+
+        var said = Assert.Single(worker.Logs.GetSnapshot(), r => r.Id.Name == "TraceIdSearchAttributeMissing");
+        Assert.Contains("temporal operator search-attribute create --name TraceId --type Keyword", said.Message);
+        var history = await handle.FetchHistoryAsync(new() { Rpc = WorkerHarness.Rpc });
+        Assert.DoesNotContain(
+            history.Events,
+            e => e.EventType is Temporalio.Api.Enums.V1.EventType.UpsertWorkflowSearchAttributes
+                or Temporalio.Api.Enums.V1.EventType.MarkerRecorded);
+    }
+}
