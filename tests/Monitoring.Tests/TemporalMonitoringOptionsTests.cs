@@ -73,6 +73,10 @@ public sealed class TemporalMonitoringOptionsTests
         "Monitoring:SdkDashboardPath must be a path of its own such as /metrics/temporal-core, apart from "
             + "Monitoring:Path and /health; got '/health/core'.")]
     [InlineData(
+        "Monitoring:TaskQueueBacklogInterval",
+        "00:00:00.500",
+        "Monitoring:TaskQueueBacklogInterval must be 0 (off) or between 00:00:01 and 01:00:00; got 00:00:00.5000000.")]
+    [InlineData(
         "Monitoring:TraceLinkTemplate",
         "http://localhost:16686/trace/",
         "Monitoring:TraceLinkTemplate must be an http or https address with {traceId} in it, such as "

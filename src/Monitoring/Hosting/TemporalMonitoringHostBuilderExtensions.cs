@@ -13,9 +13,10 @@ public static partial class TemporalMonitoringHostBuilderExtensions
     /// <summary>
     /// Adds Temporal monitoring: the interceptor and the SDK's metrics in every Temporal client and worker
     /// of the host (<see cref="AddTemporalInstrumentation"/>), the memory and dispatcher-heartbeat
-    /// monitors, the health endpoints beside the scrape, and console logs joined to traces. Settings come
-    /// from the <c>Monitoring</c> section and the <c>MONITORING_*</c> variables. Add the exporters you want
-    /// with <see cref="AddPrometheusScrapeEndpoint"/> and <see cref="AddOtlpExportFromEnvironment"/>.
+    /// monitors, the task queue backlog gauges (<see cref="AddTaskQueueBacklogMonitor"/>), the health endpoints
+    /// beside the scrape, and console logs joined to traces. Settings come from the <c>Monitoring</c> section and
+    /// the <c>MONITORING_*</c> variables. Add the exporters you want with <see cref="AddPrometheusScrapeEndpoint"/>
+    /// and <see cref="AddOtlpExportFromEnvironment"/>.
     /// </summary>
     /// <param name="builder">The host builder.</param>
     /// <param name="configureInterceptor">Changes to the interceptor's options after the settings.</param>
@@ -28,6 +29,7 @@ public static partial class TemporalMonitoringHostBuilderExtensions
             .AddTemporalInstrumentation(configureInterceptor)
             .AddMemoryMonitor()
             .AddDispatcherHeartbeatMonitor()
+            .AddTaskQueueBacklogMonitor()
             .AddMonitoringHealthEndpoints()
             .AddTraceJsonLogs();
     }

@@ -35,6 +35,12 @@ public sealed class TemporalMonitoringOptions
     public string Path { get; set; } = "/metrics";
 
     /// <summary>
+    /// Gets or sets how often the server is asked how many tasks wait on the worker's task queue (the
+    /// <c>watchtower_task_queue_backlog*</c> gauges); zero turns that off. One call per task queue type each time.
+    /// </summary>
+    public TimeSpan TaskQueueBacklogInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Gets or sets a second scrape path on the same listener (such as <c>/metrics/temporal-core</c>) that serves the
     /// Temporal SDK's own metrics as Temporal's official Core SDK Grafana dashboard reads them: Core's names, counters
     /// without <c>_total</c>, durations in milliseconds without a unit suffix. Empty, the default: not served, and

@@ -48,6 +48,15 @@ internal sealed class TemporalMonitoringOptionsValidator : IValidateOptions<Temp
                 + $"http://localhost:16686/trace/{{traceId}}; got '{template}'.");
         }
 
+        if (options.TaskQueueBacklogInterval != TimeSpan.Zero
+            && (options.TaskQueueBacklogInterval < TimeSpan.FromSeconds(1)
+                || options.TaskQueueBacklogInterval > TimeSpan.FromHours(1)))
+        {
+            failures.Add(
+                $"{Section}:TaskQueueBacklogInterval must be 0 (off) or between 00:00:01 and 01:00:00; "
+                + $"got {options.TaskQueueBacklogInterval}.");
+        }
+
         if (options.MaxSeriesPerMetric is < 10 or > 100_000)
         {
             failures.Add(

@@ -6,6 +6,7 @@ using Temporalio.Extensions.Hosting;
 using Temporalio.Worker;
 using Watchtower.Monitoring;
 using Watchtower.Monitoring.Hosting.Health;
+using Watchtower.Monitoring.Hosting.TaskQueueBacklog;
 using Watchtower.Worker.Connection;
 using Watchtower.Worker.DevServer;
 using Watchtower.Worker.Dispatcher;
@@ -29,6 +30,7 @@ internal sealed class ResilientWorkerService(
     TemporalWorkerHealth health,
     DispatcherKeeper dispatcher,
     TemporalMonitoringInterceptor monitoring,
+    TaskQueueBacklogMonitor backlog,
     TimeProvider timeProvider) : BackgroundService
 {
     /// <summary>
@@ -102,6 +104,7 @@ internal sealed class ResilientWorkerService(
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var watch = WatchConnectionAsync(client, stop.Token);
         var keeper = dispatcher.Enabled ? dispatcher.RunAsync(client, stop.Token) : Task.CompletedTask;
+        var backlogWatch = backlog.RunAsync(client, settings.TaskQueue, stop.Token);
         try
         {
             await temporalWorker.ExecuteAsync(stoppingToken).ConfigureAwait(false);
@@ -110,7 +113,7 @@ internal sealed class ResilientWorkerService(
         {
             health.NotPolling();
             await stop.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(watch, keeper).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await Task.WhenAll(watch, keeper, backlogWatch).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
