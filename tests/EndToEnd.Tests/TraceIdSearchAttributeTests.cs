@@ -49,15 +49,22 @@ public sealed class TraceIdSearchAttributeTests(DevServerFixture server)
             $"the run and its batch, in the same trace, to be found by {name} = '{traceId}'");
         Assert.Equal([id, id + "/batch-1"], found.Order(StringComparer.Ordinal));
 
-        // The upsert is in history, so the history replays through an interceptor that names the same attribute.
+        // The upsert is in history, so the history replays through an interceptor that names the same attribute,
+        // whether it traces or not.
         var history = await handle.FetchHistoryAsync(new() { Rpc = WorkerHarness.Rpc });
-        var replayed = await new WorkflowReplayer(new WorkflowReplayerOptions
+        foreach (var tracing in new[] { true, false })
         {
-            DataConverter = PipelineDataConverter.Instance,
-            Interceptors = [new TemporalMonitoringInterceptor(new() { TraceIdSearchAttribute = name })],
-        }.AddWorkflow<DocumentPipelineWorkflow>()).ReplayWorkflowAsync(
-            history, cancellationToken: TestContext.Current.CancellationToken);
-        Assert.Null(replayed.ReplayFailure);
+            var replayed = await new WorkflowReplayer(new WorkflowReplayerOptions
+            {
+                DataConverter = PipelineDataConverter.Instance,
+                Interceptors =
+                [
+                    new TemporalMonitoringInterceptor(new() { TraceIdSearchAttribute = name, Tracing = tracing }),
+                ],
+            }.AddWorkflow<DocumentPipelineWorkflow>()).ReplayWorkflowAsync(
+                history, cancellationToken: TestContext.Current.CancellationToken);
+            Assert.True(replayed.ReplayFailure is null, $"tracing {tracing}: {replayed.ReplayFailure}");
+        }
     }
 
     [Fact(Timeout = TestTimeouts.EndToEnd)]

@@ -421,6 +421,64 @@ public sealed partial class TracingTests(DevServerFixture server)
     }
 
     [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task UntracedActivity_CalledFromAHandler_NoSpansButItsLogsInTheCallersTrace()
+    {
+        server.RequireCli();
+        using var logs = new JsonLogCapture();
+        var (probed, spans) = await StartProbedAsync(
+            s => s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs),
+            new() { ["Monitoring:UntracedActivityTypes:0"] = "probeEcho" });
+        await using var worker = probed;
+        var client = await Monitored.ClientAsync(worker, server.TargetHost);
+        using var root = SpanRecorder.ClientRoot();
+        var handle = await client.StartWorkflowAsync(
+            (TraceProbeWorkflow wf) => wf.RunAsync(), worker.Options("untraced-" + Guid.NewGuid()));
+        await handle.SignalAsync(wf => wf.PingAsync());
+        await Eventually.UntilAsync(
+            () => Task.FromResult(logs.Lines().Any(l => l.GetProperty("message").GetString() == "probe echo ping")),
+            seen => seen,
+            "the untraced activity to run and log");
+        await handle.SignalAsync(wf => wf.FinishAsync());
+        await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
+
+        var trace = await spans.WaitForAsync(
+            root.TraceId, t => t.Any(s => s.DisplayName == "RunWorkflow:TraceProbe"), "the run span");
+        var handler = Monitored.Single(trace, "HandleSignal:ping");
+        Assert.DoesNotContain(trace, s => s.DisplayName.EndsWith(":probeEcho", StringComparison.Ordinal));
+        var echo = Assert.Single(logs.Lines(), l => l.GetProperty("message").GetString() == "probe echo ping");
+        Assert.Equal(
+            (handler.TraceId.ToHexString(), "probeEcho"),
+            (echo.GetProperty("trace_id").GetString(), echo.GetProperty("activity_type").GetString()));
+    }
+
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task TraceLink_WorkflowCodeAddsToItsDetails_OneLinkAtTheEndAndTheirTextKept()
+    {
+        server.RequireCli();
+        var (probed, _) = await StartProbedAsync(
+            settings: new() { ["Monitoring:TraceLinkTemplate"] = "http://127.0.0.1:16686/trace/{traceId}" });
+        await using var worker = probed;
+        var handle = await server.Client.StartWorkflowAsync(
+            (TraceProbeWorkflow wf) => wf.RunAsync(), worker.Options("trace-link-" + Guid.NewGuid()));
+        await handle.SignalAsync(wf => wf.NoteAsync("first note"));
+        await handle.SignalAsync(wf => wf.NoteAsync("second note"));
+
+        var details = await Eventually.UntilAsync(
+            async () => (await handle.QueryAsync<Temporalio.Api.Sdk.V1.WorkflowMetadata>(
+                "__temporal_workflow_metadata", [], new() { Rpc = WorkerHarness.Rpc })).CurrentDetails,
+            d => d.Contains("second note", StringComparison.Ordinal),
+            "both notes in the run's details");
+        await handle.SignalAsync(wf => wf.FinishAsync());
+        await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
+
+        var link = Assert.Single(
+            Regex.Matches(details, @"\[Trace [0-9a-f]{32}\]\(http://127\.0\.0\.1:16686/trace/[0-9a-f]{32}\)"));
+
+        // The probe added "\n\n" + note to details that held only the link: what it wrote stays, as it wrote it.
+        Assert.Equal("\n\nfirst note\n\nsecond note\n\n" + link.Value, details);
+    }
+
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task Tracing_MalformedHeader_NewRootSpanAndOneWarningWorkflowCompletes()
     {
         server.RequireCli();
@@ -698,15 +756,18 @@ public sealed partial class TracingTests(DevServerFixture server)
 
     /// <summary>A worker with the probe workflow and activity, its spans recorded.</summary>
     private async Task<(WorkerHarness Worker, SpanRecorder Spans)> StartProbedAsync(
-        Action<IServiceCollection>? configure = null)
+        Action<IServiceCollection>? configure = null, Dictionary<string, string?>? settings = null)
     {
         SpanRecorder? spans = null;
-        var worker = await WorkerHarness.StartAsync(server.TargetHost, s =>
-        {
-            spans = SpanRecorder.Attach(s);
-            Monitored.Probe(s);
-            configure?.Invoke(s);
-        });
+        var worker = await WorkerHarness.StartAsync(
+            server.TargetHost,
+            s =>
+            {
+                spans = SpanRecorder.Attach(s);
+                Monitored.Probe(s);
+                configure?.Invoke(s);
+            },
+            settings);
         return (worker, spans!);
     }
 }

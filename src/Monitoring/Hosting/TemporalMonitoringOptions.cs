@@ -83,6 +83,12 @@ public sealed class TemporalMonitoringOptions
     public string? TraceIdSearchAttribute { get; set; } = "TraceId";
 
     /// <summary>
+    /// Gets the activity types that get no spans (<c>Monitoring:UntracedActivityTypes:0</c>, ...): periodic
+    /// housekeeping that would fill a long run's trace. Their metrics stay, and their code runs in the caller's trace.
+    /// </summary>
+    public IList<string> UntracedActivityTypes { get; } = [];
+
+    /// <summary>
     /// Gets the search attributes put on each run's span (<c>Monitoring:SpanSearchAttributes:0</c>, ...); none by
     /// default, since a search attribute may hold what must not leave Temporal.
     /// </summary>

@@ -17,6 +17,7 @@ public sealed class TemporalMonitoringInterceptor : IClientInterceptor, IWorkerI
 {
     private readonly TracingInterceptor? tracing;
     private readonly MetricsInterceptor? metrics;
+    private readonly TraceIdSearchAttribute? traceIdAttribute;
 
     /// <summary>Initializes a new instance of the <see cref="TemporalMonitoringInterceptor"/> class.</summary>
     /// <param name="options">What to record; the defaults record everything.</param>
@@ -33,6 +34,11 @@ public sealed class TemporalMonitoringInterceptor : IClientInterceptor, IWorkerI
             : null;
         metrics = Options.Metrics
             ? new MetricsInterceptor(loggerFactory.CreateLogger<MetricsInterceptor>(), emitted)
+            : null;
+
+        // Apart from tracing: the upsert is a command, which replays must find whether spans are on or not.
+        traceIdAttribute = Options.TraceIdSearchAttribute is { Length: > 0 } name
+            ? new TraceIdSearchAttribute(name, Options, loggerFactory.CreateLogger<TraceIdSearchAttribute>())
             : null;
     }
 
@@ -52,7 +58,7 @@ public sealed class TemporalMonitoringInterceptor : IClientInterceptor, IWorkerI
         Temporalio.Client.ITemporalClient client, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
-        return tracing?.TraceIdAttribute?.CheckAsync(client, cancellationToken) ?? Task.FromResult(false);
+        return traceIdAttribute?.CheckAsync(client, cancellationToken) ?? Task.FromResult(false);
     }
 
     /// <summary>
@@ -77,6 +83,7 @@ public sealed class TemporalMonitoringInterceptor : IClientInterceptor, IWorkerI
     public WorkflowInboundInterceptor InterceptWorkflow(WorkflowInboundInterceptor nextInterceptor)
     {
         var next = metrics?.InterceptWorkflow(nextInterceptor) ?? nextInterceptor;
+        next = traceIdAttribute?.InterceptWorkflow(next) ?? next;
         return tracing?.InterceptWorkflow(next) ?? next;
     }
 

@@ -59,7 +59,7 @@ public sealed class TemporalMonitoringInterceptorOptions
     /// <summary>
     /// Gets the activity types that get no spans (<c>StartActivity</c>, <c>RunActivity</c>): periodic
     /// housekeeping, such as a heartbeat every few seconds, that would fill a long run's trace. Their metrics are
-    /// recorded, and the caller's context still travels to them.
+    /// recorded, and their code runs in the caller's trace: its log lines carry it and a span it starts joins it.
     /// </summary>
     public ISet<string> UntracedActivityTypes { get; private set; } = new HashSet<string>(StringComparer.Ordinal);
 

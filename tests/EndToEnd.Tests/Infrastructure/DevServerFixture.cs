@@ -12,6 +12,17 @@ namespace Watchtower.EndToEnd.Tests.Infrastructure;
 /// </summary>
 public sealed class DevServerFixture : IAsyncLifetime
 {
+    /// <summary>A search attribute the server knows, for tests that put one on a run.</summary>
+    public static readonly Temporalio.Common.SearchAttributeKey<string> TenantAttribute =
+        Temporalio.Common.SearchAttributeKey.CreateKeyword("Tenant");
+
+    /// <summary>
+    /// Where runs get their trace id in the tests that look for it: not the default name, so that other tests'
+    /// histories stay free of the upsert.
+    /// </summary>
+    public static readonly Temporalio.Common.SearchAttributeKey<string> TraceIdAttribute =
+        Temporalio.Common.SearchAttributeKey.CreateKeyword("WatchtowerTraceId");
+
     private readonly string directory =
         Path.Combine(Path.GetTempPath(), "watchtower-e2e-" + Guid.NewGuid().ToString("N"));
     private WorkflowEnvironment? environment;
@@ -67,17 +78,6 @@ public sealed class DevServerFixture : IAsyncLifetime
     /// <summary>
     /// Starts a dev server with our data converter; also used by tests that need a server of their own.
     /// </summary>
-    /// <summary>A search attribute the server knows, for tests that put one on a run.</summary>
-    public static readonly Temporalio.Common.SearchAttributeKey<string> TenantAttribute =
-        Temporalio.Common.SearchAttributeKey.CreateKeyword("Tenant");
-
-    /// <summary>
-    /// Where runs get their trace id in the tests that look for it: not the default name, so that other tests'
-    /// histories stay free of the upsert.
-    /// </summary>
-    public static readonly Temporalio.Common.SearchAttributeKey<string> TraceIdAttribute =
-        Temporalio.Common.SearchAttributeKey.CreateKeyword("WatchtowerTraceId");
-
     public static Task<WorkflowEnvironment> StartServerAsync(
         string cli,
         int port,

@@ -65,6 +65,14 @@ public sealed class TraceProbeWorkflow
             "ProbeFailure",
             nonRetryable: true);
 
+    /// <summary>Adds to the run's details as workflow code may: what was there stays, link included.</summary>
+    [WorkflowSignal("note")]
+    public Task NoteAsync(string note)
+    {
+        Workflow.CurrentDetails += "\n\n" + note;
+        return Task.CompletedTask;
+    }
+
     [WorkflowQuery("signalIds")]
     public string? SignalIds => signalIds;
 

@@ -44,6 +44,7 @@ public static partial class TemporalMonitoringHostBuilderExtensions
                 TraceIdSearchAttribute = settings.TraceIdSearchAttribute,
             };
             options.SpanSearchAttributes.UnionWith(settings.SpanSearchAttributes);
+            options.UntracedActivityTypes.UnionWith(settings.UntracedActivityTypes);
             configure?.Invoke(options);
             return new TemporalMonitoringInterceptor(options, sp.GetRequiredService<ILoggerFactory>());
         });

@@ -17,10 +17,10 @@ internal sealed class PrometheusScrapeEndpoint(
     MonitoringStatus status,
     ILogger<PrometheusScrapeEndpoint> logger) : IHostedService, IDisposable
 {
+    private const string SdkDashboardMonitor = "prometheus-sdk-dashboard";
+
     private MeterProvider? provider;
     private MeterProvider? sdkDashboardProvider;
-
-    private const string SdkDashboardMonitor = "prometheus-sdk-dashboard";
 
     /// <summary>Gets the URL it listens on, once started.</summary>
     public Uri? Url { get; private set; }
@@ -71,7 +71,8 @@ internal sealed class PrometheusScrapeEndpoint(
             Log.ScrapeEndpointFailed(logger, display, e.InnerException?.Message ?? e.Message);
         }
 
-        if (!string.IsNullOrEmpty(settings.SdkDashboardPath))
+        // Its listener would fail for the same cause as the main one: one warning is enough.
+        if (provider is not null && !string.IsNullOrEmpty(settings.SdkDashboardPath))
         {
             StartSdkDashboardEndpoint(settings, settings.SdkDashboardPath);
         }
@@ -80,9 +81,10 @@ internal sealed class PrometheusScrapeEndpoint(
     }
 
     /// <summary>
-    /// The SDK's metrics as Temporal's Core SDK dashboard reads them, from the Meter only they are recorded on:
-    /// counters without <c>_total</c> (as Core's own Prometheus endpoint names them) and no unit suffixes (the
-    /// instruments carry none). On a provider and listener of their own, so the main scrape keeps its names.
+    /// The SDK's metrics as Temporal's Core SDK dashboard reads them, from the Meter only they are recorded on, with
+    /// Core's names: no unit suffixes (the instruments carry none) and counters without <c>_total</c> (they are
+    /// up-down counters there, which the exporter leaves as they are named). On a provider and listener of their own,
+    /// on the same port under another path, so the main scrape keeps its names.
     /// </summary>
     private void StartSdkDashboardEndpoint(TemporalMonitoringOptions settings, string path)
     {
@@ -98,7 +100,6 @@ internal sealed class PrometheusScrapeEndpoint(
                 {
                     o.Port = settings.Port;
                     o.ScrapeEndpointPath = path;
-                    o.DisableTotalNameSuffixForCounters = true;
                     o.ConfigureHttpListener = (_, listener) =>
                     {
                         listener.Prefixes.Clear();

@@ -53,17 +53,24 @@ internal static class RunOutcome
     public static bool IsBenign(string outcome) => outcome is Completed or ContinuedAsNew or Canceled or BenignFailure;
 
     /// <summary>
-    /// Whether the failure, or one it wraps (an activity's or a child's), is an application failure marked benign.
+    /// Whether the failure is an application failure marked benign, also when an activity's or a child's failure
+    /// carries it. Only those wrappers are looked through: an application failure of its own decides by its own
+    /// category, whatever benign cause it names, since the code that threw it chose to fail.
     /// </summary>
     public static bool IsBenignFailure(Exception exception)
     {
-        // Failures nest a few levels at most (child, activity, cause); the bound only guards against a cycle.
+        // Wrappers nest a few levels at most (a child's activity); the bound only guards against a cycle.
         var e = exception;
         for (var depth = 0; e is not null && depth < 16; e = e.InnerException, depth++)
         {
-            if (e is ApplicationFailureException { Category: ApplicationErrorCategory.Benign })
+            switch (e)
             {
-                return true;
+                case ApplicationFailureException application:
+                    return application.Category == ApplicationErrorCategory.Benign;
+                case ActivityFailureException or ChildWorkflowFailureException:
+                    continue;
+                default:
+                    return false;
             }
         }
 

@@ -1,27 +1,34 @@
-using System.Diagnostics;
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
 using Temporalio.Common;
+using Temporalio.Worker.Interceptors;
 using Temporalio.Workflows;
+using Watchtower.Monitoring.Interception;
 
 namespace Watchtower.Monitoring.Tracing;
 
 /// <summary>
-/// Gives each recorded run its trace id as a Keyword search attribute, so that the run behind a trace is found with
+/// Gives each run its trace id as a Keyword search attribute, so that the runs behind a trace are found with
 /// <c>temporal workflow list --query 'TraceId="..."'</c>. An upsert is a command, so the choice is history's: a new
-/// run gets it when the attribute is registered (a patch marker records that it did), and a replay does what its
-/// history did, whatever the namespace says now. An attribute the namespace does not know would fail every workflow
-/// task, so none is upserted until <see cref="CheckAsync"/> has found it registered. Such a history replays only
-/// through this interceptor with the same name: without it, the SDK meets an upsert no code asked for.
+/// run gets it when its namespace has the attribute registered (a patch marker records that it did), and a replay
+/// does what its history did, whatever the namespace or the tracing switch says now; the trace id comes from the
+/// run's history too, not from sampling. An attribute the namespace does not know would fail every workflow task,
+/// so none is upserted in a namespace until <see cref="CheckAsync"/> has found it there. A history with the upsert
+/// replays only through this interceptor naming the same attribute: without it, the SDK meets a command no code
+/// asked for.
 /// </summary>
-internal sealed class TraceIdSearchAttribute(string name, Microsoft.Extensions.Logging.ILogger logger)
+internal sealed class TraceIdSearchAttribute(
+    string name, TemporalMonitoringInterceptorOptions options, ILogger logger)
 {
     public const string PatchId = "watchtower-trace-id-search-attribute";
 
-    private volatile bool registered;
-    private int missingSaid;
+    /// <summary>A lookup that hangs must not keep the worker from polling.</summary>
+    private static readonly TimeSpan LookupTimeout = TimeSpan.FromSeconds(5);
 
-    public string Name => name;
+    private readonly ConcurrentDictionary<string, byte> registeredIn = new(StringComparer.Ordinal);
+    private int missingSaid;
 
     /// <summary>Looks the attribute up in the client's namespace; a failed lookup counts as not registered.</summary>
     public async Task<bool> CheckAsync(ITemporalClient client, CancellationToken cancellationToken)
@@ -31,7 +38,8 @@ internal sealed class TraceIdSearchAttribute(string name, Microsoft.Extensions.L
         try
         {
             var response = await client.Connection.OperatorService.ListSearchAttributesAsync(
-                new() { Namespace = ns }, new() { CancellationToken = cancellationToken }).ConfigureAwait(false);
+                new() { Namespace = ns },
+                new() { CancellationToken = cancellationToken, Timeout = LookupTimeout }).ConfigureAwait(false);
             found = response.CustomAttributes.TryGetValue(name, out var type)
                 ? type == IndexedValueType.Keyword ? string.Empty : "it is " + type
                 : "not registered";
@@ -41,25 +49,57 @@ internal sealed class TraceIdSearchAttribute(string name, Microsoft.Extensions.L
             found = "could not be looked up: " + e.Message;
         }
 
-        registered = found.Length == 0;
-        if (!registered && Interlocked.Exchange(ref missingSaid, 1) == 0)
+        if (found.Length == 0)
+        {
+            registeredIn[ns] = 0;
+            return true;
+        }
+
+        registeredIn.TryRemove(ns, out _);
+        if (Interlocked.Exchange(ref missingSaid, 1) == 0)
         {
             Log.TraceIdSearchAttributeMissing(logger, name, ns, found);
         }
 
-        return registered;
+        return false;
     }
 
+    public WorkflowInboundInterceptor InterceptWorkflow(WorkflowInboundInterceptor next) => new Inbound(this, next);
+
     /// <summary>In the run's first activation, before its own code: so the marker and the upsert come first.</summary>
-    public void Upsert(ActivityTraceId traceId)
+    private void Upsert()
     {
+        var info = Workflow.Info;
         var upsert = Workflow.Unsafe.IsReplaying
             ? Workflow.Patched(PatchId)
-            : registered && Workflow.Patched(PatchId);
+            : registeredIn.ContainsKey(info.Namespace) && Workflow.Patched(PatchId);
         if (upsert)
         {
             Workflow.UpsertTypedSearchAttributes(
-                SearchAttributeKey.CreateKeyword(name).ValueSet(traceId.ToHexString()));
+                SearchAttributeKey.CreateKeyword(name).ValueSet(RunTraces.TraceIdOf(options, info).ToHexString()));
+        }
+    }
+
+    private sealed class Inbound(TraceIdSearchAttribute owner, WorkflowInboundInterceptor next)
+        : WorkflowInboundInterceptor(next)
+    {
+        private bool passThrough;
+
+        public override void Init(WorkflowOutboundInterceptor outbound)
+        {
+            passThrough = DuplicateInterceptorGuard<TraceIdSearchAttribute>.IsInnerCopy;
+            using var mark = DuplicateInterceptorGuard<TraceIdSearchAttribute>.InitializingAsOuterCopy(!passThrough);
+            base.Init(outbound);
+        }
+
+        public override Task<object?> ExecuteWorkflowAsync(ExecuteWorkflowInput input)
+        {
+            if (!passThrough)
+            {
+                owner.Upsert();
+            }
+
+            return Next.ExecuteWorkflowAsync(input);
         }
     }
 }

@@ -23,10 +23,13 @@ internal static class TraceLinkInDetails
 
     private static async Task KeepAsync(string link)
     {
+        var separated = "\n\n" + link;
         while (true)
         {
-            var details = Workflow.CurrentDetails;
-            Workflow.CurrentDetails = details.Length == 0 ? link : details + "\n\n" + link;
+            // Code that adds to its details (details += ...) carries the last link along: taken out, not repeated.
+            var details = Workflow.CurrentDetails.Replace(separated, string.Empty, StringComparison.Ordinal)
+                .Replace(link, string.Empty, StringComparison.Ordinal);
+            Workflow.CurrentDetails = details.Length == 0 ? link : details + separated;
 
             // Not the run's cancellation: a run being cancelled still shows its details, link included.
             await Workflow.WaitConditionAsync(

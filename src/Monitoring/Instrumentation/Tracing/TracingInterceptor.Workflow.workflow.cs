@@ -222,7 +222,7 @@ internal sealed partial class TracingInterceptor
 
             Baggage = root.Options.PropagateBaggage ? remote.Baggage : null;
             var name = "RunWorkflow:" + info.WorkflowType;
-            var (parent, link) = StartsNewTrace(root, info, remote.Context)
+            var (parent, link) = RunTraces.StartsNewTrace(root.Options, info, remote.Context)
                 ? (default, remote.Context)
                 : (remote.Context, default(ActivityContext));
             var flags = Decide(name, ActivityKind.Server, parent, RootTraceId, link);
@@ -276,15 +276,6 @@ internal sealed partial class TracingInterceptor
 
         public ActivitySpanId NextOutboundSpanId() => SpanIds.ForSpan(RunId, "Outbound", ++outboundSequence);
 
-        /// <summary>
-        /// Whether this run begins a trace of its own, linked to <paramref name="caller"/>: a run that continued
-        /// as new, or the next run of a cron schedule, whose header is the run before's (or the schedule's
-        /// first caller's). A retry (attempt 2 and on) stays with the caller that is waiting for it.
-        /// </summary>
-        private static bool StartsNewTrace(TracingInterceptor root, WorkflowInfo info, ActivityContext caller) =>
-            root.Options.ContinueAsNewStartsNewTrace && caller != default && info.ContinuedRunId is not null
-            && info.Attempt <= 1;
-
         public ActivitySpanId NextSignalSpanId() => SpanIds.ForSpan(RunId, "HandleSignal", ++signalSequence);
     }
 
@@ -316,8 +307,6 @@ internal sealed partial class TracingInterceptor
             return TaskEndObserver.CatchIntoTask(() =>
             {
                 var span = Run.Span;
-                // The upsert is a command: it must not hang on sampling, which a replay may decide otherwise.
-                root.TraceIdAttribute?.Upsert(span.Context.TraceId);
                 if (root.Options.TraceLinkTemplate is { Length: > 0 } template
                     && span.Context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded))
                 {

@@ -32,9 +32,6 @@ internal sealed partial class TracingInterceptor
         HeaderKey = options.HeaderKey;
         Logger = logger;
         Emitted = emitted;
-        TraceIdAttribute = options.TraceIdSearchAttribute is { Length: > 0 } name
-            ? new TraceIdSearchAttribute(name, logger)
-            : null;
         if (ActivityIdOverride.Unsupported is { } reason)
         {
             Log.WorkflowSpansUnavailable(logger, reason.Message);
@@ -52,9 +49,6 @@ internal sealed partial class TracingInterceptor
     internal ILogger Logger { get; }
 
     internal EmittedKeys Emitted { get; }
-
-    /// <summary>Gets the search attribute runs get their trace id in, when one is named.</summary>
-    internal TraceIdSearchAttribute? TraceIdAttribute { get; }
 
     /// <summary>
     /// Telemetry that failed (an exporter or listener threw) is dropped; said once, the worker goes on.
@@ -86,6 +80,23 @@ internal sealed partial class TracingInterceptor
         runActivityNames.TryGetValue(activityType, out var name)
             ? name
             : runActivityNames.GetOrAdd(activityType, static type => "RunActivity:" + type);
+
+    /// <summary>
+    /// For an activity that gets no span: the caller's context made current all the same, so that the activity's
+    /// log lines carry the caller's trace and a span its code starts joins it. Outside any ActivitySource, so no
+    /// listener sees or exports it.
+    /// </summary>
+    private static Activity? CallerContext(string name, ActivityContext caller)
+    {
+        if (caller == default)
+        {
+            return null;
+        }
+
+        var carrier = new Activity(name);
+        carrier.SetParentId(caller.TraceId, caller.SpanId, caller.TraceFlags);
+        return carrier.Start();
+    }
 
     /// <summary>The context to send onward: the span's own, else the ambient one.</summary>
     private static ActivityContext Outgoing(Activity? span) =>
@@ -195,7 +206,7 @@ internal sealed partial class TracingInterceptor
         ReportReceived(status, remote.Dropped, Logger, "RunActivity", info.WorkflowType ?? info.ActivityType);
 
         var span = Options.IsUntraced(info.ActivityType)
-            ? null
+            ? CallerContext(RunActivityName(info.ActivityType), remote.Context)
             : Telemetry.Source.StartActivity(RunActivityName(info.ActivityType), ActivityKind.Server, remote.Context);
         if (span is { IsAllDataRequested: true })
         {
