@@ -468,6 +468,14 @@ public sealed partial class TracingTests(DevServerFixture server)
                 "__temporal_workflow_metadata", [], new() { Rpc = WorkerHarness.Rpc })).CurrentDetails,
             d => d.Contains("second note", StringComparison.Ordinal),
             "both notes in the run's details");
+
+        // Details set to null leave the link alone in them, and the run goes on.
+        await handle.SignalAsync(wf => wf.ClearDetailsAsync());
+        var cleared = await Eventually.UntilAsync(
+            async () => (await handle.QueryAsync<Temporalio.Api.Sdk.V1.WorkflowMetadata>(
+                "__temporal_workflow_metadata", [], new() { Rpc = WorkerHarness.Rpc })).CurrentDetails,
+            d => !d.Contains("note", StringComparison.Ordinal),
+            "the notes to be cleared");
         await handle.SignalAsync(wf => wf.FinishAsync());
         await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
 
@@ -476,6 +484,7 @@ public sealed partial class TracingTests(DevServerFixture server)
 
         // The probe added "\n\n" + note to details that held only the link: what it wrote stays, as it wrote it.
         Assert.Equal("\n\nfirst note\n\nsecond note\n\n" + link.Value, details);
+        Assert.Equal(link.Value, cleared);
     }
 
     [Fact(Timeout = TestTimeouts.EndToEnd)]

@@ -73,6 +73,14 @@ public sealed class TraceProbeWorkflow
         return Task.CompletedTask;
     }
 
+    /// <summary>Clears the details as careless code might: with null, which the annotation rules out.</summary>
+    [WorkflowSignal("clearDetails")]
+    public Task ClearDetailsAsync()
+    {
+        Workflow.CurrentDetails = null!;
+        return Task.CompletedTask;
+    }
+
     [WorkflowQuery("signalIds")]
     public string? SignalIds => signalIds;
 

@@ -21,19 +21,23 @@ internal static class TraceLinkInDetails
         _ = KeepAsync($"[Trace {id}]({template.Replace(TraceIdPlaceholder, id, StringComparison.Ordinal)})");
     }
 
+    // Nullable in practice: workflow code may set null despite the annotation.
+    private static string Details() => Workflow.CurrentDetails ?? string.Empty;
+
     private static async Task KeepAsync(string link)
     {
         var separated = "\n\n" + link;
         while (true)
         {
             // Code that adds to its details (details += ...) carries the last link along: taken out, not repeated.
-            var details = Workflow.CurrentDetails.Replace(separated, string.Empty, StringComparison.Ordinal)
+            var details = Details().Replace(separated, string.Empty, StringComparison.Ordinal)
                 .Replace(link, string.Empty, StringComparison.Ordinal);
             Workflow.CurrentDetails = details.Length == 0 ? link : details + separated;
 
-            // Not the run's cancellation: a run being cancelled still shows its details, link included.
+            // Not the run's cancellation: a run being cancelled still shows its details, link included. The SDK
+            // checks the condition between the workflow's own steps, so it must not throw, whatever code set.
             await Workflow.WaitConditionAsync(
-                () => !Workflow.CurrentDetails.EndsWith(link, StringComparison.Ordinal), CancellationToken.None);
+                () => !Details().EndsWith(link, StringComparison.Ordinal), CancellationToken.None);
         }
     }
 }
