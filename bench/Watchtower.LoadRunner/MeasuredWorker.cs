@@ -31,6 +31,7 @@ internal static class MeasuredWorker
             ["Monitoring:RuntimeMetrics"] = mode.Metrics ? "true" : "false",
             ["Monitoring:Enabled"] = mode.Metrics ? "true" : "false",
             ["Monitoring:Health"] = mode.Metrics ? "true" : "false",
+            ["Monitoring:TaskQueueBacklogInterval"] = mode.Metrics ? "00:00:30" : "00:00:00",
             ["Monitoring:Port"] = settings["metrics-port"],
 
             // The same in both modes and not monitoring's cost: runs would otherwise share one dispatcher id.
