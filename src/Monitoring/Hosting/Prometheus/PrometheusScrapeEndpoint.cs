@@ -33,18 +33,51 @@ internal sealed class PrometheusScrapeEndpoint(
             return Task.CompletedTask;
         }
 
-        var prefixes = Prefixes(settings);
+        provider = Listen("prometheus", settings, settings.Path, b => b.AddMonitoringMeters(settings), out var url);
+        Url = url;
+
+        // The SDK's metrics as Temporal's Core SDK dashboard reads them, from the Meter only they are recorded on,
+        // with Core's names: no unit suffixes (the instruments carry none) and counters without _total (they are
+        // up-down counters there, which the exporter leaves as they are named). On a provider and listener of their
+        // own, on the same port under another path, so the main scrape keeps its names. Its listener would fail for
+        // the same cause as the main one: one warning is enough.
+        if (provider is not null && settings.SdkDashboardPath is { Length: > 0 } sdkPath)
+        {
+            sdkDashboardProvider = Listen(
+                SdkDashboardMonitor,
+                settings,
+                sdkPath,
+                b => b.AddMeter(MonitoringNames.CoreSdkMeterName)
+                    .AddView(_ => new() { CardinalityLimit = settings.MaxSeriesPerMetric }),
+                out _);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// A meter provider serving <paramref name="path"/> on the monitoring host and port, or null when its listener
+    /// cannot start: whatever it throws (port taken, address not ours, a prefix it refuses), that endpoint is the
+    /// only casualty, reported as the monitor <paramref name="monitor"/>. <paramref name="url"/> is where it listens.
+    /// </summary>
+    private MeterProvider? Listen(
+        string monitor,
+        TemporalMonitoringOptions settings,
+        string path,
+        Func<MeterProviderBuilder, MeterProviderBuilder> meters,
+        out Uri? url)
+    {
+        var prefixes = Prefixes(settings.Host, settings.Port, path);
         var display = prefixes[0].Replace("http://+:", "http://*:", StringComparison.Ordinal).TrimEnd('/');
+        url = null;
         try
         {
-            provider = Sdk.CreateMeterProviderBuilder()
-                .SetResourceBuilder(resource.CreateBuilder())
-                .AddMonitoringMeters(settings)
+            var built = meters(Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource.CreateBuilder()))
                 .AddPrometheusHttpListener(o =>
                 {
                     o.Host = "localhost";
                     o.Port = settings.Port;
-                    o.ScrapeEndpointPath = settings.Path;
+                    o.ScrapeEndpointPath = path;
 
                     // The exporter's own prefix answers only requests addressed to "localhost", so a
                     // scrape of 127.0.0.1 would get 404; the prefixes are set from our settings instead.
@@ -58,66 +91,16 @@ internal sealed class PrometheusScrapeEndpoint(
                     };
                 })
                 .Build();
-            Url = new Uri(display);
-            status.Ready("prometheus");
+            url = new Uri(display);
+            status.Ready(monitor);
             Log.ScrapeEndpointListening(logger, display);
+            return built;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // Whatever the listener throws (port taken, address not ours, a prefix it refuses), the
-            // scrape endpoint is the only casualty.
-            provider = null;
-            status.Report("prometheus", e, warn: false);
+            status.Report(monitor, e, warn: false);
             Log.ScrapeEndpointFailed(logger, display, e.InnerException?.Message ?? e.Message);
-        }
-
-        // Its listener would fail for the same cause as the main one: one warning is enough.
-        if (provider is not null && !string.IsNullOrEmpty(settings.SdkDashboardPath))
-        {
-            StartSdkDashboardEndpoint(settings, settings.SdkDashboardPath);
-        }
-
-        return Task.CompletedTask;
-    }
-
-    /// <summary>
-    /// The SDK's metrics as Temporal's Core SDK dashboard reads them, from the Meter only they are recorded on, with
-    /// Core's names: no unit suffixes (the instruments carry none) and counters without <c>_total</c> (they are
-    /// up-down counters there, which the exporter leaves as they are named). On a provider and listener of their own,
-    /// on the same port under another path, so the main scrape keeps its names.
-    /// </summary>
-    private void StartSdkDashboardEndpoint(TemporalMonitoringOptions settings, string path)
-    {
-        var prefixes = Prefixes(settings.Host, settings.Port, path);
-        var display = prefixes[0].Replace("http://+:", "http://*:", StringComparison.Ordinal).TrimEnd('/');
-        try
-        {
-            sdkDashboardProvider = Sdk.CreateMeterProviderBuilder()
-                .SetResourceBuilder(resource.CreateBuilder())
-                .AddMeter(MonitoringNames.CoreSdkMeterName)
-                .AddView(_ => new() { CardinalityLimit = settings.MaxSeriesPerMetric })
-                .AddPrometheusHttpListener(o =>
-                {
-                    o.Port = settings.Port;
-                    o.ScrapeEndpointPath = path;
-                    o.ConfigureHttpListener = (_, listener) =>
-                    {
-                        listener.Prefixes.Clear();
-                        foreach (var prefix in prefixes)
-                        {
-                            listener.Prefixes.Add(prefix);
-                        }
-                    };
-                })
-                .Build();
-            status.Ready(SdkDashboardMonitor);
-            Log.ScrapeEndpointListening(logger, display);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            sdkDashboardProvider = null;
-            status.Report(SdkDashboardMonitor, e, warn: false);
-            Log.ScrapeEndpointFailed(logger, display, e.InnerException?.Message ?? e.Message);
+            return null;
         }
     }
 
