@@ -32,10 +32,9 @@ public sealed class DocumentPipelineTests(DevServerFixture server)
         Assert.Equal(3, progress.BatchesCompleted);
         Assert.NotNull(progress.ReviewDeadline);
 
-        var metadata = await handle.QueryAsync<Temporalio.Api.Sdk.V1.WorkflowMetadata>(
-            "__temporal_workflow_metadata", []);
-        Assert.Contains("**Stage:** AwaitingReview", metadata.CurrentDetails, StringComparison.Ordinal);
-        Assert.Contains("**Documents analysed:** 5 of 5", metadata.CurrentDetails, StringComparison.Ordinal);
+        var details = await TestTools.CurrentDetailsAsync(handle);
+        Assert.Contains("**Stage:** AwaitingReview", details, StringComparison.Ordinal);
+        Assert.Contains("**Documents analysed:** 5 of 5", details, StringComparison.Ordinal);
 
         await handle.SignalAsync(wf => wf.ReviewAsync(new ReviewDecision(true, "alice")));
         var result = await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);

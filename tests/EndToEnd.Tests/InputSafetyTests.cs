@@ -128,11 +128,11 @@ public sealed class InputSafetyTests(DevServerFixture server)
         }
 
         await worker.WaitForLogAsync("ReviewIgnored", "the malformed review signals to be ignored");
-        var metadata = await Eventually.UntilAsync(
-            () => handle.QueryAsync<Temporalio.Api.Sdk.V1.WorkflowMetadata>("__temporal_workflow_metadata", []),
-            m => m.CurrentDetails.Contains("ignored", StringComparison.Ordinal),
+        var details = await Eventually.UntilAsync(
+            () => TestTools.CurrentDetailsAsync(handle),
+            d => d.Contains("ignored", StringComparison.Ordinal),
             "the current details to show the ignored review");
-        Assert.Contains("'approved'", metadata.CurrentDetails, StringComparison.Ordinal);
+        Assert.Contains("'approved'", details, StringComparison.Ordinal);
         Assert.Equal(WorkflowExecutionStatus.Running, (await handle.DescribeAsync()).Status);
 
         await cli.TextAsync(

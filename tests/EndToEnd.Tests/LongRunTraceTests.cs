@@ -34,10 +34,10 @@ public sealed class LongRunTraceTests(DevServerFixture server)
         // in a few seconds.
         var (callerTrace, firstRunId) = await StartTracedAsync(jaeger, service, id, taskQueue);
         var settings = WorkerHarness.DispatcherSettings(id, port: null, taskQueue);
-        settings["OTEL_EXPORTER_OTLP_ENDPOINT"] = jaeger.OtlpGrpcEndpoint;
-        settings["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc";
-        settings["OTEL_SERVICE_NAME"] = service;
-        settings["OTEL_BSP_SCHEDULE_DELAY"] = "200";
+        foreach (var (key, value) in jaeger.ExportSettings(service))
+        {
+            settings[key] = value;
+        }
         await using var worker = await WorkerHarness.StartAsync(server.TargetHost, settings: settings);
         var handle = server.Client.GetWorkflowHandle<DocumentDispatcherWorkflow>(id);
         await Eventually.UntilAsync(

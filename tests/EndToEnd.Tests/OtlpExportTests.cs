@@ -21,21 +21,14 @@ public sealed class OtlpExportTests(DevServerFixture server)
         {
             var serviceName = "watchtower-e2e-" + Guid.NewGuid().ToString("N")[..8];
             SpanRecorder? spans = null;
-            await using var worker = await WorkerHarness.StartAsync(
-                server.TargetHost,
-                s => spans = SpanRecorder.Attach(s),
-                new Dictionary<string, string?>
-                {
-                    ["OTEL_EXPORTER_OTLP_ENDPOINT"] = jaeger.OtlpGrpcEndpoint,
-                    ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
-                    ["OTEL_SERVICE_NAME"] = serviceName,
-                    ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+            var settings = jaeger.ExportSettings(serviceName);
 
-                    // A small queue, so that with the receiver gone it fills and spans are dropped, not kept.
-                    ["OTEL_BSP_MAX_QUEUE_SIZE"] = "64",
-                    ["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"] = "32",
-                    ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
-                });
+            // A small queue, so that with the receiver gone it fills and spans are dropped, not kept.
+            settings["OTEL_BSP_MAX_QUEUE_SIZE"] = "64";
+            settings["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"] = "32";
+            settings["OTEL_METRIC_EXPORT_INTERVAL"] = "500";
+            await using var worker = await WorkerHarness.StartAsync(
+                server.TargetHost, s => spans = SpanRecorder.Attach(s), settings);
             Assert.Contains(worker.Logs.GetSnapshot(), r => r.Id.Name == "OtlpExportEnabled");
             var client = await Monitored.ClientAsync(worker, server.TargetHost);
             ActivityTraceId traceId;

@@ -464,16 +464,14 @@ public sealed partial class TracingTests(DevServerFixture server)
         await handle.SignalAsync(wf => wf.NoteAsync("second note"));
 
         var details = await Eventually.UntilAsync(
-            async () => (await handle.QueryAsync<Temporalio.Api.Sdk.V1.WorkflowMetadata>(
-                "__temporal_workflow_metadata", [], new() { Rpc = WorkerHarness.Rpc })).CurrentDetails,
+            () => TestTools.CurrentDetailsAsync(handle),
             d => d.Contains("second note", StringComparison.Ordinal),
             "both notes in the run's details");
 
         // Details set to null leave the link alone in them, and the run goes on.
         await handle.SignalAsync(wf => wf.ClearDetailsAsync());
         var cleared = await Eventually.UntilAsync(
-            async () => (await handle.QueryAsync<Temporalio.Api.Sdk.V1.WorkflowMetadata>(
-                "__temporal_workflow_metadata", [], new() { Rpc = WorkerHarness.Rpc })).CurrentDetails,
+            () => TestTools.CurrentDetailsAsync(handle),
             d => !d.Contains("note", StringComparison.Ordinal),
             "the notes to be cleared");
         await handle.SignalAsync(wf => wf.FinishAsync());

@@ -33,18 +33,11 @@ public sealed class WebUiTests(DevServerFixture server)
             "AwaitingReview stage");
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = chromium,
-            Headless = true,
-            Args = ChromiumArgs,
-        });
+        await using var browser = await LaunchAsync(playwright, chromium);
         var page = await browser.NewPageAsync();
         try
         {
-            await page.GotoAsync(
-                $"http://127.0.0.1:{server.UiPort}/namespaces/default/workflows/{id}",
-                new() { Timeout = 60_000 });
+            await OpenRunPageAsync(page, id);
 
             var visible = new LocatorWaitForOptions { State = WaitForSelectorState.Visible, Timeout = 30_000 };
             await page.GetByText(id).First.WaitForAsync(visible);
@@ -54,37 +47,15 @@ public sealed class WebUiTests(DevServerFixture server)
             await page.GetByText("User Metadata", new() { Exact = true }).First.ClickAsync(new() { Timeout = 30_000 });
             // Summary and details are markdown, each rendered inside a sandboxed frame of its own.
             await Eventually.UntilAsync(
-                async () =>
-                {
-                    var text = string.Empty;
-                    foreach (var frame in page.Frames)
-                    {
-                        text += await frame.InnerTextAsync("body") + "\n";
-                    }
-
-                    return text.Contains("Web UI test pipeline", StringComparison.Ordinal)
-                        && text.Contains("Stage: AwaitingReview", StringComparison.Ordinal)
-                        && text.Contains("Documents analysed: 3 of 3", StringComparison.Ordinal);
-                },
-                shown => shown,
+                () => FramesTextAsync(page),
+                text => text.Contains("Web UI test pipeline", StringComparison.Ordinal)
+                    && text.Contains("Stage: AwaitingReview", StringComparison.Ordinal)
+                    && text.Contains("Documents analysed: 3 of 3", StringComparison.Ordinal),
                 "the Web UI to render the summary and current details (stage, documents analysed)");
         }
         finally
         {
-            try
-            {
-                // Kept next to the test binaries: what the page looked like when the test ended.
-                await page.ScreenshotAsync(new()
-                {
-                    Path = Path.Combine(AppContext.BaseDirectory, $"webui-{id}.png"),
-                    FullPage = true,
-                });
-            }
-            catch (PlaywrightException)
-            {
-                // A crashed page must not hide the failure that crashed it.
-            }
-
+            await ScreenshotAsync(page, id);
             await handle.TerminateAsync("web UI test done");
         }
     }
@@ -102,16 +73,9 @@ public sealed class WebUiTests(DevServerFixture server)
         var chromium = TestTools.Require(TestTools.Chromium, "Chromium");
         await using var jaeger = await JaegerServer.StartAsync();
         var service = "watchtower-ui-" + Guid.NewGuid().ToString("N")[..8];
-        await using var worker = await WorkerHarness.StartAsync(
-            server.TargetHost,
-            settings: new Dictionary<string, string?>
-            {
-                ["OTEL_EXPORTER_OTLP_ENDPOINT"] = jaeger.OtlpGrpcEndpoint,
-                ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
-                ["OTEL_SERVICE_NAME"] = service,
-                ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
-                ["Monitoring:TraceLinkTemplate"] = jaeger.QueryUrl + "/api/traces/{traceId}",
-            });
+        var settings = jaeger.ExportSettings(service);
+        settings["Monitoring:TraceLinkTemplate"] = jaeger.QueryUrl + "/api/traces/{traceId}";
+        await using var worker = await WorkerHarness.StartAsync(server.TargetHost, settings: settings);
         var id = "ui-trace-" + Guid.NewGuid();
 
         // Started as the CLI starts it, with no trace of its own: the worker's trace is the run's.
@@ -124,18 +88,11 @@ public sealed class WebUiTests(DevServerFixture server)
             "AwaitingReview stage");
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = chromium,
-            Headless = true,
-            Args = ChromiumArgs,
-        });
+        await using var browser = await LaunchAsync(playwright, chromium);
         var page = await browser.NewPageAsync();
         try
         {
-            await page.GotoAsync(
-                $"http://127.0.0.1:{server.UiPort}/namespaces/default/workflows/{id}",
-                new() { Timeout = 60_000 });
+            await OpenRunPageAsync(page, id);
             await page.GetByText("User Metadata", new() { Exact = true }).First.ClickAsync(new() { Timeout = 30_000 });
             var href = await Eventually.UntilAsync(
                 () => TraceLinkAsync(page),
@@ -166,21 +123,35 @@ public sealed class WebUiTests(DevServerFixture server)
         }
         finally
         {
-            try
-            {
-                await page.ScreenshotAsync(new()
-                {
-                    Path = Path.Combine(AppContext.BaseDirectory, $"webui-{id}.png"),
-                    FullPage = true,
-                });
-            }
-            catch (PlaywrightException)
-            {
-                // A crashed page must not hide the failure that crashed it.
-            }
+            await ScreenshotAsync(page, id);
         }
     }
 
+    private static Task<IBrowser> LaunchAsync(IPlaywright playwright, string chromium) =>
+        playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ChromiumArgs });
+
+    private Task<IResponse?> OpenRunPageAsync(IPage page, string id) =>
+        page.GotoAsync(
+            $"http://127.0.0.1:{server.UiPort}/namespaces/default/workflows/{id}", new() { Timeout = 60_000 });
+
+    /// <summary>Kept next to the test binaries: what the page looked like when the test ended.</summary>
+    private static async Task ScreenshotAsync(IPage page, string id)
+    {
+        try
+        {
+            await page.ScreenshotAsync(new()
+            {
+                Path = Path.Combine(AppContext.BaseDirectory, $"webui-{id}.png"),
+                FullPage = true,
+            });
+        }
+        catch (PlaywrightException)
+        {
+            // A crashed page must not hide the failure that crashed it.
+        }
+    }
+
+    /// <summary>The text of every frame: summary and details each render in a sandboxed frame of their own.</summary>
     private static async Task<string> FramesTextAsync(IPage page)
     {
         var text = string.Empty;

@@ -62,6 +62,18 @@ internal sealed class JaegerServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Worker settings that export spans here over OTLP/gRPC under <paramref name="service"/>, batched every 200 ms
+    /// so that a test waits for its spans in seconds.
+    /// </summary>
+    public Dictionary<string, string?> ExportSettings(string service) => new()
+    {
+        ["OTEL_EXPORTER_OTLP_ENDPOINT"] = OtlpGrpcEndpoint,
+        ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
+        ["OTEL_SERVICE_NAME"] = service,
+        ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
+    };
+
     /// <summary>One trace by id, or null while Jaeger does not have it.</summary>
     public async Task<JaegerTrace?> TraceAsync(ActivityTraceId traceId) =>
         await GetTracesAsync($"/api/traces/{traceId.ToHexString()}") is [var trace, ..] ? trace : null;

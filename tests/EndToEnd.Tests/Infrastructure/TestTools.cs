@@ -97,6 +97,11 @@ internal static class TestTools
         }
     }
 
+    /// <summary>A run's current details as the Web UI reads them: the SDK's built-in metadata query.</summary>
+    public static async Task<string> CurrentDetailsAsync(Temporalio.Client.WorkflowHandle handle) =>
+        (await handle.QueryAsync<Temporalio.Api.Sdk.V1.WorkflowMetadata>(
+            "__temporal_workflow_metadata", [], new() { Rpc = WorkerHarness.Rpc })).CurrentDetails;
+
     /// <summary>The repository's root (where Watchtower.slnx is), for tests that read its files.</summary>
     public static string RepositoryRoot()
     {
