@@ -211,6 +211,15 @@ internal static class TraceHeader
     /// <summary>Creates the header payload for a context, fields in the order the other SDKs write them.</summary>
     public static Payload Create(in ActivityContext context, string? baggage)
     {
+        if (string.IsNullOrEmpty(context.TraceState) && string.IsNullOrEmpty(baggage))
+        {
+            return new Payload
+            {
+                Metadata = { ["encoding"] = JsonPlain },
+                Data = UnsafeByteOperations.UnsafeWrap(SimpleData(context)),
+            };
+        }
+
         var buffer = new ArrayBufferWriter<byte>(128);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
@@ -236,6 +245,22 @@ internal static class TraceHeader
             Metadata = { ["encoding"] = JsonPlain },
             Data = ByteString.CopyFrom(buffer.WrittenSpan),
         };
+    }
+
+    /// <summary>
+    /// The header as every SDK writes it when there is no tracestate or baggage, put together in the one array the
+    /// payload keeps (never written to again): a JSON writer, its buffer and a copy of what it wrote were garbage
+    /// on every call a workflow or client makes.
+    /// </summary>
+    private static byte[] SimpleData(in ActivityContext context)
+    {
+        var data = new byte[SimpleLength];
+        SimplePrefix.CopyTo(data);
+        Span<char> traceParent = stackalloc char[55];
+        FormatTraceParent(context.TraceId, context.SpanId, context.TraceFlags, traceParent);
+        System.Text.Encoding.ASCII.GetBytes(traceParent, data.AsSpan(SimplePrefix.Length, 55));
+        "\"}"u8.CopyTo(data.AsSpan(SimpleLength - 2));
+        return data;
     }
 
     /// <summary>Returns a copy of <paramref name="headers"/> with the trace header set.</summary>

@@ -14,9 +14,6 @@ namespace Watchtower.Monitoring.Tracing;
 /// </summary>
 internal sealed partial class TracingInterceptor
 {
-    /// <summary>Marks the carriers a run put in <see cref="Activity.Current"/>, with the run they belong to.</summary>
-    private const string CarrierProperty = "Watchtower.Monitoring.Run";
-
     /// <summary>Whether a received header is worth reporting: unreadable, or cut to the limits.</summary>
     private static bool Wrong(TraceHeaderStatus status, in RemoteContext remote) =>
         status == TraceHeaderStatus.Malformed || remote.Dropped != TraceContextParts.None;
@@ -80,6 +77,7 @@ internal sealed partial class TracingInterceptor
         private readonly ActivityContext parent;
         private readonly DateTime start;
         private readonly RunTrace run;
+        private RunCarrier? carrier;
 
         public WorkflowSpan(
             RunTrace run,
@@ -96,22 +94,15 @@ internal sealed partial class TracingInterceptor
             start = Now();
             var traceId = parent == default ? run.RootTraceId : parent.TraceId;
             Context = new ActivityContext(traceId, spanId, flags, parent.TraceState);
-            Carrier = new Activity(name);
-            Carrier.SetIdFormat(ActivityIdFormat.W3C);
-            Carrier.ActivityTraceFlags = flags;
-            if (parent.TraceState is { } state)
-            {
-                Carrier.TraceStateString = state;
-            }
-
-            Carrier.SetCustomProperty(CarrierProperty, run);
-            ActivityIdOverride.Set(Carrier, spanId, traceId);
         }
 
         public ActivityContext Context { get; }
 
-        /// <summary>Never started nor exported: it only lets workflow code and logs see the ids.</summary>
-        public Activity Carrier { get; }
+        /// <summary>
+        /// Never started nor exported: it only lets workflow code and logs see the ids. Made only for the spans
+        /// workflow code runs under (the run's and handlers'), not for each call the workflow makes.
+        /// </summary>
+        public Activity Carrier => carrier ??= new RunCarrier(run, name, Context);
 
         public string? UpdateId { get; init; }
 
@@ -195,6 +186,29 @@ internal sealed partial class TracingInterceptor
         }
     }
 
+    /// <summary>
+    /// What a run puts in <see cref="Activity.Current"/> while its code runs, marked with the run it belongs to
+    /// (a type of its own rather than a custom property, which would cost a dictionary per span).
+    /// </summary>
+    private sealed class RunCarrier : Activity
+    {
+        public RunCarrier(RunTrace run, string name, in ActivityContext context)
+            : base(name)
+        {
+            Run = run;
+            SetIdFormat(ActivityIdFormat.W3C);
+            ActivityTraceFlags = context.TraceFlags;
+            if (context.TraceState is { } state)
+            {
+                TraceStateString = state;
+            }
+
+            ActivityIdOverride.Set(this, context.SpanId, context.TraceId);
+        }
+
+        public RunTrace Run { get; }
+    }
+
     /// <summary>What one workflow run knows of its trace; rebuilt identically on every replay.</summary>
     private sealed class RunTrace
     {
@@ -265,7 +279,7 @@ internal sealed partial class TracingInterceptor
             var current = Activity.Current;
             for (var activity = current; activity is not null; activity = activity.Parent)
             {
-                if (ReferenceEquals(activity.GetCustomProperty(CarrierProperty), this))
+                if (activity is RunCarrier carrier && ReferenceEquals(carrier.Run, this))
                 {
                     return current!.Context;
                 }
@@ -560,7 +574,7 @@ internal sealed partial class TracingInterceptor
                 return base.ScheduleActivityAsync<TResult>(input with { Headers = InjectCurrent(input.Headers) });
             }
 
-            var span = Begin("StartActivity:" + input.Activity);
+            var span = Begin(owner.Run.Root.startActivityNames.For(input.Activity));
             return TaskEndObserver.Observe(
                 () => base.ScheduleActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }),
                 e => span.End(e));
@@ -574,7 +588,7 @@ internal sealed partial class TracingInterceptor
                     input with { Headers = InjectCurrent(input.Headers) });
             }
 
-            var span = Begin("StartActivity:" + input.Activity);
+            var span = Begin(owner.Run.Root.startActivityNames.For(input.Activity));
             return TaskEndObserver.Observe(
                 () => base.ScheduleLocalActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }),
                 e => span.End(e));
@@ -583,7 +597,7 @@ internal sealed partial class TracingInterceptor
         public override Task<ChildWorkflowHandle<TWorkflow, TResult>> StartChildWorkflowAsync<TWorkflow, TResult>(
             StartChildWorkflowInput input)
         {
-            var span = Begin("StartChildWorkflow:" + input.Workflow);
+            var span = Begin(owner.Run.Root.startChildWorkflowNames.For(input.Workflow));
             return TaskEndObserver.Observe(
                 () => base.StartChildWorkflowAsync<TWorkflow, TResult>(
                     input with { Headers = Inject(input.Headers, span) }),

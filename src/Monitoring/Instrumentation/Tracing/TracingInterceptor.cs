@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
@@ -16,7 +15,9 @@ namespace Watchtower.Monitoring.Tracing;
 /// </summary>
 internal sealed partial class TracingInterceptor
 {
-    private readonly ConcurrentDictionary<string, string> runActivityNames = new(StringComparer.Ordinal);
+    private readonly SpanNames runActivityNames = new("RunActivity:");
+    private readonly SpanNames startActivityNames = new("StartActivity:");
+    private readonly SpanNames startChildWorkflowNames = new("StartChildWorkflow:");
 
     // Per host, so that a hostile caller of one worker cannot silence another's warnings.
     private readonly RateLimitedWarning droppedWarning = new(TimeSpan.FromMinutes(1));
@@ -75,11 +76,6 @@ internal sealed partial class TracingInterceptor
 
     public WorkflowInboundInterceptor InterceptWorkflow(WorkflowInboundInterceptor nextInterceptor) =>
         WorkflowSpansSupported ? new WorkflowInbound(this, nextInterceptor) : nextInterceptor;
-
-    private string RunActivityName(string activityType) =>
-        runActivityNames.TryGetValue(activityType, out var name)
-            ? name
-            : runActivityNames.GetOrAdd(activityType, static type => "RunActivity:" + type);
 
     /// <summary>
     /// For an activity that gets no span: the caller's context made current all the same, so that the activity's
@@ -205,9 +201,10 @@ internal sealed partial class TracingInterceptor
         var status = TraceHeader.TryRead(headers, HeaderKey, out var remote);
         ReportReceived(status, remote.Dropped, Logger, "RunActivity", info.WorkflowType ?? info.ActivityType);
 
+        var name = runActivityNames.For(info.ActivityType);
         var span = Options.IsUntraced(info.ActivityType)
-            ? CallerContext(RunActivityName(info.ActivityType), remote.Context)
-            : Telemetry.Source.StartActivity(RunActivityName(info.ActivityType), ActivityKind.Server, remote.Context);
+            ? CallerContext(name, remote.Context)
+            : Telemetry.Source.StartActivity(name, ActivityKind.Server, remote.Context);
         if (span is { IsAllDataRequested: true })
         {
             span.SetTag(SpanTags.ActivityId, info.ActivityId);
