@@ -1,16 +1,20 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
+using Temporalio.Extensions.Hosting;
+using Temporalio.Runtime;
+using Watchtower.Monitoring.Hosting;
 
 namespace Watchtower.LoadRunner;
 
 /// <summary>
 /// The measured side: the real worker host in a process of its own (started by <see cref="LoadRun"/> on its
-/// own core), which answers on standard input with its own CPU time, bytes allocated and resident memory,
+/// own core), which answers on standard input with its own CPU time, bytes allocated, resident memory and spans,
 /// so that what is counted is the worker and nothing else.
 /// </summary>
 internal static class MeasuredWorker
@@ -40,12 +44,32 @@ internal static class MeasuredWorker
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning)
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace); // standard output is the protocol
+        if (mode.SdkFloor)
+        {
+            // Registered first, so the monitoring step keeps this runtime instead of building its own.
+            builder.Services.AddSingleton(sp => new TemporalRuntime(new(new TelemetryOptions
+            {
+                Metrics = SilentSdkMeter.Options,
+
+                // As the worker's own runtime does: Core would otherwise log to standard output, the protocol.
+                Logging = TemporalCoreLogs.ForwardTo(sp.GetRequiredService<ILoggerFactory>()),
+            })));
+        }
+
         builder.AddDocumentPipelineWorker();
+        if (!settings.GetValue("sdk-task-listener", true))
+        {
+            // The SDK's check for tasks a workflow schedules off its own scheduler listens to every task event of
+            // the process; --sdk-task-listener false turns it off on both sides to see what it costs.
+            builder.Services.PostConfigureAll<TemporalWorkerServiceOptions>(
+                o => o.DisableWorkflowTracingEventListener = true);
+        }
         if (mode.Tracing)
         {
             // Spans are batched and handed to an exporter, as with OTLP, minus the network.
             builder.Services.ConfigureOpenTelemetryTracerProvider(
-                t => t.AddProcessor(new BatchActivityExportProcessor(new DiscardingExporter())));
+                t => t.AddProcessor(new SpanCounter())
+                    .AddProcessor(new BatchActivityExportProcessor(new DiscardingExporter())));
         }
 
         using var sampler = settings.GetValue("profile", false) ? new AllocationSampler() : null;
@@ -90,7 +114,7 @@ internal static class MeasuredWorker
         return string.Create(
             CultureInfo.InvariantCulture,
             $"{process.TotalProcessorTime.TotalMilliseconds} {GC.GetTotalAllocatedBytes(precise: true)} "
-            + $"{process.WorkingSet64} {GC.GetGCMemoryInfo().HeapSizeBytes}");
+            + $"{process.WorkingSet64} {GC.GetGCMemoryInfo().HeapSizeBytes} {Interlocked.Read(ref SpanCounter.Ended)}");
     }
 
     /// <summary>
@@ -109,10 +133,21 @@ internal static class MeasuredWorker
     {
         public override ExportResult Export(in Batch<Activity> batch) => ExportResult.Success;
     }
+
+    /// <summary>Counts the spans that end, so that their cost can be given per span.</summary>
+    private sealed class SpanCounter : BaseProcessor<Activity>
+    {
+        public static long Ended;
+
+        public override void OnEnd(Activity data) => Interlocked.Increment(ref Ended);
+    }
 }
 
-/// <summary>What the measured worker runs with: monitoring off, all of it on, or one half.</summary>
-internal readonly record struct Mode(string Name, bool Tracing, bool Metrics)
+/// <summary>
+/// What the measured worker runs with: monitoring off, all of it on, or one half; or, as <c>sdk-floor</c>,
+/// monitoring off but the SDK's metrics handed to a meter that keeps nothing.
+/// </summary>
+internal readonly record struct Mode(string Name, bool Tracing, bool Metrics, bool SdkFloor = false)
 {
     public static Mode Parse(string name) => name switch
     {
@@ -120,6 +155,8 @@ internal readonly record struct Mode(string Name, bool Tracing, bool Metrics)
         "on" => new(name, true, true),
         "traces" => new(name, true, false),
         "metrics" => new(name, false, true),
-        _ => throw new ArgumentException($"--compare: unknown mode '{name}' (off, on, traces, metrics)"),
+        "sdk-floor" => new(name, false, false, SdkFloor: true),
+        _ => throw new ArgumentException(
+            $"--compare: unknown mode '{name}' (off, on, traces, metrics, sdk-floor)"),
     };
 }

@@ -8,14 +8,26 @@ internal static class Report
     public static void Pairs(Mode a, Mode b, List<(Result A, Result B)> pairs)
     {
         Console.WriteLine();
+        var (_, _, confidence) = MedianInterval(pairs.Count);
         Console.WriteLine($"| per workflow | {a.Name} (median) | {b.Name} (median) | {b.Name} / {a.Name}: median "
-            + "of pair ratios | spread of pair ratios (min to max) |");
-        Console.WriteLine("|---|---:|---:|---:|---|");
+            + $"of pair ratios | {confidence:P0} interval of that median | spread of pair ratios (min to max) |");
+        Console.WriteLine("|---|---:|---:|---:|---|---|");
         Row("worker CPU (ms)", pairs, r => r.CpuMs, "F2");
         Row("allocated (KB)", pairs, r => r.Kb, "F1");
         Row("time from start to result, median (ms)", pairs, r => r.LatencyMs, "F0");
         Difference("resident memory after the run, collected (MB)", pairs, r => r.ResidentMb);
         Difference("managed heap after the run, collected (MB)", pairs, r => r.HeapMb);
+        // Per span only when spans are all that differs: with metrics on one side, their cost would count too.
+        var (spansA, spansB) = (Median(pairs.Select(p => p.A.Spans)), Median(pairs.Select(p => p.B.Spans)));
+        var traced = pairs.Where(p => p.B.Spans > p.A.Spans).ToList();
+        if (a.Metrics == b.Metrics && traced.Count > 0)
+        {
+            var perSpan = Median(traced.Select(p => (p.B.Kb - p.A.Kb) / (p.B.Spans - p.A.Spans)));
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"spans per workflow: {a.Name} {spansA:F1}, {b.Name} {spansB:F1}; allocated per span "
+                + $"({b.Name} - {a.Name}, median of pairs): {perSpan * 1024:F0} B"));
+        }
     }
 
     public static void Scrapes(Scrapes idle, Scrapes loaded)
@@ -38,11 +50,53 @@ internal static class Report
     private static void Row(string name, List<(Result A, Result B)> pairs, Func<Result, double> value, string format)
     {
         var ratios = pairs.Select(p => value(p.B) / value(p.A)).Order().ToList();
+        var (low, high, _) = MedianInterval(ratios.Count);
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"| {name} | {Median(pairs.Select(p => value(p.A))).ToString(format, CultureInfo.InvariantCulture)} | "
             + $"{Median(pairs.Select(p => value(p.B))).ToString(format, CultureInfo.InvariantCulture)} | "
-            + $"{Median(ratios):F3} | {ratios[0]:F3} to {ratios[^1]:F3} |"));
+            + $"{Median(ratios):F3} | {ratios[low]:F3} to {ratios[high]:F3} | {ratios[0]:F3} to {ratios[^1]:F3} |"));
+    }
+
+    /// <summary>
+    /// The distribution-free interval for a median of <paramref name="count"/> values: the positions, in sorted
+    /// order, that hold the true median between them with at least 95 % confidence (each value is above it or below
+    /// it as a fair coin falls), or the widest there is for too few pairs, with its confidence.
+    /// </summary>
+    private static (int Low, int High, double Confidence) MedianInterval(int count)
+    {
+        var best = (Low: 0, High: count - 1, Confidence: 1 - (2 * Math.Pow(0.5, count)));
+        for (var k = 1; k < count / 2; k++)
+        {
+            // P(median between the (k+1)-th smallest and the (k+1)-th largest)
+            //   = 1 - 2 P(Binomial(count, 1/2) <= k).
+            var tail = 0.0;
+            for (var i = 0; i <= k; i++)
+            {
+                tail += Binomial(count, i) * Math.Pow(0.5, count);
+            }
+
+            var confidence = 1 - (2 * tail);
+            if (confidence < 0.95)
+            {
+                break;
+            }
+
+            best = (k, count - 1 - k, confidence);
+        }
+
+        return best;
+    }
+
+    private static double Binomial(int n, int k)
+    {
+        var result = 1.0;
+        for (var i = 1; i <= k; i++)
+        {
+            result = result * (n - k + i) / i;
+        }
+
+        return result;
     }
 
     private static void Difference(string name, List<(Result A, Result B)> pairs, Func<Result, double> value)
@@ -51,7 +105,8 @@ internal static class Report
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"| {name} | {Median(pairs.Select(p => value(p.A))):F1} | {Median(pairs.Select(p => value(p.B))):F1} | "
-            + $"{Median(differences):+0.0;-0.0} MB | {differences[0]:+0.0;-0.0} to {differences[^1]:+0.0;-0.0} MB |"));
+            + $"{Median(differences):+0.0;-0.0} MB | | "
+            + $"{differences[0]:+0.0;-0.0} to {differences[^1]:+0.0;-0.0} MB |"));
     }
 
     private static double Median(IEnumerable<double> values)

@@ -23,7 +23,7 @@ internal sealed class WorkerChild : IAsyncDisposable
 
     public Uri MetricsUrl { get; }
 
-    public static async Task<WorkerChild> StartAsync(string address, Mode mode, bool profile)
+    public static async Task<WorkerChild> StartAsync(string address, Mode mode, bool profile, bool sdkTaskListener)
     {
         var taskQueue = "load-" + Guid.NewGuid().ToString("N");
         var port = Ports.Free();
@@ -35,6 +35,7 @@ internal sealed class WorkerChild : IAsyncDisposable
                 self, MeasuredWorker.ServeFlag, "--mode", mode.Name, "--address", address, "--task-queue", taskQueue,
                 "--metrics-port", port.ToString(CultureInfo.InvariantCulture),
                 "--profile", profile ? "true" : "false",
+                "--sdk-task-listener", sdkTaskListener ? "true" : "false",
             ]);
         info.Environment["DOTNET_gcServer"] = "0";
 
@@ -66,7 +67,7 @@ internal sealed class WorkerChild : IAsyncDisposable
         return child;
     }
 
-    /// <summary>The worker's own CPU time, bytes allocated so far and resident memory.</summary>
+    /// <summary>The worker's own CPU time, bytes allocated so far, resident memory and spans ended.</summary>
     public Task<Sample> MeasureAsync() => AskAsync("measure");
 
     /// <summary>The same after a full compacting collection: what the worker keeps, not what it churns.</summary>
@@ -80,7 +81,8 @@ internal sealed class WorkerChild : IAsyncDisposable
             double.Parse(parts[0], CultureInfo.InvariantCulture),
             long.Parse(parts[1], CultureInfo.InvariantCulture),
             long.Parse(parts[2], CultureInfo.InvariantCulture),
-            long.Parse(parts[3], CultureInfo.InvariantCulture));
+            long.Parse(parts[3], CultureInfo.InvariantCulture),
+            long.Parse(parts[4], CultureInfo.InvariantCulture));
     }
 
     /// <summary>The types allocated most since the last call, as the runtime's allocation ticks saw them.</summary>
@@ -132,5 +134,5 @@ internal sealed class WorkerChild : IAsyncDisposable
 
     private string ExitCode() => process.HasExited ? process.ExitCode.ToString(CultureInfo.InvariantCulture) : "?";
 
-    public readonly record struct Sample(double CpuMs, long Allocated, long Resident, long Heap);
+    public readonly record struct Sample(double CpuMs, long Allocated, long Resident, long Heap, long Spans);
 }
