@@ -64,12 +64,19 @@ internal static class MeasuredWorker
             builder.Services.PostConfigureAll<TemporalWorkerServiceOptions>(
                 o => o.DisableWorkflowTracingEventListener = true);
         }
+
         if (mode.Tracing)
         {
             // Spans are batched and handed to an exporter, as with OTLP, minus the network.
             builder.Services.ConfigureOpenTelemetryTracerProvider(
                 t => t.AddProcessor(new SpanCounter())
                     .AddProcessor(new BatchActivityExportProcessor(new DiscardingExporter())));
+        }
+
+        if (mode.Unsampled)
+        {
+            // A sampler that keeps nothing: what tracing costs before any span is recorded.
+            builder.Services.ConfigureOpenTelemetryTracerProvider(t => t.SetSampler(new AlwaysOffSampler()));
         }
 
         using var sampler = settings.GetValue("profile", false) ? new AllocationSampler() : null;
@@ -144,10 +151,12 @@ internal static class MeasuredWorker
 }
 
 /// <summary>
-/// What the measured worker runs with: monitoring off, all of it on, or one half; or, as <c>sdk-floor</c>,
-/// monitoring off but the SDK's metrics handed to a meter that keeps nothing.
+/// What the measured worker runs with: monitoring off, all of it on, or one half; as <c>traces-unsampled</c>,
+/// tracing with a sampler that keeps nothing; or, as <c>sdk-floor</c>, monitoring off but the SDK's metrics handed
+/// to a meter that keeps nothing.
 /// </summary>
-internal readonly record struct Mode(string Name, bool Tracing, bool Metrics, bool SdkFloor = false)
+internal readonly record struct Mode(
+    string Name, bool Tracing, bool Metrics, bool SdkFloor = false, bool Unsampled = false)
 {
     public static Mode Parse(string name) => name switch
     {
@@ -155,8 +164,9 @@ internal readonly record struct Mode(string Name, bool Tracing, bool Metrics, bo
         "on" => new(name, true, true),
         "traces" => new(name, true, false),
         "metrics" => new(name, false, true),
+        "traces-unsampled" => new(name, true, false, Unsampled: true),
         "sdk-floor" => new(name, false, false, SdkFloor: true),
         _ => throw new ArgumentException(
-            $"--compare: unknown mode '{name}' (off, on, traces, metrics, sdk-floor)"),
+            $"--compare: unknown mode '{name}' (off, on, traces, traces-unsampled, metrics, sdk-floor)"),
     };
 }

@@ -98,6 +98,9 @@ internal sealed partial class TracingInterceptor
 
         public ActivityContext Context { get; }
 
+        /// <summary>Gets a value indicating whether the sampler kept the span: only then is it emitted.</summary>
+        public bool Recorded => Context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded);
+
         /// <summary>
         /// Never started nor exported: it only lets workflow code and logs see the ids. Made only for the spans
         /// workflow code runs under (the run's and handlers'), not for each call the workflow makes.
@@ -118,7 +121,7 @@ internal sealed partial class TracingInterceptor
         {
             try
             {
-                if (!Context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) || Workflow.Unsafe.IsReplayingHistoryEvents
+                if (!Recorded || Workflow.Unsafe.IsReplayingHistoryEvents
                     || !run.Root.Emitted.TryClaim(Context.SpanId))
                 {
                     return;
@@ -321,10 +324,15 @@ internal sealed partial class TracingInterceptor
             return TaskEndObserver.CatchIntoTask(() =>
             {
                 var span = Run.Span;
-                if (root.Options.TraceLinkTemplate is { Length: > 0 } template
-                    && span.Context.TraceFlags.HasFlag(ActivityTraceFlags.Recorded))
+                if (root.Options.TraceLinkTemplate is { Length: > 0 } template && span.Recorded)
                 {
                     TraceLinkInDetails.Keep(template, span.Context.TraceId);
+                }
+
+                if (!span.Recorded)
+                {
+                    // Nothing to emit at its end (see Watch): the run's context is still current for its code.
+                    return WithCurrent(span, () => Next.ExecuteWorkflowAsync(input));
                 }
 
                 return TaskEndObserver.Observe(() => WithCurrent(span, () => Next.ExecuteWorkflowAsync(input)), e =>
@@ -575,9 +583,9 @@ internal sealed partial class TracingInterceptor
             }
 
             var span = Begin(owner.Run.Root.startActivityNames.For(input.Activity));
-            return TaskEndObserver.Observe(
-                () => base.ScheduleActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }),
-                e => span.End(e));
+            return Watch(
+                span,
+                () => base.ScheduleActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }));
         }
 
         public override Task<TResult> ScheduleLocalActivityAsync<TResult>(ScheduleLocalActivityInput input)
@@ -589,19 +597,19 @@ internal sealed partial class TracingInterceptor
             }
 
             var span = Begin(owner.Run.Root.startActivityNames.For(input.Activity));
-            return TaskEndObserver.Observe(
-                () => base.ScheduleLocalActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }),
-                e => span.End(e));
+            return Watch(
+                span,
+                () => base.ScheduleLocalActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }));
         }
 
         public override Task<ChildWorkflowHandle<TWorkflow, TResult>> StartChildWorkflowAsync<TWorkflow, TResult>(
             StartChildWorkflowInput input)
         {
             var span = Begin(owner.Run.Root.startChildWorkflowNames.For(input.Workflow));
-            return TaskEndObserver.Observe(
+            return Watch(
+                span,
                 () => base.StartChildWorkflowAsync<TWorkflow, TResult>(
-                    input with { Headers = Inject(input.Headers, span) }),
-                e => span.End(e));
+                    input with { Headers = Inject(input.Headers, span) }));
         }
 
         public override Task SignalChildWorkflowAsync(SignalChildWorkflowInput input)
@@ -612,9 +620,9 @@ internal sealed partial class TracingInterceptor
             }
 
             var span = Begin("SignalChildWorkflow:" + input.Signal);
-            return TaskEndObserver.Observe(
-                () => base.SignalChildWorkflowAsync(input with { Headers = Inject(input.Headers, span) }),
-                e => span.End(e));
+            return Watch(
+                span,
+                () => base.SignalChildWorkflowAsync(input with { Headers = Inject(input.Headers, span) }));
         }
 
         public override Task SignalExternalWorkflowAsync(SignalExternalWorkflowInput input)
@@ -625,9 +633,9 @@ internal sealed partial class TracingInterceptor
             }
 
             var span = Begin("SignalExternalWorkflow:" + input.Signal);
-            return TaskEndObserver.Observe(
-                () => base.SignalExternalWorkflowAsync(input with { Headers = Inject(input.Headers, span) }),
-                e => span.End(e));
+            return Watch(
+                span,
+                () => base.SignalExternalWorkflowAsync(input with { Headers = Inject(input.Headers, span) }));
         }
 
         public override ContinueAsNewException CreateContinueAsNewException(CreateContinueAsNewExceptionInput input)
@@ -652,6 +660,15 @@ internal sealed partial class TracingInterceptor
             _ = owner.Run.NextOutboundSpanId();
             return true;
         }
+
+        /// <summary>
+        /// Makes the call, and watches for its end only when its span is recorded: ending a span the sampler dropped
+        /// does nothing, while watching costs a continuation on the workflow's scheduler for every call (with the
+        /// SDK's task events, over 1 KB), most of what tracing cost a run whose trace was not sampled.
+        /// </summary>
+        private static TTask Watch<TTask>(WorkflowSpan span, Func<TTask> call)
+            where TTask : Task =>
+            span.Recorded ? TaskEndObserver.Observe(call, e => span.End(e)) : call();
 
         private WorkflowSpan Begin(string name)
         {
