@@ -8,6 +8,7 @@ using OpenTelemetry;
 using OpenTelemetry.Trace;
 using Temporalio.Extensions.Hosting;
 using Temporalio.Runtime;
+using Watchtower.Monitoring;
 using Watchtower.Monitoring.Hosting;
 
 namespace Watchtower.LoadRunner;
@@ -47,13 +48,20 @@ internal static class MeasuredWorker
         if (mode.SdkFloor)
         {
             // Registered first, so the monitoring step keeps this runtime instead of building its own.
-            builder.Services.AddSingleton(sp => new TemporalRuntime(new(new TelemetryOptions
+            builder.Services.AddSingleton(sp =>
             {
-                Metrics = SilentSdkMeter.Options,
+                // The monitoring's own options with only the meter swapped, so that Core does the same work.
+                var loggerFactory = sp.GetRequiredService<ILoggerFactory>();
+                var metrics = TemporalSdkMetrics.CreateMetricsOptions(loggerFactory);
+                metrics.CustomMetricMeter = new SilentSdkMeter();
+                return new TemporalRuntime(new(new TelemetryOptions
+                {
+                    Metrics = metrics,
 
-                // As the worker's own runtime does: Core would otherwise log to standard output, the protocol.
-                Logging = TemporalCoreLogs.ForwardTo(sp.GetRequiredService<ILoggerFactory>()),
-            })));
+                    // As the worker's own runtime does: Core would otherwise log to standard output, the protocol.
+                    Logging = TemporalCoreLogs.ForwardTo(loggerFactory),
+                }));
+            });
         }
 
         builder.AddDocumentPipelineWorker();

@@ -10,17 +10,6 @@ internal sealed class SilentSdkMeter : ICustomMetricMeter
 {
     private static readonly object NoTags = new();
 
-    /// <summary>The same options the monitoring's own meter gives the SDK, so that Core does the same work.</summary>
-    public static MetricsOptions Options { get; } = new()
-    {
-        CustomMetricMeter = new SilentSdkMeter(),
-        AttachServiceName = false,
-        CustomMetricMeterOptions = new CustomMetricMeterOptions
-        {
-            HistogramDurationFormat = CustomMetricMeterOptions.DurationFormat.FloatSeconds,
-        },
-    };
-
     public ICustomMetricCounter<T> CreateCounter<T>(string name, string? unit, string? description)
         where T : struct => Instrument<T>.Instance;
 

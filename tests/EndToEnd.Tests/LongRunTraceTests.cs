@@ -40,18 +40,25 @@ public sealed class LongRunTraceTests(DevServerFixture server)
         }
         await using var worker = await WorkerHarness.StartAsync(server.TargetHost, settings: settings);
         var handle = server.Client.GetWorkflowHandle<DocumentDispatcherWorkflow>(id);
-        await Eventually.UntilAsync(
-            () => handle.QueryAsync(wf => wf.Status, new() { Rpc = WorkerHarness.Rpc }),
-            s => s.Totals.Generation >= 3,
-            "the dispatcher to continue as new twice on heartbeats alone",
-            TimeSpan.FromSeconds(90));
-        var runIds = await RunIdsAsync(id, firstRunId, count: 3);
 
-        var runs = await Eventually.UntilAsync(
-            () => RunSpansAsync(jaeger, service, runIds),
-            found => found.All(r => r.Trace is not null && HasContinueAsNew(r.Trace, r.RunId)),
-            "Jaeger to hold the first three runs, each with its ContinueAsNew span",
-            TimeSpan.FromSeconds(60));
+        // The first runs once the dispatcher has reached a generation, as Jaeger holds them: a run's spans reach it a
+        // moment after the run ends, so they are waited for.
+        async Task<IReadOnlyList<RunInJaeger>> RunsInJaegerAsync(int generation, int count, string continued)
+        {
+            await Eventually.UntilAsync(
+                () => handle.QueryAsync(wf => wf.Status, new() { Rpc = WorkerHarness.Rpc }),
+                s => s.Totals.Generation >= generation,
+                $"the dispatcher to continue as new {continued}",
+                TimeSpan.FromSeconds(90));
+            var runIds = await RunIdsAsync(id, firstRunId, count);
+            return await Eventually.UntilAsync(
+                () => RunSpansAsync(jaeger, service, runIds),
+                found => found.All(r => r.Trace is not null && HasContinueAsNew(r.Trace, r.RunId)),
+                $"Jaeger to hold the first {runIds.Count} runs, each with its ContinueAsNew span",
+                TimeSpan.FromSeconds(60));
+        }
+
+        var runs = await RunsInJaegerAsync(generation: 3, count: 3, "twice on heartbeats alone");
 
         // The first run stays in its caller's trace, as a child of the caller's StartWorkflow span.
         var first = runs[0];
@@ -82,18 +89,7 @@ public sealed class LongRunTraceTests(DevServerFixture server)
 
         // No trace grows with time: two runs later, the second run's trace is what it was when it ended.
         var spansOfSecond = runs[1].Trace!.Spans.Count;
-        await Eventually.UntilAsync(
-            () => handle.QueryAsync(wf => wf.Status, new() { Rpc = WorkerHarness.Rpc }),
-            s => s.Totals.Generation >= 5,
-            "the dispatcher to continue as new twice more",
-            TimeSpan.FromSeconds(90));
-        // A run's spans reach Jaeger a moment after it ends: waited for, as for the first three.
-        var fourRuns = await RunIdsAsync(id, firstRunId, count: 4);
-        var later = await Eventually.UntilAsync(
-            () => RunSpansAsync(jaeger, service, fourRuns),
-            found => found.All(r => r.Trace is not null && HasContinueAsNew(r.Trace, r.RunId)),
-            "Jaeger to hold the first four runs, each with its ContinueAsNew span",
-            TimeSpan.FromSeconds(60));
+        var later = await RunsInJaegerAsync(generation: 5, count: 4, "twice more");
         Assert.Equal(spansOfSecond, later[1].Trace!.Spans.Count);
         Assert.Equal(4, later.Select(r => r.Span.TraceId).Distinct().Count());
         Assert.DoesNotContain(

@@ -209,17 +209,17 @@ internal static class TraceHeader
     }
 
     /// <summary>Creates the header payload for a context, fields in the order the other SDKs write them.</summary>
-    public static Payload Create(in ActivityContext context, string? baggage)
+    public static Payload Create(in ActivityContext context, string? baggage) => new()
     {
-        if (string.IsNullOrEmpty(context.TraceState) && string.IsNullOrEmpty(baggage))
-        {
-            return new Payload
-            {
-                Metadata = { ["encoding"] = JsonPlain },
-                Data = UnsafeByteOperations.UnsafeWrap(SimpleData(context)),
-            };
-        }
+        Metadata = { ["encoding"] = JsonPlain },
+        Data = string.IsNullOrEmpty(context.TraceState) && string.IsNullOrEmpty(baggage)
+            ? SimpleData(context)
+            : JsonData(context, baggage),
+    };
 
+    /// <summary>The header's JSON with tracestate or baggage, which may need escaping: through a JSON writer.</summary>
+    private static ByteString JsonData(in ActivityContext context, string? baggage)
+    {
         var buffer = new ArrayBufferWriter<byte>(128);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
@@ -240,11 +240,7 @@ internal static class TraceHeader
             writer.WriteEndObject();
         }
 
-        return new Payload
-        {
-            Metadata = { ["encoding"] = JsonPlain },
-            Data = ByteString.CopyFrom(buffer.WrittenSpan),
-        };
+        return ByteString.CopyFrom(buffer.WrittenSpan);
     }
 
     /// <summary>
@@ -252,7 +248,7 @@ internal static class TraceHeader
     /// payload keeps (never written to again): a JSON writer, its buffer and a copy of what it wrote were garbage
     /// on every call a workflow or client makes.
     /// </summary>
-    private static byte[] SimpleData(in ActivityContext context)
+    private static ByteString SimpleData(in ActivityContext context)
     {
         var data = new byte[SimpleLength];
         SimplePrefix.CopyTo(data);
@@ -260,7 +256,7 @@ internal static class TraceHeader
         FormatTraceParent(context.TraceId, context.SpanId, context.TraceFlags, traceParent);
         System.Text.Encoding.ASCII.GetBytes(traceParent, data.AsSpan(SimplePrefix.Length, 55));
         "\"}"u8.CopyTo(data.AsSpan(SimpleLength - 2));
-        return data;
+        return UnsafeByteOperations.UnsafeWrap(data);
     }
 
     /// <summary>Returns a copy of <paramref name="headers"/> with the trace header set.</summary>

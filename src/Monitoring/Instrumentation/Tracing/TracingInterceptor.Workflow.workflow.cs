@@ -32,6 +32,16 @@ internal sealed partial class TracingInterceptor
             ? RootTraceIds.CreateRoot(name, kind, rootTraceId, link == default ? null : [new ActivityLink(link)])
             : Telemetry.Source.CreateActivity(name, kind, parent);
 
+    /// <summary>
+    /// Makes the call, and watches for its end (<paramref name="ended"/>, else ending the span) only when the span is
+    /// recorded: ending a span the sampler dropped does nothing, while watching costs a continuation on the
+    /// workflow's scheduler for every call (with the SDK's task events, over 1 KB), most of what tracing cost a run
+    /// whose trace was not sampled.
+    /// </summary>
+    private static TTask Watch<TTask>(WorkflowSpan span, Func<TTask> call, Action<Exception?>? ended = null)
+        where TTask : Task =>
+        span.Recorded ? TaskEndObserver.Observe(call, ended ?? (e => span.End(e))) : call();
+
     /// <summary>Asks the configured sampler, the same way for every replay, whether a span is recorded.</summary>
     private static ActivityTraceFlags Decide(
         string name,
@@ -329,13 +339,7 @@ internal sealed partial class TracingInterceptor
                     TraceLinkInDetails.Keep(template, span.Context.TraceId);
                 }
 
-                if (!span.Recorded)
-                {
-                    // Nothing to emit at its end (see Watch): the run's context is still current for its code.
-                    return WithCurrent(span, () => Next.ExecuteWorkflowAsync(input));
-                }
-
-                return TaskEndObserver.Observe(() => WithCurrent(span, () => Next.ExecuteWorkflowAsync(input)), e =>
+                return Watch(span, () => WithCurrent(span, () => Next.ExecuteWorkflowAsync(input)), e =>
                 {
                     if (e is null)
                     {
@@ -660,15 +664,6 @@ internal sealed partial class TracingInterceptor
             _ = owner.Run.NextOutboundSpanId();
             return true;
         }
-
-        /// <summary>
-        /// Makes the call, and watches for its end only when its span is recorded: ending a span the sampler dropped
-        /// does nothing, while watching costs a continuation on the workflow's scheduler for every call (with the
-        /// SDK's task events, over 1 KB), most of what tracing cost a run whose trace was not sampled.
-        /// </summary>
-        private static TTask Watch<TTask>(WorkflowSpan span, Func<TTask> call)
-            where TTask : Task =>
-            span.Recorded ? TaskEndObserver.Observe(call, e => span.End(e)) : call();
 
         private WorkflowSpan Begin(string name)
         {
