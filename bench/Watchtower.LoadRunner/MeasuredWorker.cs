@@ -160,8 +160,9 @@ internal static class MeasuredWorker
 
 /// <summary>
 /// What the measured worker runs with: monitoring off, all of it on, or one half; as <c>traces-unsampled</c>,
-/// tracing with a sampler that keeps nothing; or, as <c>sdk-floor</c>, monitoring off but the SDK's metrics handed
-/// to a meter that keeps nothing.
+/// tracing with a sampler that keeps nothing; as <c>sdk-floor</c>, monitoring off but the SDK's metrics handed
+/// to a meter that keeps nothing; or, as <c>metrics-sdk-floor</c>, metrics on with the SDK's handed to that meter,
+/// which leaves the interceptors' own.
 /// </summary>
 internal readonly record struct Mode(
     string Name, bool Tracing, bool Metrics, bool SdkFloor = false, bool Unsampled = false)
@@ -174,7 +175,9 @@ internal readonly record struct Mode(
         "metrics" => new(name, false, true),
         "traces-unsampled" => new(name, true, false, Unsampled: true),
         "sdk-floor" => new(name, false, false, SdkFloor: true),
+        "metrics-sdk-floor" => new(name, false, true, SdkFloor: true),
         _ => throw new ArgumentException(
-            $"--compare: unknown mode '{name}' (off, on, traces, traces-unsampled, metrics, sdk-floor)"),
+            $"--compare: unknown mode '{name}' (off, on, traces, traces-unsampled, metrics, sdk-floor, "
+            + "metrics-sdk-floor)"),
     };
 }

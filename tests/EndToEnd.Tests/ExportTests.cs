@@ -35,13 +35,16 @@ public sealed class ExportTests(DevServerFixture server)
         Assert.True(executed.ExitCode == 0, executed.ToString());
         GC.Collect();
 
+        var queue = $"task_queue=\"{worker.TaskQueue}\"";
+
+        // Runs are measured on the thread pool, in order: the parent's close is the last of them.
         var body = await Eventually.UntilAsync(
             () => Http.GetStringAsync(
                 new Uri($"http://127.0.0.1:{port}/metrics"),
                 TestContext.Current.CancellationToken),
-            text => text.Contains("watchtower_workflows_closed_total", StringComparison.Ordinal),
+            text => ShowsPipeline(text, "watchtower_workflows_closed_total", queue)
+                && ShowsPipeline(text, "watchtower_workflow_duration_seconds_count", queue),
             "the scrape to show the closed workflow");
-        var queue = $"task_queue=\"{worker.TaskQueue}\"";
         Assert.Equal(1, Value(body, "watchtower_workflows_started_total", queue, "workflow_type=\"DocumentPipeline\""));
         Assert.Equal(1, Value(
             body,
@@ -126,6 +129,11 @@ public sealed class ExportTests(DevServerFixture server)
         var warning = Assert.Single(worker.Logs.GetSnapshot(), r => r.Id.Name == "ScrapeEndpointFailed");
         Assert.Contains($"{port}", warning.Message, StringComparison.Ordinal);
     }
+
+    private static bool ShowsPipeline(string body, string name, string queue) =>
+        body.Split('\n').Any(line => line.StartsWith(name + "{", StringComparison.Ordinal)
+            && line.Contains(queue, StringComparison.Ordinal)
+            && line.Contains("workflow_type=\"DocumentPipeline\"", StringComparison.Ordinal));
 
     private static double Value(string body, string name, params string[] labels)
     {

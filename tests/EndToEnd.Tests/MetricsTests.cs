@@ -1,7 +1,10 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Temporalio.Client;
 using Temporalio.Exceptions;
 using Watchtower.EndToEnd.Tests.Infrastructure;
+using Watchtower.Monitoring.Metrics;
 using Watchtower.Workflows.Dispatcher;
 using Watchtower.Workflows.Pipeline;
 
@@ -163,6 +166,58 @@ public sealed class MetricsTests(DevServerFixture server)
         Assert.Subset(
             new HashSet<string> { "namespace", "task_queue", "workflow_type", "activity_type", "outcome", "local" },
             metrics.TagKeys());
+    }
+
+    /// <summary>
+    /// The SDK starts a thread for every workflow activation, and a meter provider keeps buffers for each thread
+    /// that records (about 3 KB, made by its first measurement): a run's measurements are made on the thread pool,
+    /// whose threads live on, never on the workflow's own thread.
+    /// </summary>
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task Metrics_RunStartsAndCloses_RecordedOnThreadPoolThreads()
+    {
+        server.RequireCli();
+        await using var worker = await WorkerHarness.StartAsync(server.TargetHost);
+        var onPool = new ConcurrentQueue<bool>();
+        Instrument[] runInstruments =
+        [
+            WorkerMetrics.WorkflowsStarted, WorkerMetrics.WorkflowsInFlight, WorkerMetrics.WorkflowsClosed,
+            WorkerMetrics.WorkflowDuration,
+        ];
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (runInstruments.Contains(instrument))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        void Measured(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "task_queue" && (string?)tag.Value == worker.TaskQueue)
+                {
+                    onPool.Enqueue(Thread.CurrentThread.IsThreadPoolThread);
+                }
+            }
+        }
+
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) => Measured(tags));
+        listener.SetMeasurementEventCallback<double>((_, _, tags, _) => Measured(tags));
+        listener.Start();
+        var client = await Monitored.ClientAsync(worker, server.TargetHost);
+
+        // A parent and its two batches: each started, in flight, out of flight, closed and timed.
+        await client.ExecuteWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)),
+            worker.Options("pooled-" + Guid.NewGuid()));
+
+        await Eventually.WaitAsync(() => onPool.Count >= 15, "three runs measured from start to close");
+        Assert.Equal(15, onPool.Count);
+        Assert.All(onPool, Assert.True);
     }
 
     /// <summary>Signals as a client would, retrying the instant a run is continuing as new.</summary>

@@ -29,8 +29,11 @@ internal sealed class MetricsProbe(string taskQueue) : IDisposable
 
     public long InFlight(string workflowType) => Sum(inFlight, ("workflow_type", workflowType));
 
-    public long DurationCount(string workflowType) =>
-        duration.GetMeasurementSnapshot().Count(m => Matches(m.Tags, ("workflow_type", workflowType)));
+    public long DurationCount(string workflowType)
+    {
+        Settle();
+        return duration.GetMeasurementSnapshot().Count(m => Matches(m.Tags, ("workflow_type", workflowType)));
+    }
 
     /// <summary>Attempts by outcome: the count of the duration histogram's recordings.</summary>
     public long Activities(string activityType, string outcome) => activities.GetMeasurementSnapshot()
@@ -49,8 +52,10 @@ internal sealed class MetricsProbe(string taskQueue) : IDisposable
         Sum(updates, ("workflow_type", workflowType), ("outcome", outcome));
 
     /// <summary>Every tag key recorded on any of the interceptors' workflow and activity series.</summary>
-    public HashSet<string> TagKeys() =>
-        new[]
+    public HashSet<string> TagKeys()
+    {
+        Settle();
+        return new[]
         {
             started.GetMeasurementSnapshot(),
             closed.GetMeasurementSnapshot(),
@@ -59,6 +64,7 @@ internal sealed class MetricsProbe(string taskQueue) : IDisposable
             .SelectMany(s => s).Select(m => m.Tags)
             .Concat(activities.GetMeasurementSnapshot().Select(m => m.Tags))
             .Where(tags => Matches(tags)).SelectMany(tags => tags.Keys).ToHashSet();
+    }
 
     public void Dispose()
     {
@@ -74,8 +80,25 @@ internal sealed class MetricsProbe(string taskQueue) : IDisposable
         heartbeats.Dispose();
     }
 
-    private long Sum(MetricCollector<long> collector, params (string Key, string Value)[] tags) =>
-        collector.GetMeasurementSnapshot().Where(m => Matches(m.Tags, tags)).Sum(m => m.Value);
+    /// <summary>
+    /// Runs' measurements reach the meter on the thread pool, in the order they were made: once the recorder has
+    /// caught up with what it had been given, every run that ended before the read is in it.
+    /// </summary>
+    private static void Settle()
+    {
+        var queued = WorkflowRecorder.Posted;
+        if (!SpinWait.SpinUntil(() => WorkflowRecorder.Recorded >= queued, TimeSpan.FromSeconds(10)))
+        {
+            throw new TimeoutException(
+                $"{queued - WorkflowRecorder.Recorded} workflow measurements still not recorded after 10 s");
+        }
+    }
+
+    private long Sum(MetricCollector<long> collector, params (string Key, string Value)[] tags)
+    {
+        Settle();
+        return collector.GetMeasurementSnapshot().Where(m => Matches(m.Tags, tags)).Sum(m => m.Value);
+    }
 
     private bool Matches(IReadOnlyDictionary<string, object?> recorded, params (string Key, string Value)[] tags) =>
         recorded.TryGetValue("task_queue", out var queue) && (string?)queue == taskQueue

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Temporalio.Worker.Interceptors;
 using Temporalio.Workflows;
 using Watchtower.Monitoring.Interception;
@@ -10,7 +9,8 @@ namespace Watchtower.Monitoring.Metrics;
 /// <summary>
 /// Workflow counts. A run is counted as started by the task that starts it and as closed by the
 /// task that closes it; neither happens while replaying, so a run resumed after a cache eviction or on
-/// another worker is still counted once each way.
+/// another worker is still counted once each way. The measurements themselves are made off the workflow's
+/// thread (<see cref="WorkflowRecorder"/>).
 /// </summary>
 internal sealed partial class MetricsInterceptor
 {
@@ -19,15 +19,13 @@ internal sealed partial class MetricsInterceptor
         WorkflowInboundInterceptor next) : WorkflowInboundInterceptor(next)
     {
         private bool passThrough;
-        private TagList? tags;
+        private WorkflowRecorder.RunLabels? labels;
         private long signalSequence;
 
-        private TagList Tags => tags ??= new TagList
-        {
-            { WorkerMetrics.Namespace, MetricLabels.Namespaces.Admit(Workflow.Info.Namespace) },
-            { WorkerMetrics.TaskQueue, MetricLabels.TaskQueues.Admit(Workflow.Info.TaskQueue) },
-            { WorkerMetrics.WorkflowType, MetricLabels.WorkflowTypes.Ran(Workflow.Info.WorkflowType) },
-        };
+        private WorkflowRecorder.RunLabels Labels => labels ??= new(
+            MetricLabels.Namespaces.Admit(Workflow.Info.Namespace),
+            MetricLabels.TaskQueues.Admit(Workflow.Info.TaskQueue),
+            MetricLabels.WorkflowTypes.Ran(Workflow.Info.WorkflowType));
 
         public override void Init(WorkflowOutboundInterceptor outbound)
         {
@@ -48,10 +46,9 @@ internal sealed partial class MetricsInterceptor
             {
                 // In flight goes up with the count of starts and down with the count of closes, never in a
                 // finally: an evicted instance is dropped without its pending code ever running again.
-                if (!Workflow.Unsafe.IsReplayingHistoryEvents && Once("started"))
+                if (!Workflow.Unsafe.IsReplayingHistoryEvents && Once("metrics:started"))
                 {
-                    WorkerMetrics.WorkflowsStarted.Add(1, Tags);
-                    WorkerMetrics.WorkflowsInFlight.Add(1, Tags);
+                    WorkflowRecorder.Started(root, Labels);
                     root.Runs.Started();
                 }
 
@@ -83,12 +80,12 @@ internal sealed partial class MetricsInterceptor
                 {
                     if (e is null)
                     {
-                        Handled(WorkerMetrics.Signals, RunOutcome.Completed, "signal", sequence);
+                        Handled(WorkerMetrics.Signals, RunOutcome.Completed, "metrics:signal", sequence);
                     }
                     else if (RunOutcome.Of(e) is { } outcome)
                     {
                         // Thrown from a signal handler, a failure (or continue-as-new) ends the whole run.
-                        Handled(WorkerMetrics.Signals, "failed", "signal", sequence);
+                        Handled(WorkerMetrics.Signals, "failed", "metrics:signal", sequence);
                         Close(outcome);
                     }
                 });
@@ -149,12 +146,12 @@ internal sealed partial class MetricsInterceptor
                 {
                     if (e is null)
                     {
-                        Handled(WorkerMetrics.Updates, RunOutcome.Completed, "update:" + input.Id, 0);
+                        Handled(WorkerMetrics.Updates, RunOutcome.Completed, "metrics:update:" + input.Id, 0);
                     }
                     else if (RunOutcome.Of(e) is not null)
                     {
                         // The update failed; any other exception fails the workflow task and is retried.
-                        Handled(WorkerMetrics.Updates, "failed", "update:" + input.Id, 0);
+                        Handled(WorkerMetrics.Updates, "failed", "metrics:update:" + input.Id, 0);
                     }
                 });
             });
@@ -162,7 +159,7 @@ internal sealed partial class MetricsInterceptor
 
         private void Close(string outcome)
         {
-            if (Workflow.Unsafe.IsReplayingHistoryEvents || !Once("closed"))
+            if (Workflow.Unsafe.IsReplayingHistoryEvents || !Once("metrics:closed"))
             {
                 return;
             }
@@ -170,16 +167,14 @@ internal sealed partial class MetricsInterceptor
             try
             {
                 root.Runs.Closed(outcome);
-                WorkerMetrics.WorkflowsInFlight.Add(-1, Tags);
-                var closed = Tags;
-                closed.Add(WorkerMetrics.Outcome, outcome);
-                WorkerMetrics.WorkflowsClosed.Add(1, closed);
 
                 // Wall clock, not Workflow.UtcNow: the close is happening now, outside replay, and the
                 // workflow task's own processing belongs in the figure.
-                WorkerMetrics.WorkflowDuration.Record(
-                    Math.Max(0, (DateTime.UtcNow - Workflow.Info.WorkflowStartTime).TotalSeconds),
-                    closed);
+                WorkflowRecorder.Closed(
+                    root,
+                    Labels,
+                    outcome,
+                    Math.Max(0, (DateTime.UtcNow - Workflow.Info.WorkflowStartTime).TotalSeconds));
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -191,10 +186,10 @@ internal sealed partial class MetricsInterceptor
         private void Handled(
             System.Diagnostics.Metrics.Counter<long> counter,
             string outcome,
-            string what,
+            string key,
             long sequence)
         {
-            if (!Workflow.Unsafe.IsReplayingHistoryEvents && Once(what, sequence))
+            if (!Workflow.Unsafe.IsReplayingHistoryEvents && Once(key, sequence))
             {
                 Count(counter, outcome);
             }
@@ -203,21 +198,11 @@ internal sealed partial class MetricsInterceptor
         /// <summary>
         /// See <see cref="EmittedKeys"/>: a run's start, close and handlers are counted once per worker.
         /// </summary>
-        private bool Once(string what, long sequence = 0) =>
-            root.Emitted.TryClaim(SpanIds.ForSpan(Workflow.Info.RunId, "metrics:" + what, sequence));
+        private bool Once(string key, long sequence = 0) =>
+            root.Emitted.TryClaim(SpanIds.ForSpan(Workflow.Info.RunId, key, sequence));
 
-        private void Count(System.Diagnostics.Metrics.Counter<long> counter, string outcome)
-        {
-            try
-            {
-                var counted = Tags;
-                counted.Add(WorkerMetrics.Outcome, outcome);
-                counter.Add(1, counted);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                root.ReportFailure(e);
-            }
-        }
+        // Recorded on the thread pool, which reports a listener that throws.
+        private void Count(System.Diagnostics.Metrics.Counter<long> counter, string outcome) =>
+            WorkflowRecorder.Counted(root, counter, Labels, outcome);
     }
 }
