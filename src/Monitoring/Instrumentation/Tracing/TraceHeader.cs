@@ -19,10 +19,15 @@ internal static class TraceHeader
 
     private static readonly ByteString JsonPlain = ByteString.CopyFromUtf8("json/plain");
 
-    // {"traceparent":"00-<32 hex>-<16 hex>-<2 hex>"}
+    // 00-<32 hex>-<16 hex>-<2 hex>, as version 00 of W3C trace context has it.
+    private const int TraceParentLength = 55;
+
+    // {"traceparent":"<traceparent>"}
     private const int SimpleLength = 73;
 
     private static ReadOnlySpan<byte> SimplePrefix => "{\"traceparent\":\""u8;
+
+    private static ReadOnlySpan<byte> SimpleSuffix => "\"}"u8;
 
     // JSON.stringify and Go's encoder leave '+', '=' and ',' alone; the default encoder would escape them.
     private static readonly JsonWriterOptions WriterOptions = new()
@@ -64,10 +69,10 @@ internal static class TraceHeader
             return false;
         }
 
-        if (data.Length == SimpleLength && data.StartsWith(SimplePrefix) && data.EndsWith("\"}"u8))
+        if (data.Length == SimpleLength && data.StartsWith(SimplePrefix) && data.EndsWith(SimpleSuffix))
         {
             if (!TryParseTraceParent(
-                data.Slice(SimplePrefix.Length, 55),
+                data.Slice(SimplePrefix.Length, TraceParentLength),
                 out var simpleTrace,
                 out var simpleSpan,
                 out var simpleFlags))
@@ -161,7 +166,7 @@ internal static class TraceHeader
         traceId = default;
         spanId = default;
         flags = ActivityTraceFlags.None;
-        if (value.Length < 55 || value[2] != '-' || value[35] != '-' || value[52] != '-')
+        if (value.Length < TraceParentLength || value[2] != '-' || value[35] != '-' || value[52] != '-')
         {
             return false;
         }
@@ -172,7 +177,8 @@ internal static class TraceHeader
         }
 
         var isVersionZero = value[0] == '0' && value[1] == '0';
-        if ((isVersionZero && value.Length != 55) || (!isVersionZero && value.Length > 55 && value[55] != '-'))
+        if ((isVersionZero && value.Length != TraceParentLength)
+            || (!isVersionZero && value.Length > TraceParentLength && value[TraceParentLength] != '-'))
         {
             return false;
         }
@@ -224,7 +230,7 @@ internal static class TraceHeader
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
-            Span<char> traceParent = stackalloc char[55];
+            Span<char> traceParent = stackalloc char[TraceParentLength];
             FormatTraceParent(context.TraceId, context.SpanId, context.TraceFlags, traceParent);
             writer.WriteString("traceparent"u8, traceParent);
             if (!string.IsNullOrEmpty(context.TraceState))
@@ -252,10 +258,10 @@ internal static class TraceHeader
     {
         var data = new byte[SimpleLength];
         SimplePrefix.CopyTo(data);
-        Span<char> traceParent = stackalloc char[55];
+        Span<char> traceParent = stackalloc char[TraceParentLength];
         FormatTraceParent(context.TraceId, context.SpanId, context.TraceFlags, traceParent);
-        System.Text.Encoding.ASCII.GetBytes(traceParent, data.AsSpan(SimplePrefix.Length, 55));
-        "\"}"u8.CopyTo(data.AsSpan(SimpleLength - 2));
+        System.Text.Encoding.ASCII.GetBytes(traceParent, data.AsSpan(SimplePrefix.Length, TraceParentLength));
+        SimpleSuffix.CopyTo(data.AsSpan(SimpleLength - SimpleSuffix.Length));
         return UnsafeByteOperations.UnsafeWrap(data);
     }
 
