@@ -31,7 +31,7 @@ internal sealed class DevServer : IAsyncDisposable
                 "--port", port.ToString(CultureInfo.InvariantCulture),
                 "--log-level", "error",
             ]);
-        var process = Process.Start(info) ?? throw new InvalidOperationException("The dev server did not start.");
+        var process = ChildProcesses.Start(info, "dev server");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
@@ -67,6 +67,7 @@ internal sealed class DevServer : IAsyncDisposable
             await process.WaitForExitAsync();
         }
 
+        ChildProcesses.Forget(process);
         process.Dispose();
     }
 }

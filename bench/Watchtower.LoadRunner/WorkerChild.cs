@@ -47,7 +47,7 @@ internal sealed class WorkerChild : IAsyncDisposable
             // For `perf record -p`: the JIT writes /tmp/perf-<pid>.map so that managed frames get names.
             info.Environment["DOTNET_PerfMapEnabled"] = "1";
         }
-        var process = Process.Start(info) ?? throw new InvalidOperationException("The worker did not start.");
+        var process = ChildProcesses.Start(info, "worker");
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is { Length: > 0 } line)
@@ -115,6 +115,7 @@ internal sealed class WorkerChild : IAsyncDisposable
             }
         }
 
+        ChildProcesses.Forget(process);
         process.Dispose();
     }
 

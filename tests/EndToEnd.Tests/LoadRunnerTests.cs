@@ -1,0 +1,106 @@
+using System.Globalization;
+using Watchtower.EndToEnd.Tests.Infrastructure;
+
+namespace Watchtower.EndToEnd.Tests;
+
+/// <summary>
+/// The benchmark's load runner as it is stopped mid-run: what it started must not outlive it, or a dev server
+/// left behind takes CPU from every later measurement on the machine.
+/// </summary>
+[Collection(nameof(SerialTests))]
+public sealed class LoadRunnerTests
+{
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task LoadRunner_TerminatedMidRun_LeavesNoServerOrWorkerBehind()
+    {
+        var cli = TestTools.Require(TestTools.TemporalCli, "the Temporal CLI");
+        var runner = LoadRunnerPath();
+        await using var run = ExternalProcess.Start(
+            "dotnet",
+            [runner, "--cli", cli, "--pairs", "1", "--workflows", "4"],
+            info => info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1");
+
+        // The dev server and both measured workers, once all three are up.
+        var started = await Eventually.UntilAsync(
+            () => Task.FromResult(Descendants(run.Id)),
+            pids => pids.Count >= 3 && run.Output.Contains(" pairs of ", StringComparison.Ordinal),
+            "the load runner to start its dev server and two workers",
+            TimeSpan.FromSeconds(120));
+
+        await run.TerminateAsync(TimeSpan.FromSeconds(60));
+
+        await Eventually.UntilAsync(
+            () => Task.FromResult(string.Join(", ", started.Where(Running).Select(Describe))),
+            running => running.Length == 0,
+            "every process the load runner started to have exited (the last value lists those still running)",
+            TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>The runner built beside these tests, in the same configuration (the project references it).</summary>
+    private static string LoadRunnerPath()
+    {
+        var configuration = Directory.GetParent(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory))!.Name;
+        var path = Path.Combine(
+            TestTools.RepositoryRoot(),
+            "bench",
+            "Watchtower.LoadRunner",
+            "bin",
+            configuration,
+            "net10.0",
+            "Watchtower.LoadRunner.dll");
+        Assert.True(File.Exists(path), $"the load runner is built at {path}");
+        return path;
+    }
+
+    /// <summary>Every process below <paramref name="pid"/>, read from /proc.</summary>
+    private static List<int> Descendants(int pid)
+    {
+        var found = new List<int>();
+        var pending = new Stack<int>([pid]);
+        while (pending.TryPop(out var parent))
+        {
+            foreach (var task in SafeDirectories($"/proc/{parent}/task"))
+            {
+                var children = SafeRead(Path.Combine(task, "children"));
+                foreach (var child in children.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    var id = int.Parse(child, CultureInfo.InvariantCulture);
+                    found.Add(id);
+                    pending.Push(id);
+                }
+            }
+        }
+
+        return found;
+    }
+
+    private static bool Running(int pid) => Directory.Exists($"/proc/{pid}");
+
+    private static string Describe(int pid) =>
+        $"{pid} ({SafeRead($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim()})";
+
+    // A process may exit between listing and reading: it then simply has nothing left to list.
+    private static string[] SafeDirectories(string path)
+    {
+        try
+        {
+            return Directory.GetDirectories(path);
+        }
+        catch (IOException)
+        {
+            return [];
+        }
+    }
+
+    private static string SafeRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return string.Empty;
+        }
+    }
+}
