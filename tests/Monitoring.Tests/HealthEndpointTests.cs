@@ -55,6 +55,25 @@ public sealed class HealthEndpointTests
     }
 
     [Fact]
+    public async Task HealthEndpoint_Answer_SentWholeWithItsLength()
+    {
+        var port = FreePort();
+        using var host = Build(new() { ["Monitoring:Port"] = port });
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+
+        var live = await Eventually(() => http.GetAsync($"http://127.0.0.1:{port}/health/live"));
+        var body = await live.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken);
+        await host.StopAsync(TestContext.Current.CancellationToken);
+
+        // Sent in chunks, a small answer ends with two writes of a few bytes each, which the server's Nagle holds
+        // until the client's delayed acknowledgement comes: every probe then took about 40 ms instead of under 1.
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.NotEqual(true, live.Headers.TransferEncodingChunked);
+        Assert.Equal(body.Length, live.Content.Headers.ContentLength);
+    }
+
+    [Fact]
     public async Task HealthEndpoint_HealthTurnedOff_ServesNothingAndScrapeStays()
     {
         var port = FreePort();
