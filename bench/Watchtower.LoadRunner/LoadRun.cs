@@ -158,23 +158,35 @@ internal static class LoadRun
 
     /// <summary>
     /// The scrape on its own, after the rounds: back to back on the idle worker, then every 100 ms while a load
-    /// runs, with the number of series and bytes of the answer.
+    /// runs, with the number of series and bytes of the answer. The liveness probe is timed the same way, between
+    /// the scrapes, as the floor: an answer from the same process, port and client that does next to nothing, so
+    /// what it takes is what any answer takes there (the core's other work, the client's, the connection).
     /// </summary>
     private static async Task ScrapeLatencyAsync(TemporalClient client, WorkerChild worker, Options options)
     {
         using var idle = new Scrapes(worker.MetricsUrl);
+        using var idleFloor = new Scrapes(worker.LivenessUrl);
         for (var i = 0; i < 200; i++)
         {
             await idle.ScrapeAsync();
+            await idleFloor.ScrapeAsync();
         }
 
         using var loaded = new Scrapes(worker.MetricsUrl);
+        using var loadedFloor = new Scrapes(worker.LivenessUrl);
         using var stop = new CancellationTokenSource();
-        var scraping = loaded.EveryAsync(TimeSpan.FromMilliseconds(100), stop.Token);
+        var interval = TimeSpan.FromMilliseconds(100);
+        var scraping = loaded.EveryAsync(interval, stop.Token);
+        var probing = Task.Delay(interval / 2, stop.Token).ContinueWith(
+            _ => loadedFloor.EveryAsync(interval, stop.Token),
+            CancellationToken.None,
+            TaskContinuationOptions.OnlyOnRanToCompletion,
+            TaskScheduler.Default).Unwrap();
         await ExecuteAsync(client, worker.TaskQueue, "scraped", options.Workflows, options);
         await stop.CancelAsync();
         await scraping;
-        Report.Scrapes(idle, loaded);
+        await probing;
+        Report.Scrapes(idle, loaded, idleFloor, loadedFloor);
     }
 
     /// <summary>Runs the pipelines at the fixed rate and returns the median time from start to result.</summary>

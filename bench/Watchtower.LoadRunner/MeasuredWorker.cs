@@ -73,6 +73,12 @@ internal static class MeasuredWorker
                 o => o.DisableWorkflowTracingEventListener = true);
         }
 
+        if (mode.HeaderFloor)
+        {
+            builder.Services.PostConfigureAll<TemporalWorkerServiceOptions>(
+                o => o.Interceptors = [.. o.Interceptors ?? [], new HeaderFloorInterceptor()]);
+        }
+
         if (mode.Tracing)
         {
             // Spans are batched and handed to an exporter, as with OTLP, minus the network.
@@ -162,10 +168,11 @@ internal static class MeasuredWorker
 /// What the measured worker runs with: monitoring off, all of it on, or one half; as <c>traces-unsampled</c>,
 /// tracing with a sampler that keeps nothing; as <c>sdk-floor</c>, monitoring off but the SDK's metrics handed
 /// to a meter that keeps nothing; or, as <c>metrics-sdk-floor</c>, metrics on with the SDK's handed to that meter,
-/// which leaves the interceptors' own.
+/// which leaves the interceptors' own; or, as <c>header-floor</c>, monitoring off but a trace header carried on
+/// every call (<see cref="HeaderFloorInterceptor"/>).
 /// </summary>
 internal readonly record struct Mode(
-    string Name, bool Tracing, bool Metrics, bool SdkFloor = false, bool Unsampled = false)
+    string Name, bool Tracing, bool Metrics, bool SdkFloor = false, bool Unsampled = false, bool HeaderFloor = false)
 {
     public static Mode Parse(string name) => name switch
     {
@@ -176,8 +183,9 @@ internal readonly record struct Mode(
         "traces-unsampled" => new(name, true, false, Unsampled: true),
         "sdk-floor" => new(name, false, false, SdkFloor: true),
         "metrics-sdk-floor" => new(name, false, true, SdkFloor: true),
+        "header-floor" => new(name, false, false, HeaderFloor: true),
         _ => throw new ArgumentException(
             $"--compare: unknown mode '{name}' (off, on, traces, traces-unsampled, metrics, sdk-floor, "
-            + "metrics-sdk-floor)"),
+            + "metrics-sdk-floor, header-floor)"),
     };
 }

@@ -15,6 +15,7 @@ internal sealed class WorkerChild : IAsyncDisposable
         Mode = mode;
         TaskQueue = taskQueue;
         MetricsUrl = new Uri($"http://127.0.0.1:{metricsPort}/metrics");
+        LivenessUrl = new Uri($"http://127.0.0.1:{metricsPort}/health/live");
     }
 
     public Mode Mode { get; }
@@ -22,6 +23,9 @@ internal sealed class WorkerChild : IAsyncDisposable
     public string TaskQueue { get; }
 
     public Uri MetricsUrl { get; }
+
+    /// <summary>Gets the liveness probe: an answer that does next to nothing, from the same process and port.</summary>
+    public Uri LivenessUrl { get; }
 
     public static async Task<WorkerChild> StartAsync(string address, Mode mode, bool profile, bool sdkTaskListener)
     {
