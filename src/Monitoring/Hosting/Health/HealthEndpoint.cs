@@ -146,14 +146,23 @@ internal sealed class HealthEndpoint(
             context.Response.StatusCode = report.Status == HealthStatus.Unhealthy ? 503 : 200;
             context.Response.ContentType = "application/json";
             context.Response.ContentLength64 = body.WrittenCount;
-            await context.Response.OutputStream.WriteAsync(body.WrittenMemory, cancellationToken)
-                .ConfigureAwait(false);
+
+            // HttpListener sends whatever is written, HEAD or not; a body after a HEAD answer would be read as the
+            // start of the next answer on that connection.
+            if (!string.Equals(context.Request.HttpMethod, "HEAD", StringComparison.OrdinalIgnoreCase))
+            {
+                await context.Response.OutputStream.WriteAsync(body.WrittenMemory, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
             context.Response.Close();
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // A client that went away mid-answer is its own problem.
+            // A client that went away mid-answer is its own problem; the connection is dropped rather than left
+            // open with half an answer on it.
             Log.HealthRequestFailed(logger, e.GetType().Name, e.Message);
+            context.Response.Abort();
         }
     }
 
