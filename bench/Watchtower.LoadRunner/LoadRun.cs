@@ -159,8 +159,9 @@ internal static class LoadRun
     /// <summary>
     /// The scrape on its own, after the rounds: back to back on the idle worker, then every 100 ms while a load
     /// runs, with the number of series and bytes of the answer. The liveness probe is timed the same way, between
-    /// the scrapes, as the floor: an answer from the same process, port and client that does next to nothing, so
-    /// what it takes is what any answer takes there (the core's other work, the client's, the connection).
+    /// the scrapes, as the floor: an answer from the same process and port, asked by the same kind of client on a
+    /// connection of its own, that does next to nothing, so what it takes is what any answer takes there (the
+    /// core's other work, the client's, the connection).
     /// </summary>
     private static async Task ScrapeLatencyAsync(TemporalClient client, WorkerChild worker, Options options)
     {
@@ -177,16 +178,27 @@ internal static class LoadRun
         using var stop = new CancellationTokenSource();
         var interval = TimeSpan.FromMilliseconds(100);
         var scraping = loaded.EveryAsync(interval, stop.Token);
-        var probing = Task.Delay(interval / 2, stop.Token).ContinueWith(
-            _ => loadedFloor.EveryAsync(interval, stop.Token),
-            CancellationToken.None,
-            TaskContinuationOptions.OnlyOnRanToCompletion,
-            TaskScheduler.Default).Unwrap();
+        var probing = ProbeBetweenAsync();
         await ExecuteAsync(client, worker.TaskQueue, "scraped", options.Workflows, options);
         await stop.CancelAsync();
         await scraping;
         await probing;
         Report.Scrapes(idle, loaded, idleFloor, loadedFloor);
+
+        // Half an interval after the scrapes, so that the two never ask at the same moment.
+        async Task ProbeBetweenAsync()
+        {
+            try
+            {
+                await Task.Delay(interval / 2, stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            await loadedFloor.EveryAsync(interval, stop.Token);
+        }
     }
 
     /// <summary>Runs the pipelines at the fixed rate and returns the median time from start to result.</summary>

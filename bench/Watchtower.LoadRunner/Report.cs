@@ -36,21 +36,21 @@ internal static class Report
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"/metrics: {idle.Series} series, {idle.Bytes / 1024.0:F0} KB; the floor: /health/live, "
-            + $"{idleFloor.Bytes} bytes, from the same process and port"));
+            + $"{idleFloor.Bytes} bytes, from the same process and port, on a connection of its own"));
         Console.WriteLine("| answer | count | p50 (ms) | p99 (ms) | max (ms) |");
         Console.WriteLine("|---|---:|---:|---:|---:|");
         foreach (var (name, scrapes) in new[]
         {
-            ("/metrics, idle, back to back", idle),
-            ("/health/live, idle, between them", idleFloor),
+            ("/metrics, idle, back to back with the probe", idle),
+            ("/health/live, idle, between the scrapes", idleFloor),
             ("/metrics, every 100 ms under load", loaded),
-            ("/health/live, every 100 ms under load, between them", loadedFloor),
+            ("/health/live, every 100 ms under load, between the scrapes", loadedFloor),
         })
         {
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
                 $"| {name} | {scrapes.Milliseconds.Count} ({scrapes.Failed} failed) | {scrapes.Percentile(0.5):F2} | "
-                + $"{scrapes.Percentile(0.99):F2} | {scrapes.Milliseconds.Max():F2} |"));
+                + $"{scrapes.Percentile(0.99):F2} | {scrapes.Milliseconds.DefaultIfEmpty(double.NaN).Max():F2} |"));
         }
 
         // Which of them stood out, by their place in the sequence: a stall at the start is the connection's or

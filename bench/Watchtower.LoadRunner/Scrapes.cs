@@ -71,7 +71,7 @@ internal sealed class Scrapes(Uri url) : IDisposable
                 {
                     await ScrapeAsync();
                 }
-                catch (HttpRequestException)
+                catch (Exception e) when (e is HttpRequestException or IOException)
                 {
                     Failed++;
                 }

@@ -20,14 +20,19 @@ public sealed class LoadRunnerTests
             [runner, "--cli", cli, "--pairs", "1", "--workflows", "4"],
             info => info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1");
 
-        // The dev server and both measured workers, once all three are up.
+        // The dev server and both measured workers, once all three have been started (a child shows in /proc from
+        // its fork); the runner must not have given up on its own.
         var started = await Eventually.UntilAsync(
-            () => Task.FromResult(Descendants(run.Id)),
+            () =>
+            {
+                Assert.False(run.HasExited, "the load runner exited before it started its workers:\n" + run.Output);
+                return Task.FromResult(Descendants(run.Id));
+            },
             pids => pids.Count >= 3 && run.Output.Contains(" pairs of ", StringComparison.Ordinal),
             "the load runner to start its dev server and two workers",
-            TimeSpan.FromSeconds(120));
+            TimeSpan.FromSeconds(90));
 
-        await run.TerminateAsync(TimeSpan.FromSeconds(60));
+        await run.TerminateAsync(TimeSpan.FromSeconds(30));
 
         await Eventually.UntilAsync(
             () => Task.FromResult(string.Join(", ", started.Where(Running).Select(Describe))),
@@ -36,17 +41,19 @@ public sealed class LoadRunnerTests
             TimeSpan.FromSeconds(30));
     }
 
-    /// <summary>The runner built beside these tests, in the same configuration (the project references it).</summary>
+    /// <summary>
+    /// The runner built beside these tests, in the same configuration and framework (the project references it).
+    /// </summary>
     private static string LoadRunnerPath()
     {
-        var configuration = Directory.GetParent(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory))!.Name;
+        var framework = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory));
         var path = Path.Combine(
             TestTools.RepositoryRoot(),
             "bench",
             "Watchtower.LoadRunner",
             "bin",
-            configuration,
-            "net10.0",
+            framework.Parent!.Name,
+            framework.Name,
             "Watchtower.LoadRunner.dll");
         Assert.True(File.Exists(path), $"the load runner is built at {path}");
         return path;
@@ -74,7 +81,14 @@ public sealed class LoadRunnerTests
         return found;
     }
 
-    private static bool Running(int pid) => Directory.Exists($"/proc/{pid}");
+    /// <summary>Whether the process still runs: not when gone from /proc, nor as a zombie not yet reaped.</summary>
+    private static bool Running(int pid)
+    {
+        // /proc/<pid>/stat: "pid (name) state ...", where the name may hold spaces and parentheses.
+        var stat = SafeRead($"/proc/{pid}/stat");
+        var afterName = stat.LastIndexOf(')');
+        return afterName > 0 && afterName + 2 < stat.Length && stat[afterName + 2] != 'Z';
+    }
 
     private static string Describe(int pid) =>
         $"{pid} ({SafeRead($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim()})";
