@@ -136,8 +136,8 @@ public sealed class HealthEndpointTests
         (text.Length - text.Replace("\r\n\r\n", string.Empty, StringComparison.Ordinal).Length) / 4;
 
     /// <summary>
-    /// Reads the connection until <paramref name="done"/> holds for what came after <paramref name="before"/>, within
-    /// 10 s.
+    /// Reads the connection until <paramref name="done"/> holds for everything received: <paramref name="before"/>
+    /// (what earlier reads brought) and what comes now. At most 10 s.
     /// </summary>
     private static async Task<string> ReadUntilAsync(NetworkStream stream, string before, Func<string, bool> done)
     {
