@@ -131,25 +131,17 @@ public sealed class ExportTests(DevServerFixture server)
     }
 
     private static bool ShowsPipeline(string body, string name, string queue) =>
-        body.Split('\n').Any(line => line.StartsWith(name + "{", StringComparison.Ordinal)
-            && line.Contains(queue, StringComparison.Ordinal)
-            && line.Contains("workflow_type=\"DocumentPipeline\"", StringComparison.Ordinal));
+        Series(body, name, queue, "workflow_type=\"DocumentPipeline\"").Any();
 
     private static double Value(string body, string name, params string[] labels)
     {
-        var total = 0.0;
-        var found = false;
-        foreach (var line in body.Split('\n'))
-        {
-            if (line.StartsWith(name + "{", StringComparison.Ordinal)
-                && labels.All(l => line.Contains(l, StringComparison.Ordinal)))
-            {
-                total += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
-                found = true;
-            }
-        }
-
-        Assert.True(found, $"no {name} series with {string.Join(", ", labels)}");
-        return total;
+        var lines = Series(body, name, labels).ToList();
+        Assert.True(lines.Count > 0, $"no {name} series with {string.Join(", ", labels)}");
+        return lines.Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
     }
+
+    /// <summary>The scrape's lines of <paramref name="name"/> with every one of <paramref name="labels"/>.</summary>
+    private static IEnumerable<string> Series(string body, string name, params string[] labels) =>
+        body.Split('\n').Where(line => line.StartsWith(name + "{", StringComparison.Ordinal)
+            && labels.All(l => line.Contains(l, StringComparison.Ordinal)));
 }

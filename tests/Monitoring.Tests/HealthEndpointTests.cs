@@ -59,10 +59,8 @@ public sealed class HealthEndpointTests
     public async Task HealthEndpoint_Answer_SentWholeWithItsLength()
     {
         var port = FreePort();
-        using var host = Build(new() { ["Monitoring:Port"] = port });
-        await host.StartAsync(TestContext.Current.CancellationToken);
+        using var host = await StartAnsweringAsync(port);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        await Eventually(() => http.GetAsync($"http://127.0.0.1:{port}/health/live"));
 
         // Headers only: a buffered body would stand in for a length the server never sent.
         using var live = await http.GetAsync(
@@ -85,10 +83,7 @@ public sealed class HealthEndpointTests
     public async Task HealthEndpoint_HeadThenGetOnOneConnection_HeadAnswerHasNoBody()
     {
         var port = FreePort();
-        using var host = Build(new() { ["Monitoring:Port"] = port });
-        await host.StartAsync(TestContext.Current.CancellationToken);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        await Eventually(() => http.GetAsync($"http://127.0.0.1:{port}/health/live"));
+        using var host = await StartAnsweringAsync(port);
 
         // On a raw connection, as a load balancer's checker sends them (HttpClient drops a connection that has
         // unexpected bytes waiting, which would hide a body sent after a HEAD answer). One request at a time:
@@ -130,6 +125,16 @@ public sealed class HealthEndpointTests
         Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, live.StatusCode);
         Assert.False(monitors.ContainsKey("health"), "a health endpoint turned off is not a monitor that fell back");
+    }
+
+    /// <summary>A host with the health endpoints on <paramref name="port"/>, once /health/live answers.</summary>
+    private static async Task<IHost> StartAnsweringAsync(string port)
+    {
+        var host = Build(new() { ["Monitoring:Port"] = port });
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var answered = await Eventually(() => http.GetAsync($"http://127.0.0.1:{port}/health/live"));
+        return host;
     }
 
     private static int HeaderEnds(string text) =>
