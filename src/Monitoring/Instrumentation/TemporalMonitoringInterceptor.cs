@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Temporalio.Client.Interceptors;
@@ -67,6 +68,24 @@ public sealed class TemporalMonitoringInterceptor : IClientInterceptor, IWorkerI
     /// </summary>
     /// <returns>A summary as of now.</returns>
     public WorkflowRunSummary? GetWorkflowRunSummary() => metrics?.Runs.Summary();
+
+    /// <summary>
+    /// Waits until the spans and run measurements that workflow tasks of this process made before the call have been
+    /// handed to OpenTelemetry: workflow tasks queue them for the thread pool rather than export from the workflow's
+    /// own thread. Call it once the worker has stopped and before the tracer and meter providers shut down, so that
+    /// the last ones are exported too.
+    /// </summary>
+    /// <param name="timeout">How long to wait at most.</param>
+    /// <returns>Whether all of them were handed over in time.</returns>
+    public bool WaitForQueuedTelemetry(TimeSpan timeout)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var spans = tracing is null || TracingInterceptor.WaitForQueuedSpans(timeout);
+        var left = timeout - Stopwatch.GetElapsedTime(started);
+        var measurements = metrics is null
+            || WorkflowRecorder.WaitRecorded(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+        return spans && measurements;
+    }
 
     /// <summary>Gets the metrics half, for benchmarks that switch parts of it off.</summary>
     internal MetricsInterceptor? Metrics => metrics;

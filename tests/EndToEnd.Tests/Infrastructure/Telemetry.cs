@@ -6,6 +6,7 @@ using OpenTelemetry.Trace;
 using Temporalio.Client;
 using Temporalio.Extensions.Hosting;
 using Watchtower.Monitoring;
+using Watchtower.Monitoring.Tracing;
 using Watchtower.Worker.ResilientWorker;
 using Watchtower.Workflows;
 
@@ -35,6 +36,11 @@ internal sealed class SpanRecorder
 
     public IReadOnlyList<Activity> Snapshot()
     {
+        // Workflow spans reach the exporter from the thread pool a moment after their workflow task: a read waits for
+        // those ended before it, so that an assertion that a span is absent cannot pass for looking too early.
+        Assert.True(
+            TracingInterceptor.WaitForQueuedSpans(TimeSpan.FromSeconds(10)),
+            "workflow spans still queued for the exporter after 10 s");
         lock (spans)
         {
             return [.. spans];

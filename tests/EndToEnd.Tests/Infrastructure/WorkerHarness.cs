@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Temporalio.Client;
+using Watchtower.Monitoring.Tracing;
 using Watchtower.Workflows;
 
 namespace Watchtower.EndToEnd.Tests.Infrastructure;
@@ -148,6 +149,9 @@ internal sealed class WorkerHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
+
+        // Spans the last workflow tasks ended reach the exporter from the thread pool: before the tracer goes.
+        TracingInterceptor.WaitForQueuedSpans(TimeSpan.FromSeconds(10));
 
         // The local dev server is disposed asynchronously; a synchronous Dispose would refuse it.
         if (Host is IAsyncDisposable asyncHost)

@@ -9,9 +9,16 @@ namespace Watchtower.Monitoring.Hosting.Otlp;
 /// the container's disposal, each provider waits up to five seconds for a collector that does not answer,
 /// after the host's shutdown timeout: a worker given 30 s to stop would be killed instead.
 /// </summary>
-internal sealed class OtlpExportShutdown(TracerProvider? tracing, MeterProvider? metrics) : IHostedLifecycleService
+internal sealed class OtlpExportShutdown(
+    TracerProvider? tracing,
+    MeterProvider? metrics,
+    TemporalMonitoringInterceptor? interceptor) : IHostedLifecycleService
 {
     public static readonly TimeSpan FlushBudget = TimeSpan.FromSeconds(3);
+
+    // What the last workflow tasks queued for the thread pool reaches the providers first; it takes microseconds
+    // unless the pool is starved.
+    private static readonly TimeSpan QueueBudget = TimeSpan.FromMilliseconds(500);
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -28,6 +35,7 @@ internal sealed class OtlpExportShutdown(TracerProvider? tracing, MeterProvider?
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.Run(
         () =>
         {
+            interceptor?.WaitForQueuedTelemetry(QueueBudget);
             var budget = (int)FlushBudget.TotalMilliseconds;
             tracing?.Shutdown(budget * 2 / 3);
             metrics?.Shutdown(budget / 3);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using Watchtower.Monitoring;
 using Watchtower.Monitoring.Hosting;
 using Watchtower.Monitoring.Hosting.Monitors;
 using Watchtower.Monitoring.Hosting.Otlp;
@@ -66,7 +67,9 @@ public static partial class TemporalMonitoringHostBuilderExtensions
                 .WithTracing(tracing => tracing.AddTemporalInstrumentation().AddOtlpExporter(TracesSignal, null))
                 .WithMetrics(metrics => metrics.AddOtlpExporter(MetricsSignal, (Action<OtlpExporterOptions>?)null));
             builder.Services.AddHostedService(sp => new OtlpExportShutdown(
-                sp.GetService<TracerProvider>(), sp.GetService<MeterProvider>()));
+                sp.GetService<TracerProvider>(),
+                sp.GetService<MeterProvider>(),
+                sp.GetService<TemporalMonitoringInterceptor>()));
 
             // Which meters is a setting, read once the options are bound.
             builder.Services.ConfigureOpenTelemetryMeterProvider((sp, metrics) => metrics.AddMonitoringMeters(

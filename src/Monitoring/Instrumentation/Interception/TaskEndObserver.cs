@@ -72,6 +72,28 @@ internal static class TaskEndObserver
         }
     }
 
+    /// <summary>
+    /// Tells <paramref name="listener"/> when <paramref name="task"/> ends, without a delegate or closure of its own:
+    /// for a call made many times a run, where the caller already holds an object for it.
+    /// </summary>
+    /// <param name="task">The task the next interceptor returned.</param>
+    /// <param name="listener">Bookkeeping that issues no commands and never throws.</param>
+    public static void Observe(Task task, ITaskEndListener listener)
+    {
+        if (task.IsCompleted)
+        {
+            listener.Ended(ExceptionOf(task));
+            return;
+        }
+
+        _ = task.ContinueWith(
+            static (t, state) => ((ITaskEndListener)state!).Ended(ExceptionOf(t)),
+            listener,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Current);
+    }
+
     private static void Observe(Task task, Action<Exception?> ended)
     {
         if (task.IsCompleted)
@@ -117,4 +139,11 @@ internal static class TaskEndObserver
                 return null;
         }
     }
+}
+
+/// <summary>What <see cref="TaskEndObserver.Observe(Task, ITaskEndListener)"/> tells when a task ends.</summary>
+internal interface ITaskEndListener
+{
+    /// <summary>The task ended: with the exception an await would throw, or null.</summary>
+    void Ended(Exception? exception);
 }

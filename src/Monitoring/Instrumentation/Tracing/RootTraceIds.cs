@@ -11,29 +11,39 @@ internal static class RootTraceIds
 {
     private static readonly Lazy<bool> Installed = new(Install);
 
-    [ThreadStatic]
-    private static ActivityTraceId? pending;
+    // Not a thread-static: the SDK runs each workflow task on a thread started for it, and the first thread-static
+    // a thread touches makes it a table of its own. One root at a time instead; the generator hands the chosen id
+    // only to the thread that set it, since it runs for every root activity of the process.
+    private static readonly Lock Gate = new();
+    private static ActivityTraceId pendingTraceId;
+    private static int pendingThread;
 
     /// <summary>Creates (does not start) an activity that, being a root, gets <paramref name="traceId"/>.</summary>
     public static Activity? CreateRoot(
         string name, ActivityKind kind, ActivityTraceId traceId, IEnumerable<ActivityLink>? links = null)
     {
         _ = Installed.Value;
-        pending = traceId;
-        try
+        lock (Gate)
         {
-            return Telemetry.Source.CreateActivity(name, kind, default(ActivityContext), links: links);
-        }
-        finally
-        {
-            pending = null;
+            pendingTraceId = traceId;
+            Volatile.Write(ref pendingThread, Environment.CurrentManagedThreadId);
+            try
+            {
+                return Telemetry.Source.CreateActivity(name, kind, default(ActivityContext), links: links);
+            }
+            finally
+            {
+                Volatile.Write(ref pendingThread, 0);
+            }
         }
     }
 
     private static bool Install()
     {
         var previous = Activity.TraceIdGenerator;
-        Activity.TraceIdGenerator = () => pending ?? previous?.Invoke() ?? ActivityTraceId.CreateRandom();
+        Activity.TraceIdGenerator = () => Volatile.Read(ref pendingThread) == Environment.CurrentManagedThreadId
+            ? pendingTraceId
+            : previous?.Invoke() ?? ActivityTraceId.CreateRandom();
         return true;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Temporalio.Workflows;
 
@@ -17,20 +16,27 @@ internal static class SpanSearchAttributes
     /// <summary>Most values of a keyword list kept.</summary>
     public const int MaxListValues = 16;
 
-    public static void Add(Activity span, ISet<string> names)
+    /// <summary>
+    /// The tags for the named search attributes, read on the workflow's thread (only there can they be read) for a
+    /// span emitted elsewhere; null when none is named or set.
+    /// </summary>
+    public static List<KeyValuePair<string, object?>>? Collect(ISet<string> names)
     {
         if (names.Count == 0)
         {
-            return;
+            return null;
         }
 
+        List<KeyValuePair<string, object?>>? tags = null;
         foreach (var (key, value) in Workflow.TypedSearchAttributes.UntypedValues)
         {
             if (names.Contains(key.Name) && TagValue(value) is { } tag)
             {
-                span.SetTag(SpanTags.SearchAttributePrefix + key.Name, tag);
+                (tags ??= []).Add(new(SpanTags.SearchAttributePrefix + key.Name, tag));
             }
         }
+
+        return tags;
     }
 
     private static object? TagValue(object value) => value switch

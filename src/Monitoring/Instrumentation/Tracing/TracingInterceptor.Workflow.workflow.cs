@@ -6,10 +6,10 @@ using Watchtower.Monitoring.Interception;
 namespace Watchtower.Monitoring.Tracing;
 
 /// <summary>
-/// Workflow spans. Each span is emitted once, by the workflow task that ends it, and never while
-/// replaying; its id is derived from the run, so calls made earlier (perhaps on another worker,
-/// before a cache eviction) already carry it as their parent. RunWorkflow and handler spans thus get
-/// their real start and end times instead of zero-length markers. Nothing here may fail a workflow
+/// Workflow spans. Each span is decided once, by the workflow task that ends it, never while replaying,
+/// and exported from the thread pool; its id is derived from the run, so calls made earlier (perhaps on
+/// another worker, before a cache eviction) already carry it as their parent. RunWorkflow and handler
+/// spans thus get their real start and end times instead of zero-length markers. Nothing here may fail a workflow
 /// task: every step that touches telemetry is guarded.
 /// </summary>
 internal sealed partial class TracingInterceptor
@@ -33,61 +33,91 @@ internal sealed partial class TracingInterceptor
             : Telemetry.Source.CreateActivity(name, kind, parent);
 
     /// <summary>
-    /// Makes the call, and watches for its end (<paramref name="ended"/>, else ending the span) only when the span is
-    /// recorded: ending a span the sampler dropped does nothing, while watching costs a continuation on the
-    /// workflow's scheduler for every call (with the SDK's task events, over 1 KB), most of what tracing cost a run
-    /// whose trace was not sampled.
+    /// Watches the task a call returned for its end, which ends the span, only when the span is recorded: ending a
+    /// span the sampler dropped does nothing, while watching costs a continuation on the workflow's scheduler for
+    /// every call (with the SDK's task events, over 1 KB), most of what tracing cost a run whose trace was not sampled.
+    /// The span itself is told, so that a call made many times a run needs no delegate of its own.
     /// </summary>
-    private static TTask Watch<TTask>(WorkflowSpan span, Func<TTask> call, Action<Exception?>? ended = null)
-        where TTask : Task =>
-        span.Recorded ? TaskEndObserver.Observe(call, ended ?? (e => span.End(e))) : call();
+    private static TTask Watch<TTask>(WorkflowSpan span, TTask task)
+        where TTask : Task
+    {
+        if (span.Recorded)
+        {
+            TaskEndObserver.Observe(task, span);
+        }
 
-    /// <summary>Asks the configured sampler, the same way for every replay, whether a span is recorded.</summary>
+        return task;
+    }
+
+    /// <summary>
+    /// Asks the configured sampler, the same way for every replay, whether a span is recorded. The span it made for
+    /// the question (<paramref name="span"/>, not started) is the one emitted when the operation ends in this process;
+    /// null when it is not recorded.
+    /// </summary>
     private static ActivityTraceFlags Decide(
         string name,
         ActivityKind kind,
         ActivityContext parent,
-        ActivityTraceId rootTraceId,
+        RunTrace run,
+        out Activity? span,
         ActivityContext link = default)
     {
+        span = null;
         if (!Telemetry.Source.HasListeners())
         {
             return parent.TraceFlags;
         }
 
-        return Workflow.Unsafe.WithTracingEventListenerDisabled(() =>
+        span = Workflow.Unsafe.WithTracingEventListenerDisabled(() =>
         {
             var previous = Activity.Current;
             Activity.Current = null;
             try
             {
-                var probe = CreateSpan(name, kind, parent, rootTraceId, link);
-                return probe is { Recorded: true } ? ActivityTraceFlags.Recorded : ActivityTraceFlags.None;
+                var rootTraceId = parent == default ? run.RootTraceId : default;
+                return CreateSpan(name, kind, parent, rootTraceId, link) is { Recorded: true } made ? made : null;
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // A sampler that throws records nothing; the run goes on.
-                return ActivityTraceFlags.None;
+                return null;
             }
             finally
             {
                 Activity.Current = previous;
             }
         });
+        return span is null ? ActivityTraceFlags.None : ActivityTraceFlags.Recorded;
     }
 
     /// <summary>
     /// The span for a workflow-side operation, known to workflow code (as <see cref="Activity.Current"/>)
-    /// while it runs, and emitted when it ends.
+    /// while it runs, and emitted when it ends: decided on the workflow's thread, exported from the thread pool
+    /// (see <see cref="PoolQueue{T}"/>), so that neither the exporter's work nor System.Diagnostics' per-thread state
+    /// lands on a thread the SDK started for one workflow task.
     /// </summary>
-    private sealed class WorkflowSpan
+    private sealed class WorkflowSpan : ITaskEndListener
     {
+        /// <summary>Most spans that may wait for a pool thread; past it, new ones are dropped, said once.</summary>
+        internal const int MaxQueued = 10_000;
+
+        private static readonly PoolQueue<WorkflowSpan> Ended = new(static span => span.Emit());
+
         private readonly string name;
         private readonly ActivityKind kind;
         private readonly ActivityContext parent;
         private readonly DateTime start;
         private readonly RunTrace run;
         private RunCarrier? carrier;
+
+        // What the workflow's thread knew when the span ended, written before the span is queued, once (posted).
+        private bool posted;
+        private Exception? exception;
+        private string? outcome;
+        private bool cancellationRequested;
+        private DateTime end;
+        private List<KeyValuePair<string, object?>>? searchAttributes;
+        private Activity? sampled;
 
         public WorkflowSpan(
             RunTrace run,
@@ -119,8 +149,17 @@ internal sealed partial class TracingInterceptor
 
         public string? UpdateId { get; init; }
 
+        /// <summary>Sets the span the sampler was asked with, emitted as this one when this process ends it.</summary>
+        public Activity? Sampled
+        {
+            init => sampled = value;
+        }
+
         /// <summary>Gets the span a new trace links to: the run before, for a run that continued as new.</summary>
         public ActivityContext Link { get; init; }
+
+        /// <summary>Waits until the spans ended before the call have been emitted (or dropped for a failure).</summary>
+        public static bool WaitEmitted(TimeSpan timeout) => Ended.WaitHandled(timeout);
 
         /// <summary>
         /// Emits the span unless replaying or already emitted. <paramref name="outcome"/> is a run
@@ -131,14 +170,33 @@ internal sealed partial class TracingInterceptor
         {
             try
             {
-                if (!Recorded || Workflow.Unsafe.IsReplayingHistoryEvents
+                // Posted: claims are forgotten after a while, and the pool thread may be reading this span already.
+                if (!Recorded || posted || Workflow.Unsafe.IsReplayingHistoryEvents
                     || !run.Root.Emitted.TryClaim(Context.SpanId))
                 {
                     return;
                 }
 
-                var cancellationRequested = Workflow.CancellationToken.IsCancellationRequested;
-                Workflow.Unsafe.WithTracingEventListenerDisabled(() => Emit(exception, outcome, cancellationRequested));
+                if (Ended.Backlog >= MaxQueued)
+                {
+                    // The exporter stopped keeping up: spans are dropped here rather than held without bound.
+                    run.Root.ReportFailure(new InvalidOperationException(
+                        $"More than {MaxQueued} workflow spans wait for the exporter; "
+                        + "spans are dropped until it catches up."));
+                    return;
+                }
+
+                posted = true;
+                this.exception = exception;
+                this.outcome = outcome;
+                cancellationRequested = Workflow.CancellationToken.IsCancellationRequested;
+                end = DateTime.UtcNow;
+                if (ReferenceEquals(this, run.Span))
+                {
+                    searchAttributes = SpanSearchAttributes.Collect(run.Root.Options.SpanSearchAttributes);
+                }
+
+                Ended.Post(this);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -146,13 +204,44 @@ internal sealed partial class TracingInterceptor
             }
         }
 
-        private void Emit(Exception? exception, string? outcome, bool cancellationRequested)
+        /// <summary>
+        /// Ends the run's span as the run's task ended: done, or failed with a run outcome (failed, cancelled,
+        /// continued as new). Any other exception fails the workflow task, which is retried: the run goes on.
+        /// </summary>
+        public void EndRun(Exception? exception)
         {
-            var previous = Activity.Current;
-            Activity.Current = null;
+            if (exception is null)
+            {
+                End(null);
+            }
+            else if (RunOutcome.Of(exception) is { } outcome)
+            {
+                End(exception, outcome);
+            }
+        }
+
+        void ITaskEndListener.Ended(Exception? exception)
+        {
+            if (ReferenceEquals(this, run.Span))
+            {
+                EndRun(exception);
+            }
+            else
+            {
+                End(exception);
+            }
+        }
+
+        /// <summary>On the thread pool, once: reads only what was set before the span was posted.</summary>
+        private void Emit()
+        {
             try
             {
-                var span = CreateSpan(name, kind, parent, Context.TraceId, Link);
+                // The pool thread's context is the default one; a span a failed export left current would otherwise
+                // become the parent of the next root span.
+                Activity.Current = null;
+                var span = sampled ?? CreateSpan(name, kind, parent, Context.TraceId, Link);
+                sampled = null;
                 if (span is null)
                 {
                     return;
@@ -163,38 +252,45 @@ internal sealed partial class TracingInterceptor
                 ActivityIdOverride.Set(span, Context.SpanId, Context.TraceId);
                 if (span.IsAllDataRequested)
                 {
-                    span.SetTag(SpanTags.WorkflowId, run.WorkflowId);
-                    span.SetTag(SpanTags.RunId, run.RunId);
-                    span.SetTag(SpanTags.TaskQueue, run.TaskQueue);
-                    span.SetTag(SpanTags.Namespace, run.Namespace);
-                    if (UpdateId is not null)
-                    {
-                        span.SetTag(SpanTags.UpdateId, UpdateId);
-                    }
-
-                    if (ReferenceEquals(this, run.Span))
-                    {
-                        span.SetTag(SpanTags.Attempt, SpanTags.AttemptValue(run.Attempt));
-                        SpanSearchAttributes.Add(span, run.Root.Options.SpanSearchAttributes);
-                    }
-
-                    if (outcome is not null && exception is not null)
-                    {
-                        SpanStatus.RecordRunOutcome(span, exception, outcome);
-                    }
-                    else if (exception is not null)
-                    {
-                        SpanStatus.Record(span, exception, cancellationRequested);
-                    }
+                    Tag(span);
                 }
 
-                var end = DateTime.UtcNow;
                 span.SetEndTime(end < start ? start : end);
                 span.Stop();
             }
-            finally
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                Activity.Current = previous;
+                run.Root.ReportFailure(e);
+            }
+        }
+
+        private void Tag(Activity span)
+        {
+            span.SetTag(SpanTags.WorkflowId, run.WorkflowId);
+            span.SetTag(SpanTags.RunId, run.RunId);
+            span.SetTag(SpanTags.TaskQueue, run.TaskQueue);
+            span.SetTag(SpanTags.Namespace, run.Namespace);
+            if (UpdateId is not null)
+            {
+                span.SetTag(SpanTags.UpdateId, UpdateId);
+            }
+
+            if (ReferenceEquals(this, run.Span))
+            {
+                span.SetTag(SpanTags.Attempt, SpanTags.AttemptValue(run.Attempt));
+                foreach (var (key, value) in searchAttributes ?? [])
+                {
+                    span.SetTag(key, value);
+                }
+            }
+
+            if (outcome is not null && exception is not null)
+            {
+                SpanStatus.RecordRunOutcome(span, exception, outcome);
+            }
+            else if (exception is not null)
+            {
+                SpanStatus.Record(span, exception, cancellationRequested);
             }
         }
     }
@@ -227,6 +323,7 @@ internal sealed partial class TracingInterceptor
     {
         private long outboundSequence;
         private long signalSequence;
+        private ActivityTraceId? rootTraceId;
 
         public RunTrace(TracingInterceptor root)
         {
@@ -237,7 +334,6 @@ internal sealed partial class TracingInterceptor
             TaskQueue = info.TaskQueue;
             Namespace = info.Namespace;
             Attempt = info.Attempt;
-            RootTraceId = SpanIds.ForRootTrace(info.RunId);
             var status = TraceHeader.TryRead(info.Headers, root.HeaderKey, out var remote);
             // Counted and said once, by the task that first reads the header, not again on replay.
             if (Wrong(status, remote) && !Workflow.Unsafe.IsReplaying)
@@ -248,11 +344,11 @@ internal sealed partial class TracingInterceptor
             }
 
             Baggage = root.Options.PropagateBaggage ? remote.Baggage : null;
-            var name = "RunWorkflow:" + info.WorkflowType;
+            var name = root.runWorkflowNames.For(info.WorkflowType);
             var (parent, link) = RunTraces.StartsNewTrace(root.Options, info, remote.Context)
                 ? (default, remote.Context)
                 : (remote.Context, default(ActivityContext));
-            var flags = Decide(name, ActivityKind.Server, parent, RootTraceId, link);
+            var flags = Decide(name, ActivityKind.Server, parent, this, out var sampled, link);
             Span = new WorkflowSpan(
                 this,
                 name,
@@ -262,6 +358,7 @@ internal sealed partial class TracingInterceptor
                 flags)
             {
                 Link = link,
+                Sampled = sampled,
             };
         }
 
@@ -277,7 +374,11 @@ internal sealed partial class TracingInterceptor
 
         public int Attempt { get; }
 
-        public ActivityTraceId RootTraceId { get; }
+        /// <summary>
+        /// Gets the id of the trace the run starts when it does not continue its caller's: derived from the run, and
+        /// only when asked for, since most runs continue a trace.
+        /// </summary>
+        public ActivityTraceId RootTraceId => rootTraceId ??= SpanIds.ForRootTrace(RunId);
 
         public string? Baggage { get; }
 
@@ -331,7 +432,8 @@ internal sealed partial class TracingInterceptor
                 return Next.ExecuteWorkflowAsync(input);
             }
 
-            return TaskEndObserver.CatchIntoTask(() =>
+            // Written out rather than through CatchIntoTask and closures: this runs for every run, replays included.
+            try
             {
                 var span = Run.Span;
                 if (root.Options.TraceLinkTemplate is { Length: > 0 } template && span.Recorded)
@@ -339,18 +441,27 @@ internal sealed partial class TracingInterceptor
                     TraceLinkInDetails.Keep(template, span.Context.TraceId);
                 }
 
-                return Watch(span, () => WithCurrent(span, () => Next.ExecuteWorkflowAsync(input)), e =>
+                Task<object?> task;
+                try
                 {
-                    if (e is null)
-                    {
-                        span.End(null);
-                    }
-                    else if (RunOutcome.Of(e) is { } outcome)
-                    {
-                        span.End(e, outcome);
-                    }
-                });
-            });
+                    task = WithCurrent(
+                        span,
+                        (Inbound: this, Input: input),
+                        static s => s.Inbound.Next.ExecuteWorkflowAsync(s.Input));
+                }
+                catch (Exception e)
+                {
+                    span.EndRun(e);
+                    throw;
+                }
+
+                return Watch(span, task);
+            }
+            catch (Exception e)
+            {
+                // As an async method would: the SDK looks for the run's failure in its task, never in a throw.
+                return Task.FromException<object?>(e);
+            }
         }
 
         public override Task HandleSignalAsync(HandleSignalInput input)
@@ -367,7 +478,12 @@ internal sealed partial class TracingInterceptor
                     input.Headers,
                     Run.NextSignalSpanId(),
                     updateId: null);
-                return TaskEndObserver.Observe(() => WithCurrent(span, () => Next.HandleSignalAsync(input)), e =>
+                return TaskEndObserver.Observe(
+                    () => WithCurrent(
+                        span,
+                        (Inbound: this, Input: input),
+                        static s => s.Inbound.Next.HandleSignalAsync(s.Input)),
+                    e =>
                 {
                     if (e is null)
                     {
@@ -441,7 +557,12 @@ internal sealed partial class TracingInterceptor
                     input.Headers,
                     SpanIds.ForSpan(Run.RunId, "HandleUpdate", input.Id),
                     input.Id);
-                return TaskEndObserver.Observe(() => WithCurrent(span, () => Next.HandleUpdateAsync(input)), e =>
+                return TaskEndObserver.Observe(
+                    () => WithCurrent(
+                        span,
+                        (Inbound: this, Input: input),
+                        static s => s.Inbound.Next.HandleUpdateAsync(s.Input)),
+                    e =>
                 {
                     // The update failed (its caller gets the failure); other exceptions fail the task and retry.
                     if (e is null || RunOutcome.Of(e) is not null)
@@ -457,13 +578,13 @@ internal sealed partial class TracingInterceptor
         /// workflow code captures the span at its first await, while the SDK's own code after this
         /// call must not run under it.
         /// </summary>
-        private static T WithCurrent<T>(WorkflowSpan span, Func<T> start)
+        private static T WithCurrent<TState, T>(WorkflowSpan span, TState state, Func<TState, T> start)
         {
             var previous = Activity.Current;
             Activity.Current = span.Carrier;
             try
             {
-                return start();
+                return start(state);
             }
             finally
             {
@@ -480,8 +601,12 @@ internal sealed partial class TracingInterceptor
         {
             var trace = Run;
             var parent = HandlerParent(name, headers, trace);
-            var flags = Decide(name, ActivityKind.Server, parent, trace.RootTraceId);
-            return new WorkflowSpan(trace, name, ActivityKind.Server, parent, spanId, flags) { UpdateId = updateId };
+            var flags = Decide(name, ActivityKind.Server, parent, trace, out var sampled);
+            return new WorkflowSpan(trace, name, ActivityKind.Server, parent, spanId, flags)
+            {
+                UpdateId = updateId,
+                Sampled = sampled,
+            };
         }
 
         private Activity? StartImmediate(
@@ -587,9 +712,17 @@ internal sealed partial class TracingInterceptor
             }
 
             var span = Begin(owner.Run.Root.startActivityNames.For(input.Activity));
-            return Watch(
-                span,
-                () => base.ScheduleActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }));
+            try
+            {
+                return Watch(
+                    span,
+                    base.ScheduleActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }));
+            }
+            catch (Exception e)
+            {
+                span.End(e);
+                throw;
+            }
         }
 
         public override Task<TResult> ScheduleLocalActivityAsync<TResult>(ScheduleLocalActivityInput input)
@@ -601,19 +734,35 @@ internal sealed partial class TracingInterceptor
             }
 
             var span = Begin(owner.Run.Root.startActivityNames.For(input.Activity));
-            return Watch(
-                span,
-                () => base.ScheduleLocalActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }));
+            try
+            {
+                return Watch(
+                    span,
+                    base.ScheduleLocalActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }));
+            }
+            catch (Exception e)
+            {
+                span.End(e);
+                throw;
+            }
         }
 
         public override Task<ChildWorkflowHandle<TWorkflow, TResult>> StartChildWorkflowAsync<TWorkflow, TResult>(
             StartChildWorkflowInput input)
         {
             var span = Begin(owner.Run.Root.startChildWorkflowNames.For(input.Workflow));
-            return Watch(
-                span,
-                () => base.StartChildWorkflowAsync<TWorkflow, TResult>(
-                    input with { Headers = Inject(input.Headers, span) }));
+            try
+            {
+                return Watch(
+                    span,
+                    base.StartChildWorkflowAsync<TWorkflow, TResult>(
+                        input with { Headers = Inject(input.Headers, span) }));
+            }
+            catch (Exception e)
+            {
+                span.End(e);
+                throw;
+            }
         }
 
         public override Task SignalChildWorkflowAsync(SignalChildWorkflowInput input)
@@ -624,9 +773,15 @@ internal sealed partial class TracingInterceptor
             }
 
             var span = Begin("SignalChildWorkflow:" + input.Signal);
-            return Watch(
-                span,
-                () => base.SignalChildWorkflowAsync(input with { Headers = Inject(input.Headers, span) }));
+            try
+            {
+                return Watch(span, base.SignalChildWorkflowAsync(input with { Headers = Inject(input.Headers, span) }));
+            }
+            catch (Exception e)
+            {
+                span.End(e);
+                throw;
+            }
         }
 
         public override Task SignalExternalWorkflowAsync(SignalExternalWorkflowInput input)
@@ -637,9 +792,17 @@ internal sealed partial class TracingInterceptor
             }
 
             var span = Begin("SignalExternalWorkflow:" + input.Signal);
-            return Watch(
-                span,
-                () => base.SignalExternalWorkflowAsync(input with { Headers = Inject(input.Headers, span) }));
+            try
+            {
+                return Watch(
+                    span,
+                    base.SignalExternalWorkflowAsync(input with { Headers = Inject(input.Headers, span) }));
+            }
+            catch (Exception e)
+            {
+                span.End(e);
+                throw;
+            }
         }
 
         public override ContinueAsNewException CreateContinueAsNewException(CreateContinueAsNewExceptionInput input)

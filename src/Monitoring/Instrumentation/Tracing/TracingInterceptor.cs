@@ -15,6 +15,7 @@ namespace Watchtower.Monitoring.Tracing;
 /// </summary>
 internal sealed partial class TracingInterceptor
 {
+    private readonly SpanNames runWorkflowNames = new("RunWorkflow:");
     private readonly SpanNames runActivityNames = new("RunActivity:");
     private readonly SpanNames startActivityNames = new("StartActivity:");
     private readonly SpanNames startChildWorkflowNames = new("StartChildWorkflow:");
@@ -38,6 +39,12 @@ internal sealed partial class TracingInterceptor
             Log.WorkflowSpansUnavailable(logger, reason.Message);
         }
     }
+
+    /// <summary>
+    /// Waits until the workflow spans this process ended before the call have reached the tracer's processors, or
+    /// <paramref name="timeout"/> passes; whether they all did.
+    /// </summary>
+    public static bool WaitForQueuedSpans(TimeSpan timeout) => WorkflowSpan.WaitEmitted(timeout);
 
     /// <summary>False when ids cannot be derived from the run, which turns workflow spans off.</summary>
     public static bool WorkflowSpansSupported => ActivityIdOverride.Unsupported is null;

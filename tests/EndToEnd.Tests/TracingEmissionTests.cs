@@ -1,0 +1,90 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
+using Temporalio.Client;
+using Watchtower.EndToEnd.Tests.Infrastructure;
+using Watchtower.Workflows.Pipeline;
+
+namespace Watchtower.EndToEnd.Tests;
+
+/// <summary>Where and how often the work of a workflow span is done, which is what it costs a workflow.</summary>
+public sealed class TracingEmissionTests(DevServerFixture server)
+{
+    private static readonly string[] WorkflowSpanPrefixes = ["RunWorkflow:", "StartActivity:", "StartChildWorkflow:"];
+
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task WorkflowSpans_PipelineRun_EndedOnThreadPoolThreadsNotTheWorkflowsOwn()
+    {
+        server.RequireCli();
+        var ended = new ConcurrentQueue<(string Name, ActivityTraceId Trace, bool OnPool)>();
+        await using var worker = await WorkerHarness.StartAsync(
+            server.TargetHost,
+            s =>
+            {
+                SpanRecorder.Attach(s);
+                s.ConfigureOpenTelemetryTracerProvider(b => b.AddProcessor(new EndWatcher(ended)));
+            });
+        var client = await Monitored.ClientAsync(worker, server.TargetHost);
+        using var root = SpanRecorder.ClientRoot();
+
+        // A parent with two batches: the parent's and the children's runs, their starts and their activities.
+        await client.ExecuteWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)),
+            worker.Options("emitted-" + Guid.NewGuid()));
+
+        bool IsWorkflowSpan((string Name, ActivityTraceId Trace, bool OnPool) s) =>
+            s.Trace == root.TraceId && WorkflowSpanPrefixes.Any(p => s.Name.StartsWith(p, StringComparison.Ordinal));
+        await Eventually.WaitAsync(
+            () => ended.Count(s => IsWorkflowSpan(s) && s.Name == "RunWorkflow:DocumentPipeline") == 1,
+            "the parent's RunWorkflow span to end");
+        var spans = ended.Where(IsWorkflowSpan).ToList();
+
+        // 3 runs, 2 child starts and the activities the runs started (at least one each).
+        Assert.True(spans.Count >= 8, $"{spans.Count} workflow spans: {string.Join(", ", spans.Select(s => s.Name))}");
+        Assert.All(spans, s => Assert.True(s.OnPool, $"{s.Name} ended on a thread the SDK started for the workflow"));
+    }
+
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task RunWorkflowSpan_RunKeptInTheCache_SamplerAskedOnce()
+    {
+        server.RequireCli();
+        var asked = new ConcurrentQueue<(string Name, ActivityTraceId Trace)>();
+        await using var worker = await WorkerHarness.StartAsync(
+            server.TargetHost,
+            s =>
+            {
+                SpanRecorder.Attach(s);
+                s.ConfigureOpenTelemetryTracerProvider(b => b.SetSampler(new CountingSampler(asked)));
+            });
+        var client = await Monitored.ClientAsync(worker, server.TargetHost);
+        using var root = SpanRecorder.ClientRoot();
+
+        await client.ExecuteWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)),
+            worker.Options("sampled-once-" + Guid.NewGuid()));
+        int Asked(string name) => asked.Count(a => a.Trace == root.TraceId && a.Name == name);
+        await Eventually.WaitAsync(() => Asked("RunWorkflow:DocumentBatch") >= 2, "both batches' runs sampled");
+
+        // Asked when the run started, to know what its calls carry; the span it made then is the one exported.
+        Assert.Equal(1, Asked("RunWorkflow:DocumentPipeline"));
+        Assert.Equal(2, Asked("RunWorkflow:DocumentBatch"));
+    }
+
+    /// <summary>Notes, for every span that ends, whether it ended on a thread pool thread.</summary>
+    private sealed class EndWatcher(ConcurrentQueue<(string, ActivityTraceId, bool)> ended) : BaseProcessor<Activity>
+    {
+        public override void OnEnd(Activity data) =>
+            ended.Enqueue((data.DisplayName, data.TraceId, Thread.CurrentThread.IsThreadPoolThread));
+    }
+
+    /// <summary>Samples everything, noting each question it is asked.</summary>
+    private sealed class CountingSampler(ConcurrentQueue<(string, ActivityTraceId)> asked) : Sampler
+    {
+        public override SamplingResult ShouldSample(in SamplingParameters samplingParameters)
+        {
+            asked.Enqueue((samplingParameters.Name, samplingParameters.TraceId));
+            return new SamplingResult(SamplingDecision.RecordAndSample);
+        }
+    }
+}
