@@ -16,7 +16,8 @@ internal sealed partial class MetricsInterceptor
 {
     private sealed class WorkflowInbound(
         MetricsInterceptor root,
-        WorkflowInboundInterceptor next) : WorkflowInboundInterceptor(next)
+        WorkflowInboundInterceptor next,
+        RunEndWatch runEnd) : WorkflowInboundInterceptor(next), ITaskEndListener
     {
         private bool passThrough;
         private WorkflowRecorder.RunLabels? labels;
@@ -52,18 +53,36 @@ internal sealed partial class MetricsInterceptor
                     root.Runs.Started();
                 }
 
-                return TaskEndObserver.Observe(() => Next.ExecuteWorkflowAsync(input), e =>
+                Task<object?> task;
+                try
                 {
-                    if (e is null)
-                    {
-                        Close(RunOutcome.Completed);
-                    }
-                    else if (RunOutcome.Of(e) is { } outcome)
-                    {
-                        Close(outcome);
-                    }
-                });
+                    task = Next.ExecuteWorkflowAsync(input);
+                }
+                catch (Exception e)
+                {
+                    ((ITaskEndListener)this).Ended(e);
+                    throw;
+                }
+
+                runEnd.Observe(task, this);
+                return task;
             });
+        }
+
+        /// <summary>
+        /// The run's task ended: closed as done, or with a run outcome (failed, cancelled, continued as new). Any other
+        /// exception fails the workflow task, which is retried: the run goes on.
+        /// </summary>
+        void ITaskEndListener.Ended(Exception? exception)
+        {
+            if (exception is null)
+            {
+                Close(RunOutcome.Completed);
+            }
+            else if (RunOutcome.Of(exception) is { } outcome)
+            {
+                Close(outcome);
+            }
         }
 
         public override Task HandleSignalAsync(HandleSignalInput input)

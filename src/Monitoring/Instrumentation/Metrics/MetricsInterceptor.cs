@@ -28,7 +28,12 @@ internal sealed partial class MetricsInterceptor(ILogger<MetricsInterceptor> log
         new ClientOutbound(this, nextInterceptor);
 
     public WorkflowInboundInterceptor InterceptWorkflow(WorkflowInboundInterceptor nextInterceptor) =>
-        new WorkflowInbound(this, nextInterceptor);
+        InterceptWorkflow(nextInterceptor, new RunEndWatch());
+
+    /// <summary>The workflow's interceptor, sharing the watch on the run's end with the instance's others.</summary>
+    public WorkflowInboundInterceptor InterceptWorkflow(
+        WorkflowInboundInterceptor nextInterceptor, RunEndWatch runEnd) =>
+        new WorkflowInbound(this, nextInterceptor, runEnd);
 
     /// <summary>A measurement that failed (a listener threw) is dropped; said once, the worker goes on.</summary>
     internal void ReportFailure(Exception exception)

@@ -409,7 +409,8 @@ internal sealed partial class TracingInterceptor
 
     private sealed class WorkflowInbound(
         TracingInterceptor root,
-        WorkflowInboundInterceptor next) : WorkflowInboundInterceptor(next)
+        WorkflowInboundInterceptor next,
+        RunEndWatch runEnd) : WorkflowInboundInterceptor(next)
     {
         private bool passThrough;
         private RunTrace? run;
@@ -455,7 +456,13 @@ internal sealed partial class TracingInterceptor
                     throw;
                 }
 
-                return Watch(span, task);
+                // Watched only when recorded (see Watch), and through the watch metrics may already have on the task.
+                if (span.Recorded)
+                {
+                    runEnd.Observe(task, span);
+                }
+
+                return task;
             }
             catch (Exception e)
             {

@@ -82,7 +82,12 @@ internal sealed partial class TracingInterceptor
         new ClientOutbound(this, nextInterceptor);
 
     public WorkflowInboundInterceptor InterceptWorkflow(WorkflowInboundInterceptor nextInterceptor) =>
-        WorkflowSpansSupported ? new WorkflowInbound(this, nextInterceptor) : nextInterceptor;
+        InterceptWorkflow(nextInterceptor, new RunEndWatch());
+
+    /// <summary>The workflow's interceptor, sharing the watch on the run's end with the instance's others.</summary>
+    public WorkflowInboundInterceptor InterceptWorkflow(
+        WorkflowInboundInterceptor nextInterceptor, RunEndWatch runEnd) =>
+        WorkflowSpansSupported ? new WorkflowInbound(this, nextInterceptor, runEnd) : nextInterceptor;
 
     /// <summary>
     /// For an activity that gets no span: the caller's context made current all the same, so that the activity's
