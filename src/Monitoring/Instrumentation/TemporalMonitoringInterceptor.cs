@@ -101,7 +101,7 @@ public sealed class TemporalMonitoringInterceptor : IClientInterceptor, IWorkerI
     /// <inheritdoc/>
     public WorkflowInboundInterceptor InterceptWorkflow(WorkflowInboundInterceptor nextInterceptor)
     {
-        // One watch on the run's end for both: each is a continuation with about 1.4 KB of the SDK's task events.
+        // One watch on the run's end for both: each watch is a continuation, with about 1 KB of the SDK's task events.
         var runEnd = new RunEndWatch();
         var next = metrics?.InterceptWorkflow(nextInterceptor, runEnd) ?? nextInterceptor;
         next = traceIdAttribute?.InterceptWorkflow(next) ?? next;

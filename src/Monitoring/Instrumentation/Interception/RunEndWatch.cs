@@ -3,7 +3,7 @@ namespace Watchtower.Monitoring.Interception;
 /// <summary>
 /// One watch on a run's task for all the interceptors of one workflow instance that need its end (metrics closes the
 /// run, tracing ends its span). Each watch is a continuation on the workflow's scheduler, which with the SDK's task
-/// check costs about 1.4 KB of task events; the interceptors pass the very same task outward, so the first to see it
+/// check costs about 1 KB of task events; the interceptors pass the very same task outward, so the first to see it
 /// watches it and the others are told by that watch. Used only on the workflow's own thread.
 /// </summary>
 internal sealed class RunEndWatch : ITaskEndListener
