@@ -16,25 +16,11 @@ public sealed class TracingEmissionTests(DevServerFixture server)
     [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task WorkflowSpans_PipelineRun_EndedOnThreadPoolThreadsNotTheWorkflowsOwn()
     {
-        server.RequireCli();
         var ended = new ConcurrentQueue<(string Name, ActivityTraceId Trace, bool OnPool)>();
-        await using var worker = await WorkerHarness.StartAsync(
-            server.TargetHost,
-            s =>
-            {
-                SpanRecorder.Attach(s);
-                s.ConfigureOpenTelemetryTracerProvider(b => b.AddProcessor(new EndWatcher(ended)));
-            });
-        var client = await Monitored.ClientAsync(worker, server.TargetHost);
-        using var root = SpanRecorder.ClientRoot();
-
-        // A parent with two batches: the parent's and the children's runs, their starts and their activities.
-        await client.ExecuteWorkflowAsync(
-            (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)),
-            worker.Options("emitted-" + Guid.NewGuid()));
+        var trace = await RunPipelineAsync("emitted-", b => b.AddProcessor(new EndWatcher(ended)));
 
         bool IsWorkflowSpan((string Name, ActivityTraceId Trace, bool OnPool) s) =>
-            s.Trace == root.TraceId && WorkflowSpanPrefixes.Any(p => s.Name.StartsWith(p, StringComparison.Ordinal));
+            s.Trace == trace && WorkflowSpanPrefixes.Any(p => s.Name.StartsWith(p, StringComparison.Ordinal));
         await Eventually.WaitAsync(
             () => ended.Count(s => IsWorkflowSpan(s) && s.Name == "RunWorkflow:DocumentPipeline") == 1,
             "the parent's RunWorkflow span to end");
@@ -48,27 +34,36 @@ public sealed class TracingEmissionTests(DevServerFixture server)
     [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task RunWorkflowSpan_RunKeptInTheCache_SamplerAskedOnce()
     {
-        server.RequireCli();
         var asked = new ConcurrentQueue<(string Name, ActivityTraceId Trace)>();
-        await using var worker = await WorkerHarness.StartAsync(
-            server.TargetHost,
-            s =>
-            {
-                SpanRecorder.Attach(s);
-                s.ConfigureOpenTelemetryTracerProvider(b => b.SetSampler(new CountingSampler(asked)));
-            });
-        var client = await Monitored.ClientAsync(worker, server.TargetHost);
-        using var root = SpanRecorder.ClientRoot();
-
-        await client.ExecuteWorkflowAsync(
-            (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)),
-            worker.Options("sampled-once-" + Guid.NewGuid()));
-        int Asked(string name) => asked.Count(a => a.Trace == root.TraceId && a.Name == name);
+        var trace = await RunPipelineAsync("sampled-once-", b => b.SetSampler(new CountingSampler(asked)));
+        int Asked(string name) => asked.Count(a => a.Trace == trace && a.Name == name);
         await Eventually.WaitAsync(() => Asked("RunWorkflow:DocumentBatch") >= 2, "both batches' runs sampled");
 
         // Asked when the run started, to know what its calls carry; the span it made then is the one exported.
         Assert.Equal(1, Asked("RunWorkflow:DocumentPipeline"));
         Assert.Equal(2, Asked("RunWorkflow:DocumentBatch"));
+    }
+
+    /// <summary>
+    /// Runs a parent with two batches (the parent's and the children's runs, their starts and their activities) to its
+    /// end, under a client-side root span, on a worker whose tracer is set up as given; the trace it ran in.
+    /// </summary>
+    private async Task<ActivityTraceId> RunPipelineAsync(string idPrefix, Action<TracerProviderBuilder> tracer)
+    {
+        server.RequireCli();
+        await using var worker = await WorkerHarness.StartAsync(
+            server.TargetHost,
+            s =>
+            {
+                SpanRecorder.Attach(s);
+                s.ConfigureOpenTelemetryTracerProvider(tracer);
+            });
+        var client = await Monitored.ClientAsync(worker, server.TargetHost);
+        using var root = SpanRecorder.ClientRoot();
+        await client.ExecuteWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)),
+            worker.Options(idPrefix + Guid.NewGuid()));
+        return root.TraceId;
     }
 
     /// <summary>Notes, for every span that ends, whether it ended on a thread pool thread.</summary>

@@ -86,11 +86,10 @@ internal sealed class MetricsProbe(string taskQueue) : IDisposable
     /// </summary>
     private static void Settle()
     {
-        var queued = WorkflowRecorder.Posted;
-        if (!SpinWait.SpinUntil(() => WorkflowRecorder.Recorded >= queued, TimeSpan.FromSeconds(10)))
+        if (!WorkflowRecorder.WaitRecorded(TimeSpan.FromSeconds(10)))
         {
             throw new TimeoutException(
-                $"{queued - WorkflowRecorder.Recorded} workflow measurements still not recorded after 10 s");
+                $"{WorkflowRecorder.Backlog} workflow measurements still not recorded after 10 s");
         }
     }
 

@@ -8,18 +8,14 @@ namespace Watchtower.Monitoring.Metrics;
 /// Records a workflow's measurements on the thread pool rather than on the workflow's thread (see
 /// <see cref="PoolQueue{T}"/>). OpenTelemetry keeps buffers for each thread that records, made by the thread's first
 /// measurement (about 3 KB): recorded where they happen, a run's start and its close each paid for a new set, most of
-/// what metrics cost a workflow. A reader that waits for <see cref="Recorded"/> to reach <see cref="Posted"/> has seen
-/// all of them.
+/// what metrics cost a workflow. A reader that waits with <see cref="WaitRecorded"/> has seen all of them.
 /// </summary>
 internal static class WorkflowRecorder
 {
     private static readonly PoolQueue<Recording> Queue = new(Record);
 
-    /// <summary>Gets how many measurements have been queued since the process started.</summary>
-    public static long Posted => Queue.Posted;
-
-    /// <summary>Gets how many of them have been recorded, in the order they were queued.</summary>
-    public static long Recorded => Queue.Handled;
+    /// <summary>Gets how many queued measurements wait to be recorded.</summary>
+    public static long Backlog => Queue.Backlog;
 
     /// <summary>Waits until the measurements queued before the call are recorded; whether they all were.</summary>
     public static bool WaitRecorded(TimeSpan timeout) => Queue.WaitHandled(timeout);

@@ -718,18 +718,12 @@ internal sealed partial class TracingInterceptor
                 return base.ScheduleActivityAsync<TResult>(input with { Headers = InjectCurrent(input.Headers) });
             }
 
-            var span = Begin(owner.Run.Root.startActivityNames.For(input.Activity));
-            try
-            {
-                return Watch(
-                    span,
-                    base.ScheduleActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }));
-            }
-            catch (Exception e)
-            {
-                span.End(e);
-                throw;
-            }
+            return Traced(
+                owner.Run.Root.startActivityNames.For(input.Activity),
+                input,
+                input.Headers,
+                static (self, call, headers) =>
+                    self.Next.ScheduleActivityAsync<TResult>(call with { Headers = headers }));
         }
 
         public override Task<TResult> ScheduleLocalActivityAsync<TResult>(ScheduleLocalActivityInput input)
@@ -740,36 +734,23 @@ internal sealed partial class TracingInterceptor
                     input with { Headers = InjectCurrent(input.Headers) });
             }
 
-            var span = Begin(owner.Run.Root.startActivityNames.For(input.Activity));
-            try
-            {
-                return Watch(
-                    span,
-                    base.ScheduleLocalActivityAsync<TResult>(input with { Headers = Inject(input.Headers, span) }));
-            }
-            catch (Exception e)
-            {
-                span.End(e);
-                throw;
-            }
+            return Traced(
+                owner.Run.Root.startActivityNames.For(input.Activity),
+                input,
+                input.Headers,
+                static (self, call, headers) =>
+                    self.Next.ScheduleLocalActivityAsync<TResult>(call with { Headers = headers }));
         }
 
         public override Task<ChildWorkflowHandle<TWorkflow, TResult>> StartChildWorkflowAsync<TWorkflow, TResult>(
             StartChildWorkflowInput input)
         {
-            var span = Begin(owner.Run.Root.startChildWorkflowNames.For(input.Workflow));
-            try
-            {
-                return Watch(
-                    span,
-                    base.StartChildWorkflowAsync<TWorkflow, TResult>(
-                        input with { Headers = Inject(input.Headers, span) }));
-            }
-            catch (Exception e)
-            {
-                span.End(e);
-                throw;
-            }
+            return Traced(
+                owner.Run.Root.startChildWorkflowNames.For(input.Workflow),
+                input,
+                input.Headers,
+                static (self, call, headers) =>
+                    self.Next.StartChildWorkflowAsync<TWorkflow, TResult>(call with { Headers = headers }));
         }
 
         public override Task SignalChildWorkflowAsync(SignalChildWorkflowInput input)
@@ -779,16 +760,11 @@ internal sealed partial class TracingInterceptor
                 return base.SignalChildWorkflowAsync(input with { Headers = InjectCurrent(input.Headers) });
             }
 
-            var span = Begin("SignalChildWorkflow:" + input.Signal);
-            try
-            {
-                return Watch(span, base.SignalChildWorkflowAsync(input with { Headers = Inject(input.Headers, span) }));
-            }
-            catch (Exception e)
-            {
-                span.End(e);
-                throw;
-            }
+            return Traced(
+                "SignalChildWorkflow:" + input.Signal,
+                input,
+                input.Headers,
+                static (self, call, headers) => self.Next.SignalChildWorkflowAsync(call with { Headers = headers }));
         }
 
         public override Task SignalExternalWorkflowAsync(SignalExternalWorkflowInput input)
@@ -798,18 +774,11 @@ internal sealed partial class TracingInterceptor
                 return base.SignalExternalWorkflowAsync(input with { Headers = InjectCurrent(input.Headers) });
             }
 
-            var span = Begin("SignalExternalWorkflow:" + input.Signal);
-            try
-            {
-                return Watch(
-                    span,
-                    base.SignalExternalWorkflowAsync(input with { Headers = Inject(input.Headers, span) }));
-            }
-            catch (Exception e)
-            {
-                span.End(e);
-                throw;
-            }
+            return Traced(
+                "SignalExternalWorkflow:" + input.Signal,
+                input,
+                input.Headers,
+                static (self, call, headers) => self.Next.SignalExternalWorkflowAsync(call with { Headers = headers }));
         }
 
         public override ContinueAsNewException CreateContinueAsNewException(CreateContinueAsNewExceptionInput input)
@@ -833,6 +802,30 @@ internal sealed partial class TracingInterceptor
 
             _ = owner.Run.NextOutboundSpanId();
             return true;
+        }
+
+        /// <summary>
+        /// Makes a call under a span of its own that ends with the call, also when the call throws before any task
+        /// exists. The call is static and gets the headers with the span's context: no closure for what every
+        /// activity and child a workflow starts goes through.
+        /// </summary>
+        private TTask Traced<TInput, TTask>(
+            string name,
+            TInput input,
+            IDictionary<string, Temporalio.Api.Common.V1.Payload>? headers,
+            Func<WorkflowOutbound, TInput, Dictionary<string, Temporalio.Api.Common.V1.Payload>, TTask> call)
+            where TTask : Task
+        {
+            var span = Begin(name);
+            try
+            {
+                return Watch(span, call(this, input, Inject(headers, span)));
+            }
+            catch (Exception e)
+            {
+                span.End(e);
+                throw;
+            }
         }
 
         private WorkflowSpan Begin(string name)
