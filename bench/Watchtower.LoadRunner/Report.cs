@@ -62,9 +62,19 @@ internal static class Report
             {
                 Console.WriteLine(string.Create(
                     CultureInfo.InvariantCulture,
-                    $"{name}: over 20 ms at {string.Join(", ", slow.Select(s => $"#{s.i + 1} ({s.ms:F1} ms)"))}"));
+                    $"{name}: over 20 ms at {string.Join(", ", slow.Select(s => Slow(scrapes, s.i, s.ms)))}"));
             }
         }
+    }
+
+    /// <summary>A slow answer by its place, with the GC pause between the answers before and after it.</summary>
+    private static string Slow(Scrapes scrapes, int i, double ms)
+    {
+        var pauses = scrapes.GcPauseSeconds;
+        var gc = i > 0 && i + 1 < pauses.Count && !double.IsNaN(pauses[i + 1] - pauses[i - 1])
+            ? string.Create(CultureInfo.InvariantCulture, $", GC paused {(pauses[i + 1] - pauses[i - 1]) * 1000:F1} ms")
+            : string.Empty;
+        return string.Create(CultureInfo.InvariantCulture, $"#{i + 1} ({ms:F1} ms{gc})");
     }
 
     private static void Row(string name, List<(Result A, Result B)> pairs, Func<Result, double> value, string format)

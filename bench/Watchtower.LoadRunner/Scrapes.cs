@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 
 namespace Watchtower.LoadRunner;
 
@@ -18,6 +19,7 @@ internal sealed class Scrapes(Uri url) : IDisposable
     };
 
     private readonly List<double> milliseconds = [];
+    private readonly List<double> gcPauseSeconds = [];
     private byte[] buffer = new byte[256 * 1024];
 
     public int Failed { get; private set; }
@@ -27,6 +29,12 @@ internal sealed class Scrapes(Uri url) : IDisposable
     public int Bytes { get; private set; }
 
     public IReadOnlyList<double> Milliseconds => milliseconds;
+
+    /// <summary>
+    /// The worker's total GC pause as each answer reported it (<c>dotnet_gc_pause_time_seconds_total</c>), NaN where
+    /// it has none: a slow answer whose next one reports a pause as long was held by a collection, not the network.
+    /// </summary>
+    public IReadOnlyList<double> GcPauseSeconds => gcPauseSeconds;
 
     public async Task ScrapeAsync()
     {
@@ -57,6 +65,7 @@ internal sealed class Scrapes(Uri url) : IDisposable
         milliseconds.Add(clock.Elapsed.TotalMilliseconds);
         Bytes = length;
         Series = CountSeries(buffer.AsSpan(0, length));
+        gcPauseSeconds.Add(GcPause(buffer.AsSpan(0, length)));
     }
 
     /// <summary>Scrapes every <paramref name="interval"/> until <paramref name="stop"/> is canceled.</summary>
@@ -92,6 +101,23 @@ internal sealed class Scrapes(Uri url) : IDisposable
     }
 
     public void Dispose() => http.Dispose();
+
+    private static double GcPause(ReadOnlySpan<byte> body)
+    {
+        ReadOnlySpan<byte> name = "\ndotnet_gc_pause_time_seconds_total"u8;
+        var at = body.IndexOf(name);
+        if (at < 0)
+        {
+            return double.NaN;
+        }
+
+        var line = body[(at + name.Length)..];
+        line = line[..Math.Max(0, line.IndexOf((byte)'\n'))];
+        var value = line[(line.LastIndexOf((byte)' ') + 1)..];
+        return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+            ? seconds
+            : double.NaN;
+    }
 
     /// <summary>Lines that are neither empty nor a comment: one per series.</summary>
     private static int CountSeries(ReadOnlySpan<byte> body)

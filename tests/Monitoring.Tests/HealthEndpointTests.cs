@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -17,7 +16,8 @@ public sealed class HealthEndpointTests
     public async Task HealthEndpoint_HostValueTheListenerRefuses_FallsBackAndTheHostRuns()
     {
         // Passes the settings check (no '/' or space), but HttpListener refuses the prefix itself.
-        using var host = Build(new() { ["Monitoring:Host"] = new string('x', 300), ["Monitoring:Port"] = FreePort() });
+        using var host = ListenerHost.Build(
+            new() { ["Monitoring:Host"] = new string('x', 300), ["Monitoring:Port"] = ListenerHost.FreePort() });
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
 
         await host.StartAsync(TestContext.Current.CancellationToken);
@@ -42,12 +42,12 @@ public sealed class HealthEndpointTests
     [Fact]
     public async Task HealthEndpoint_ScrapeTurnedOff_StillAnswers()
     {
-        var port = FreePort();
-        using var host = Build(new() { ["Monitoring:Enabled"] = "false", ["Monitoring:Port"] = port });
+        var port = ListenerHost.FreePort();
+        using var host = ListenerHost.Build(new() { ["Monitoring:Enabled"] = "false", ["Monitoring:Port"] = port });
         await host.StartAsync(TestContext.Current.CancellationToken);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 
-        var live = await Eventually(() => http.GetAsync($"http://127.0.0.1:{port}/health/live"));
+        var live = await ListenerHost.Eventually(() => http.GetAsync($"http://127.0.0.1:{port}/health/live"));
         var metrics = await http.GetAsync($"http://127.0.0.1:{port}/metrics", TestContext.Current.CancellationToken);
         await host.StopAsync(TestContext.Current.CancellationToken);
 
@@ -58,7 +58,7 @@ public sealed class HealthEndpointTests
     [Fact]
     public async Task HealthEndpoint_Answer_SentWholeWithItsLength()
     {
-        var port = FreePort();
+        var port = ListenerHost.FreePort();
         using var host = await StartAnsweringAsync(port);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 
@@ -82,7 +82,7 @@ public sealed class HealthEndpointTests
     [Fact]
     public async Task HealthEndpoint_HeadThenGetOnOneConnection_HeadAnswerHasNoBody()
     {
-        var port = FreePort();
+        var port = ListenerHost.FreePort();
         using var host = await StartAnsweringAsync(port);
 
         // On a raw connection, as a load balancer's checker sends them (HttpClient drops a connection that has
@@ -112,12 +112,12 @@ public sealed class HealthEndpointTests
     [Fact]
     public async Task HealthEndpoint_HealthTurnedOff_ServesNothingAndScrapeStays()
     {
-        var port = FreePort();
-        using var host = Build(new() { ["Monitoring:Health"] = "false", ["Monitoring:Port"] = port });
+        var port = ListenerHost.FreePort();
+        using var host = ListenerHost.Build(new() { ["Monitoring:Health"] = "false", ["Monitoring:Port"] = port });
         await host.StartAsync(TestContext.Current.CancellationToken);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 
-        var metrics = await Eventually(() => http.GetAsync($"http://127.0.0.1:{port}/metrics"));
+        var metrics = await ListenerHost.Eventually(() => http.GetAsync($"http://127.0.0.1:{port}/metrics"));
         var live = await http.GetAsync($"http://127.0.0.1:{port}/health/live", TestContext.Current.CancellationToken);
         var monitors = host.Services.GetRequiredService<MonitoringStatus>().Monitors;
         await host.StopAsync(TestContext.Current.CancellationToken);
@@ -130,10 +130,11 @@ public sealed class HealthEndpointTests
     /// <summary>A host with the health endpoints on <paramref name="port"/>, once /health/live answers.</summary>
     private static async Task<IHost> StartAnsweringAsync(string port)
     {
-        var host = Build(new() { ["Monitoring:Port"] = port });
+        var host = ListenerHost.Build(new() { ["Monitoring:Port"] = port });
         await host.StartAsync(TestContext.Current.CancellationToken);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        using var answered = await Eventually(() => http.GetAsync($"http://127.0.0.1:{port}/health/live"));
+        using var answered =
+            await ListenerHost.Eventually(() => http.GetAsync($"http://127.0.0.1:{port}/health/live"));
         return host;
     }
 
@@ -169,38 +170,5 @@ public sealed class HealthEndpointTests
         }
 
         return text.ToString();
-    }
-
-    // The listeners start on the host's background threads; a refused connection means "not yet".
-    private static async Task<HttpResponseMessage> Eventually(Func<Task<HttpResponseMessage>> request)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            try
-            {
-                return await request();
-            }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50, TestContext.Current.CancellationToken);
-            }
-        }
-    }
-
-    private static IHost Build(Dictionary<string, string?> settings)
-    {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.Logging.ClearProviders().AddFakeLogging();
-        builder.AddTemporalMonitoring().AddPrometheusScrapeEndpoint();
-        return builder.Build();
-    }
-
-    private static string FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 }
