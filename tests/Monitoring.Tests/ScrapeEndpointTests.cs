@@ -36,7 +36,7 @@ public sealed class ScrapeEndpointTests
     }
 
     [Fact]
-    public void ListenerNoDelay_PortNoListenerHas_SaysWhyAndChangesNothing()
+    public void ListenerNoDelay_PortNoListenerHas_SaysWhy()
     {
         Assert.SkipWhen(OperatingSystem.IsWindows(), "HttpListener is http.sys there, without sockets of its own");
         var port = int.Parse(ListenerHost.FreePort(), CultureInfo.InvariantCulture);
@@ -71,7 +71,7 @@ public sealed class ScrapeEndpointTests
             }
             catch (SocketException)
             {
-                // Not a socket with a peer (a listener, the runtime's own).
+                // Closed, and its number perhaps taken by another descriptor, since the directory was listed.
             }
         }
 

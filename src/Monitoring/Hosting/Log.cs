@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Watchtower.Monitoring.Hosting;
 
-/// <summary>The hosting side's log messages. Event ids 3002-3005 and 3010-3099.</summary>
+/// <summary>The hosting side's log messages. Event ids 3002-3004 and 3010-3099.</summary>
 internal static partial class Log
 {
     [LoggerMessage(EventId = 3002, EventName = "ScrapeEndpointListening", Level = LogLevel.Information,
@@ -14,9 +14,9 @@ internal static partial class Log
             + "metrics stay available over OTLP if configured, and the worker carries on: {Reason}")]
     public static partial void ScrapeEndpointFailed(ILogger logger, string url, string reason);
 
-    [LoggerMessage(EventId = 3005, EventName = "ScrapeAnswersMayWait", Level = LogLevel.Information,
-        Message = "Scrape answers on port {Port} keep Nagle's algorithm, so a large one can wait up to 40 ms for the "
-            + "scraper's acknowledgement: {Reason}")]
+    [LoggerMessage(EventId = 3050, EventName = "ScrapeAnswersMayWait", Level = LogLevel.Information,
+        Message = "Scrape answers on port {Port} keep Nagle's algorithm, so a large one can wait for the scraper's "
+            + "delayed acknowledgement (40 ms on Linux): {Reason}")]
     public static partial void ScrapeAnswersMayWait(ILogger logger, int port, string reason);
 
     [LoggerMessage(EventId = 3004, EventName = "OtlpExportEnabled", Level = LogLevel.Information,

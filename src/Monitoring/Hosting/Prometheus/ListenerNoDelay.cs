@@ -12,18 +12,32 @@ namespace Watchtower.Monitoring.Hosting.Prometheus;
 /// <remarks>
 /// The managed HttpListener (Linux, macOS) sends a large answer in writes of 64 KB with Nagle's algorithm on. The
 /// last, partial segment then waits for the client to acknowledge the small one before it, and a client that delays
-/// its acknowledgement (Linux waits up to 40 ms) holds the whole scrape that long: on an idle worker about one
-/// /metrics answer in a hundred (165 KB) took 41 to 45 ms instead of half a millisecond. HttpListener has no
+/// its acknowledgement (40 ms on Linux, longer elsewhere) holds the whole scrape that long: on an idle worker about
+/// one /metrics answer of 165 KB in a hundred took 41 to 45 ms instead of half a millisecond. HttpListener has no
 /// setting for it, so the sockets are reached through the runtime's private fields; where those are not found (a
-/// runtime that changed them, trimming, Windows' http.sys) nothing changes but the pace of large answers.
+/// runtime that changed them, trimming) nothing changes but the pace of large answers. Windows' HttpListener is
+/// http.sys, which has no such socket; it is not called there.
 /// </remarks>
 internal static class ListenerNoDelay
 {
     /// <summary>
     /// Turns Nagle's algorithm off on HttpListener's listening sockets for <paramref name="port"/>; null when done,
-    /// else why not. Connections accepted before keep what they had.
+    /// else why not. Connections established before keep what they had.
     /// </summary>
     public static string? Apply(int port)
+    {
+        try
+        {
+            return TryApply(port);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A runtime that changed what these fields hold must not stop the host: the scrape still answers.
+            return e.Message;
+        }
+    }
+
+    private static string? TryApply(int port)
     {
         const BindingFlags Private = BindingFlags.NonPublic;
         var assembly = typeof(HttpListener).Assembly;
@@ -38,7 +52,7 @@ internal static class ListenerNoDelay
 
         var applied = 0;
 
-        // The lock HttpListener itself takes while it adds and removes endpoints.
+        // The lock HttpListener itself takes while it adds and removes endpoints (and closes their sockets).
         lock (endpoints.SyncRoot)
         {
             foreach (var byPort in endpoints.Values)
