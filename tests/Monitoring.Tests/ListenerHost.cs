@@ -1,9 +1,8 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Watchtower.Tests.Shared;
 
 namespace Watchtower.Monitoring.Tests;
 
@@ -36,10 +35,5 @@ internal static class ListenerHost
         }
     }
 
-    public static string FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture);
-    }
+    public static string FreePort() => ListenPorts.Free().ToString(CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,4 @@
-using System.Net;
-using System.Net.Sockets;
+using Watchtower.Tests.Shared;
 
 namespace Watchtower.EndToEnd.Tests.Infrastructure;
 
@@ -10,10 +9,6 @@ namespace Watchtower.EndToEnd.Tests.Infrastructure;
 internal static class TestTools
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
-
-    private static readonly (int Low, int Count) ListenPorts = BelowOutgoingRange();
-
-    private static int nextPort = Random.Shared.Next(ListenPorts.Count);
 
     public static bool IsCi =>
         string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
@@ -72,54 +67,8 @@ internal static class TestTools
         return null!;
     }
 
-    /// <summary>
-    /// A loopback port nothing listens on, from below the kernel's range for outgoing connections, one after another
-    /// from a random start. A port from that range, free when picked, can be taken by the next outgoing connection
-    /// of any process (the started worker's own, to Temporal or a collector, included) before the listener meant
-    /// for it binds: a CI run lost its packaged worker's scrape endpoint to "Address already in use" that way.
-    /// </summary>
-    public static int FreePort()
-    {
-        for (var attempt = 0; attempt < 1000; attempt++)
-        {
-            var port = ListenPorts.Low + (Interlocked.Increment(ref nextPort) % ListenPorts.Count);
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-                // Taken by something of the machine's own: the next one.
-            }
-        }
-
-        throw new InvalidOperationException(
-            $"no free loopback port from {ListenPorts.Low} to {ListenPorts.Low + ListenPorts.Count - 1}");
-    }
-
-    /// <summary>
-    /// From 10000 up to where the kernel starts picking ports for outgoing connections (32768 unless
-    /// /proc/sys/net/ipv4/ip_local_port_range says otherwise).
-    /// </summary>
-    private static (int Low, int Count) BelowOutgoingRange()
-    {
-        const int low = 10_000;
-        var outgoing = 32_768;
-        try
-        {
-            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range")
-                .Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-            outgoing = int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
-        {
-            // Not Linux, or not readable: the kernel's usual start.
-        }
-
-        return (low, Math.Max(outgoing - low, 1_000));
-    }
+    /// <summary>A loopback port nothing listens on, from below the kernel's range for outgoing connections.</summary>
+    public static int FreePort() => ListenPorts.Free();
 
     /// <summary>The worker's Prometheus scrape, as Prometheus would read it.</summary>
     public static Task<string> ScrapeAsync(int port) =>
