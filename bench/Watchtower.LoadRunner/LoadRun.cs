@@ -153,7 +153,9 @@ internal static class LoadRun
             settled.Resident / 1024.0 / 1024.0,
             settled.Heap / 1024.0 / 1024.0,
             stolen,
-            (after.Spans - before.Spans) / (double)options.Workflows);
+            (after.Spans - before.Spans) / (double)options.Workflows,
+            settled.ResidentHandedBack / 1024.0 / 1024.0,
+            settled.NativeInUse / 1024.0 / 1024.0);
     }
 
     /// <summary>
@@ -271,8 +273,11 @@ internal static class LoadRun
 /// <param name="HeapMb">The worker's managed heap after the round, collected.</param>
 /// <param name="Stolen">The largest share of one core's time the hypervisor took from the machine in the round.</param>
 /// <param name="Spans">The spans that ended.</param>
+/// <param name="HandedBackMb">Resident memory once the runtime and the C library handed back what they kept.</param>
+/// <param name="NativeInUseMb">The C library's heap in use after the round, collected (below 0: unknown).</param>
 internal sealed record Result(
-    double LatencyMs, double CpuMs, double Kb, double ResidentMb, double HeapMb, double Stolen, double Spans)
+    double LatencyMs, double CpuMs, double Kb, double ResidentMb, double HeapMb, double Stolen, double Spans,
+    double HandedBackMb, double NativeInUseMb)
 {
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,

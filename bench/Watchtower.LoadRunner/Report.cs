@@ -17,6 +17,12 @@ internal static class Report
         Row("time from start to result, median (ms)", pairs, r => r.LatencyMs, "F0");
         Difference("resident memory after the run, collected (MB)", pairs, r => r.ResidentMb);
         Difference("managed heap after the run, collected (MB)", pairs, r => r.HeapMb);
+        if (pairs.All(p => p.A.HandedBackMb >= 0 && p.B.HandedBackMb >= 0))
+        {
+            Difference("resident after the run, collected and handed back (MB)", pairs, r => r.HandedBackMb);
+            Difference("native heap in use after the run, collected (MB)", pairs, r => r.NativeInUseMb);
+        }
+
         // Per span only when spans are all that differs: with metrics on one side, their cost would count too.
         var (spansA, spansB) = (Median(pairs.Select(p => p.A.Spans)), Median(pairs.Select(p => p.B.Spans)));
         var traced = pairs.Where(p => p.B.Spans > p.A.Spans).ToList();
@@ -135,8 +141,8 @@ internal static class Report
         Console.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"| {name} | {Median(pairs.Select(p => value(p.A))):F1} | {Median(pairs.Select(p => value(p.B))):F1} | "
-            + $"{Median(differences):+0.0;-0.0} MB | | "
-            + $"{differences[0]:+0.0;-0.0} to {differences[^1]:+0.0;-0.0} MB |"));
+            + $"{Median(differences):+0.0;-0.0;0.0} MB | | "
+            + $"{differences[0]:+0.0;-0.0;0.0} to {differences[^1]:+0.0;-0.0;0.0} MB |"));
     }
 
     private static double Median(IEnumerable<double> values)

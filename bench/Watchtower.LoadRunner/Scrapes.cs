@@ -112,7 +112,8 @@ internal sealed class Scrapes(Uri url) : IDisposable
         }
 
         var line = body[(at + name.Length)..];
-        line = line[..Math.Max(0, line.IndexOf((byte)'\n'))];
+        var end = line.IndexOf((byte)'\n');
+        line = end < 0 ? line : line[..end];
         var value = line[(line.LastIndexOf((byte)' ') + 1)..];
         return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
             ? seconds

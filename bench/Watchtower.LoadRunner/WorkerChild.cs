@@ -86,7 +86,9 @@ internal sealed class WorkerChild : IAsyncDisposable
             long.Parse(parts[1], CultureInfo.InvariantCulture),
             long.Parse(parts[2], CultureInfo.InvariantCulture),
             long.Parse(parts[3], CultureInfo.InvariantCulture),
-            long.Parse(parts[4], CultureInfo.InvariantCulture));
+            long.Parse(parts[4], CultureInfo.InvariantCulture),
+            parts.Length > 6 ? long.Parse(parts[5], CultureInfo.InvariantCulture) : -1,
+            parts.Length > 6 ? long.Parse(parts[6], CultureInfo.InvariantCulture) : -1);
     }
 
     /// <summary>The types allocated most since the last call, as the runtime's allocation ticks saw them.</summary>
@@ -139,5 +141,11 @@ internal sealed class WorkerChild : IAsyncDisposable
 
     private string ExitCode() => process.HasExited ? process.ExitCode.ToString(CultureInfo.InvariantCulture) : "?";
 
-    public readonly record struct Sample(double CpuMs, long Allocated, long Resident, long Heap, long Spans);
+    /// <summary>
+    /// One reading; after a settle also the resident memory once the runtime and the C library handed back what they
+    /// kept, and the C library's heap in use (-1 where it cannot tell).
+    /// </summary>
+    public readonly record struct Sample(
+        double CpuMs, long Allocated, long Resident, long Heap, long Spans, long ResidentHandedBack = -1,
+        long NativeInUse = -1);
 }
