@@ -25,6 +25,7 @@ internal static class LoadRun
             settings.GetValue("rate", 4.0),
             settings.GetValue("concurrency", 100),
             settings.GetValue("profile", false),
+            settings.GetValue("hand-back", false),
             TimeSpan.FromSeconds(settings.GetValue("scrape-interval", 15)));
         var pairs = settings.GetValue("pairs", 10);
         var compare = (settings["compare"] ?? "off,on").Split(',');
@@ -135,7 +136,7 @@ internal static class LoadRun
         var stolen = StolenTime.Share(stolenBefore, StolenTime.Read(), clock.Elapsed);
         await stop.CancelAsync();
         await scraping;
-        var settled = await worker.SettleAsync();
+        var settled = await worker.SettleAsync(options.HandBack);
         if (options.Profile)
         {
             Console.WriteLine($"  {worker.Mode.Name}: allocated most (KB per workflow, sampled every ~100 KB)");
@@ -261,8 +262,16 @@ internal static class LoadRun
 
     // Rate: pipelines started per second. A fixed rate below what the server can take keeps the worker's work the
     // same in every round; with as many at once as the server allowed, the rounds moved by up to 20 %.
+    // HandBack: after each round's readings, memory the runtime and the C library keep is handed back and resident
+    // memory read again. Off by default: the next round then takes that memory back, page faults its CPU counts.
     private sealed record Options(
-        int Workflows, int Documents, double Rate, int Concurrency, bool Profile, TimeSpan ScrapeInterval);
+        int Workflows,
+        int Documents,
+        double Rate,
+        int Concurrency,
+        bool Profile,
+        bool HandBack,
+        TimeSpan ScrapeInterval);
 }
 
 /// <summary>One measured round of one mode, per workflow.</summary>
@@ -273,14 +282,21 @@ internal static class LoadRun
 /// <param name="HeapMb">The worker's managed heap after the round, collected.</param>
 /// <param name="Stolen">The largest share of one core's time the hypervisor took from the machine in the round.</param>
 /// <param name="Spans">The spans that ended.</param>
-/// <param name="HandedBackMb">Resident memory once the runtime and the C library handed back what they kept.</param>
+/// <param name="HandedBackMb">Resident memory once the runtime and the C library handed back what they kept (below
+/// 0: not asked for, or unknown).</param>
 /// <param name="NativeInUseMb">The C library's heap in use after the round, collected (below 0: unknown).</param>
 internal sealed record Result(
     double LatencyMs, double CpuMs, double Kb, double ResidentMb, double HeapMb, double Stolen, double Spans,
     double HandedBackMb, double NativeInUseMb)
 {
-    public override string ToString() => string.Create(
-        CultureInfo.InvariantCulture,
-        $"{LatencyMs,6:F0} ms {CpuMs,6:F2} ms CPU {Kb,6:F1} KB {ResidentMb,5:F0} MB ({HeapMb:F0} MB heap, "
-        + $"{Stolen:P1} stolen)");
+    public override string ToString()
+    {
+        var handedBack = HandedBackMb >= 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{HandedBackMb:F0} MB handed back, ")
+            : string.Empty;
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"{LatencyMs,6:F0} ms {CpuMs,6:F2} ms CPU {Kb,6:F1} KB {ResidentMb,5:F0} MB ({HeapMb:F0} MB heap, "
+            + $"{handedBack}{Stolen:P1} stolen)");
+    }
 }

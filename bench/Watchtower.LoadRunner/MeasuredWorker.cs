@@ -15,8 +15,9 @@ namespace Watchtower.LoadRunner;
 
 /// <summary>
 /// The measured side: the real worker host in a process of its own (started by <see cref="LoadRun"/> on its
-/// own core), which answers on standard input with its own CPU time, bytes allocated, resident memory and spans,
-/// so that what is counted is the worker and nothing else.
+/// own core), which answers on standard input with its own CPU time, bytes allocated, resident memory and spans
+/// (and, asked to hand memory back, resident memory then and the C library's heap in use), so that what is counted
+/// is the worker and nothing else.
 /// </summary>
 internal static class MeasuredWorker
 {
@@ -107,6 +108,9 @@ internal static class MeasuredWorker
                 case "settle":
                     Console.WriteLine(Settle());
                     break;
+                case "settle-hand-back":
+                    Console.WriteLine(SettleAndHandBack());
+                    break;
                 case "profile" when sampler is not null:
                     foreach (var (type, bytes) in sampler.Top(20))
                     {
@@ -147,15 +151,21 @@ internal static class MeasuredWorker
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-        var collected = Measure();
+        return Measure();
+    }
 
-        // Then what the runtime and the C library keep of memory freed, handed back: two identical workers held up
-        // to 29 MB apart in resident memory, which hid any 10 MB difference. The garbage collector keeps emptied
-        // regions committed unless asked aggressively, and glibc keeps freed blocks in per-thread arenas (the SDK's
-        // Core allocates there), so the two sides then compare on what they use rather than what they keep.
+    /// <summary>
+    /// <see cref="Settle"/>, then what the runtime and the C library keep of memory freed handed back: two identical
+    /// workers held up to 29 MB apart in resident memory, which hid any 10 MB difference. The garbage collector keeps
+    /// emptied regions committed unless asked aggressively, and glibc keeps freed blocks in per-thread arenas (the
+    /// SDK's Core allocates there), so the two sides then compare on what they use rather than what they keep.
+    /// </summary>
+    private static string SettleAndHandBack()
+    {
+        var collected = Settle();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        var (trimmed, nativeInUse) = NativeHeap.TrimAndMeasure();
-        return string.Create(CultureInfo.InvariantCulture, $"{collected} {trimmed} {nativeInUse}");
+        var (resident, nativeInUse) = NativeHeap.TrimAndMeasure();
+        return string.Create(CultureInfo.InvariantCulture, $"{collected} {resident} {nativeInUse}");
     }
 
     private sealed class DiscardingExporter : BaseExporter<Activity>

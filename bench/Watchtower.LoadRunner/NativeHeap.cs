@@ -11,7 +11,8 @@ internal static partial class NativeHeap
 {
     /// <summary>
     /// Hands back to the system what glibc keeps free (<c>malloc_trim</c>), then returns resident memory and the
-    /// bytes glibc has in use (<c>mallinfo2</c>: small blocks in use plus mapped blocks); -1 for both without glibc.
+    /// bytes glibc has in use (<c>mallinfo2</c>: chunks in use in every arena plus blocks mapped on their own); -1
+    /// for what this C library cannot do or tell.
     /// </summary>
     public static (long Resident, long InUse) TrimAndMeasure()
     {
@@ -23,14 +24,24 @@ internal static partial class NativeHeap
         try
         {
             _ = MallocTrim(0);
-            var info = MallInfo2();
-            using var process = Process.GetCurrentProcess();
-            return (process.WorkingSet64, (long)(info.Uordblks + info.Hblkhd));
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            // musl and glibc before 2.33 have no mallinfo2.
+            // musl has no malloc_trim.
             return (-1, -1);
+        }
+
+        using var process = Process.GetCurrentProcess();
+        var resident = process.WorkingSet64;
+        try
+        {
+            var info = MallInfo2();
+            return (resident, (long)(info.Uordblks + info.Hblkhd));
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // glibc before 2.33 has no mallinfo2.
+            return (resident, -1);
         }
     }
 

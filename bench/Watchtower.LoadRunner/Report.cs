@@ -20,6 +20,10 @@ internal static class Report
         if (pairs.All(p => p.A.HandedBackMb >= 0 && p.B.HandedBackMb >= 0))
         {
             Difference("resident after the run, collected and handed back (MB)", pairs, r => r.HandedBackMb);
+        }
+
+        if (pairs.All(p => p.A.NativeInUseMb >= 0 && p.B.NativeInUseMb >= 0))
+        {
             Difference("native heap in use after the run, collected (MB)", pairs, r => r.NativeInUseMb);
         }
 

@@ -74,8 +74,12 @@ internal sealed class WorkerChild : IAsyncDisposable
     /// <summary>The worker's own CPU time, bytes allocated so far, resident memory and spans ended.</summary>
     public Task<Sample> MeasureAsync() => AskAsync("measure");
 
-    /// <summary>The same after a full compacting collection: what the worker keeps, not what it churns.</summary>
-    public Task<Sample> SettleAsync() => AskAsync("settle");
+    /// <summary>
+    /// The same after a full compacting collection: what the worker keeps, not what it churns; with
+    /// <paramref name="handBack"/>, also resident memory once the runtime and the C library handed back what they
+    /// keep, and the C library's heap in use.
+    /// </summary>
+    public Task<Sample> SettleAsync(bool handBack) => AskAsync(handBack ? "settle-hand-back" : "settle");
 
     private async Task<Sample> AskAsync(string command)
     {
@@ -87,8 +91,8 @@ internal sealed class WorkerChild : IAsyncDisposable
             long.Parse(parts[2], CultureInfo.InvariantCulture),
             long.Parse(parts[3], CultureInfo.InvariantCulture),
             long.Parse(parts[4], CultureInfo.InvariantCulture),
-            parts.Length > 6 ? long.Parse(parts[5], CultureInfo.InvariantCulture) : -1,
-            parts.Length > 6 ? long.Parse(parts[6], CultureInfo.InvariantCulture) : -1);
+            parts.Length >= 7 ? long.Parse(parts[5], CultureInfo.InvariantCulture) : -1,
+            parts.Length >= 7 ? long.Parse(parts[6], CultureInfo.InvariantCulture) : -1);
     }
 
     /// <summary>The types allocated most since the last call, as the runtime's allocation ticks saw them.</summary>
@@ -142,8 +146,8 @@ internal sealed class WorkerChild : IAsyncDisposable
     private string ExitCode() => process.HasExited ? process.ExitCode.ToString(CultureInfo.InvariantCulture) : "?";
 
     /// <summary>
-    /// One reading; after a settle also the resident memory once the runtime and the C library handed back what they
-    /// kept, and the C library's heap in use (-1 where it cannot tell).
+    /// One reading; after a settle that hands memory back, also resident memory then and the C library's heap in use
+    /// (-1 where not asked for or where the C library cannot tell).
     /// </summary>
     public readonly record struct Sample(
         double CpuMs, long Allocated, long Resident, long Heap, long Spans, long ResidentHandedBack = -1,

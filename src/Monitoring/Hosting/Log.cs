@@ -16,7 +16,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 3050, EventName = "ScrapeAnswersMayWait", Level = LogLevel.Information,
         Message = "Scrape answers on port {Port} keep Nagle's algorithm, so a large one can wait for the scraper's "
-            + "delayed acknowledgement (40 ms on Linux): {Reason}")]
+            + "delayed acknowledgement (40 ms or more on Linux): {Reason}")]
     public static partial void ScrapeAnswersMayWait(ILogger logger, int port, string reason);
 
     [LoggerMessage(EventId = 3004, EventName = "OtlpExportEnabled", Level = LogLevel.Information,

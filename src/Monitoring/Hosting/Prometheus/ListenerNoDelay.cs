@@ -12,7 +12,7 @@ namespace Watchtower.Monitoring.Hosting.Prometheus;
 /// <remarks>
 /// The managed HttpListener (Linux, macOS) sends a large answer in writes of 64 KB with Nagle's algorithm on. The
 /// last, partial segment then waits for the client to acknowledge the small one before it, and a client that delays
-/// its acknowledgement (40 ms on Linux, longer elsewhere) holds the whole scrape that long: on an idle worker about
+/// its acknowledgement (40 ms or more on Linux) holds the whole scrape that long: on an idle worker about
 /// one /metrics answer of 165 KB in a hundred took 41 to 45 ms instead of half a millisecond. HttpListener has no
 /// setting for it, so the sockets are reached through the runtime's private fields; where those are not found (a
 /// runtime that changed them, trimming) nothing changes but the pace of large answers. Windows' HttpListener is
@@ -33,7 +33,7 @@ internal static class ListenerNoDelay
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // A runtime that changed what these fields hold must not stop the host: the scrape still answers.
-            return e.Message;
+            return $"{e.GetType().Name}: {e.Message}";
         }
     }
 
