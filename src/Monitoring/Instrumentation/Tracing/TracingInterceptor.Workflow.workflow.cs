@@ -98,9 +98,6 @@ internal sealed partial class TracingInterceptor
     /// </summary>
     private sealed class WorkflowSpan : ITaskEndListener
     {
-        /// <summary>Most spans that may wait for a pool thread; past it, new ones are dropped, said once.</summary>
-        internal const int MaxQueued = 10_000;
-
         private static readonly PoolQueue<WorkflowSpan> Ended = new(static span => span.Emit());
 
         private readonly string name;
@@ -177,11 +174,11 @@ internal sealed partial class TracingInterceptor
                     return;
                 }
 
-                if (Ended.Backlog >= MaxQueued)
+                if (Ended.Backlog >= MaxQueuedSpans)
                 {
                     // The exporter stopped keeping up: spans are dropped here rather than held without bound.
                     run.Root.ReportFailure(new InvalidOperationException(
-                        $"More than {MaxQueued} workflow spans wait for the exporter; "
+                        $"More than {MaxQueuedSpans} workflow spans wait for the exporter; "
                         + "spans are dropped until it catches up."));
                     return;
                 }

@@ -46,6 +46,12 @@ internal sealed partial class TracingInterceptor
     /// </summary>
     public static bool WaitForQueuedSpans(TimeSpan timeout) => WorkflowSpan.WaitEmitted(timeout);
 
+    /// <summary>
+    /// Gets or sets the most workflow spans that may wait for a pool thread; past it, an exporter or processor has
+    /// stopped keeping up, and new spans are dropped and that is said once. Process-wide; tests lower it.
+    /// </summary>
+    internal static int MaxQueuedSpans { get; set; } = 10_000;
+
     /// <summary>False when ids cannot be derived from the run, which turns workflow spans off.</summary>
     public static bool WorkflowSpansSupported => ActivityIdOverride.Unsupported is null;
 
