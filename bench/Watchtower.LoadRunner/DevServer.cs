@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Temporalio.Client;
+using Watchtower.Tests.Shared;
 
 namespace Watchtower.LoadRunner;
 
@@ -22,7 +23,7 @@ internal sealed class DevServer : IAsyncDisposable
 
     public static async Task<DevServer> StartAsync(string cli)
     {
-        var port = Ports.Free();
+        var port = ListenPorts.Free();
         var info = Pinning.Start(
             Pinning.Cores?.Server,
             cli,

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Watchtower.Tests.Shared;
 
 namespace Watchtower.LoadRunner;
 
@@ -30,7 +31,7 @@ internal sealed class WorkerChild : IAsyncDisposable
     public static async Task<WorkerChild> StartAsync(string address, Mode mode, bool profile, bool sdkTaskListener)
     {
         var taskQueue = "load-" + Guid.NewGuid().ToString("N");
-        var port = Ports.Free();
+        var port = ListenPorts.Free();
         var self = typeof(WorkerChild).Assembly.Location;
         var info = Pinning.Start(
             Pinning.Cores?.Worker,

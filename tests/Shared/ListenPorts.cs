@@ -5,11 +5,11 @@ using System.Net.Sockets;
 namespace Watchtower.Tests.Shared;
 
 /// <summary>
-/// Loopback ports nothing listens on, for a listener a test starts after picking its port. They come from below
-/// the kernel's range for outgoing connections, one after another from a random start: a port from that range,
-/// free when picked, can be taken by the next outgoing connection of any process (the started worker's own, to
-/// Temporal or a collector, included) before the listener meant for it binds. A CI run lost a packaged worker's
-/// scrape endpoint to "Address already in use" that way.
+/// Loopback ports nothing listens on, for a listener started after its port is picked (a test's, or a process the
+/// load runner starts). They come from below the kernel's range for outgoing connections, one after another from a
+/// random start: a port from that range, free when picked, can be taken by the next outgoing connection of any
+/// process (the started worker's own, to Temporal or a collector, included) before the listener meant for it binds.
+/// A CI run lost a packaged worker's scrape endpoint to "Address already in use" that way.
 /// </summary>
 internal static class ListenPorts
 {
