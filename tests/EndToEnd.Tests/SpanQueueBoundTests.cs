@@ -5,7 +5,6 @@ using OpenTelemetry.Trace;
 using Temporalio.Client;
 using Watchtower.EndToEnd.Tests.Infrastructure;
 using Watchtower.Monitoring.Tracing;
-using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.EndToEnd.Tests;
 
@@ -18,8 +17,6 @@ namespace Watchtower.EndToEnd.Tests;
 public sealed class SpanQueueBoundTests(DevServerFixture server)
 {
     private const int Bound = 3;
-
-    private static readonly string[] WorkflowSpanPrefixes = ["RunWorkflow:", "StartActivity:", "StartChildWorkflow:"];
 
     [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task WorkflowSpans_ProcessingStops_QueueStaysBoundedSaidOnceAndWorkflowsComplete()
@@ -57,7 +54,8 @@ public sealed class SpanQueueBoundTests(DevServerFixture server)
             // waited; of those only the bound reached the processor (a few more when runs on other threads looked
             // at the backlog at the same moment). Once processing went on, the next pipeline's all did, and the
             // drop was said once.
-            int Reached(ActivityTraceId trace) => reached.Count(s => s.Trace == trace && IsWorkflowSpan(s.Name));
+            int Reached(ActivityTraceId trace) =>
+                reached.Count(s => s.Trace == trace && SpanRecorder.IsWorkflowSpan(s.Name));
             Assert.InRange(Reached(stuck), Bound, Bound + 3);
             Assert.Equal(8, Reached(flowing));
             Assert.Equal(1, worker.Count("TelemetryFailed"));
@@ -69,19 +67,12 @@ public sealed class SpanQueueBoundTests(DevServerFixture server)
         }
     }
 
-    private static bool IsWorkflowSpan(string name) =>
-        WorkflowSpanPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal));
-
-    /// <summary>A parent with two batches of one document, run to its end under a client-side root span.</summary>
     private static async Task<ActivityTraceId> RunPipelineAsync(
         TemporalClient client, WorkerHarness worker, string idPrefix)
     {
-        using var root = SpanRecorder.ClientRoot();
-        var result = await client.ExecuteWorkflowAsync(
-            (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)),
-            worker.Options(idPrefix + Guid.NewGuid()));
+        var (trace, result) = await Monitored.RunTracedPipelineAsync(client, worker, idPrefix);
         Assert.Equal(2, result.DocumentsPublished);
-        return root.TraceId;
+        return trace;
     }
 
     /// <summary>
@@ -94,7 +85,7 @@ public sealed class SpanQueueBoundTests(DevServerFixture server)
     {
         public override void OnStart(Activity data)
         {
-            if (IsWorkflowSpan(data.DisplayName))
+            if (SpanRecorder.IsWorkflowSpan(data.DisplayName))
             {
                 processing.Wait(TimeSpan.FromMinutes(1));
             }

@@ -2,17 +2,13 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using OpenTelemetry;
 using OpenTelemetry.Trace;
-using Temporalio.Client;
 using Watchtower.EndToEnd.Tests.Infrastructure;
-using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.EndToEnd.Tests;
 
 /// <summary>Where and how often the work of a workflow span is done, which is what it costs a workflow.</summary>
 public sealed class TracingEmissionTests(DevServerFixture server)
 {
-    private static readonly string[] WorkflowSpanPrefixes = ["RunWorkflow:", "StartActivity:", "StartChildWorkflow:"];
-
     [Fact(Timeout = TestTimeouts.EndToEnd)]
     public async Task WorkflowSpans_PipelineRun_EndedOnThreadPoolThreadsNotTheWorkflowsOwn()
     {
@@ -20,7 +16,7 @@ public sealed class TracingEmissionTests(DevServerFixture server)
         var trace = await RunPipelineAsync("emitted-", b => b.AddProcessor(new EndWatcher(ended)));
 
         bool IsWorkflowSpan((string Name, ActivityTraceId Trace, bool OnPool) s) =>
-            s.Trace == trace && WorkflowSpanPrefixes.Any(p => s.Name.StartsWith(p, StringComparison.Ordinal));
+            s.Trace == trace && SpanRecorder.IsWorkflowSpan(s.Name);
         await Eventually.WaitAsync(
             () => ended.Count(s => IsWorkflowSpan(s) && s.Name == "RunWorkflow:DocumentPipeline") == 1,
             "the parent's RunWorkflow span to end");
@@ -59,11 +55,8 @@ public sealed class TracingEmissionTests(DevServerFixture server)
                 s.ConfigureOpenTelemetryTracerProvider(tracer);
             });
         var client = await Monitored.ClientAsync(worker, server.TargetHost);
-        using var root = SpanRecorder.ClientRoot();
-        await client.ExecuteWorkflowAsync(
-            (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)),
-            worker.Options(idPrefix + Guid.NewGuid()));
-        return root.TraceId;
+        var (trace, _) = await Monitored.RunTracedPipelineAsync(client, worker, idPrefix);
+        return trace;
     }
 
     /// <summary>Notes, for every span that ends, whether it ended on a thread pool thread.</summary>

@@ -9,6 +9,7 @@ using Watchtower.Monitoring;
 using Watchtower.Monitoring.Tracing;
 using Watchtower.Worker.ResilientWorker;
 using Watchtower.Workflows;
+using Watchtower.Workflows.Pipeline;
 
 namespace Watchtower.EndToEnd.Tests.Infrastructure;
 
@@ -19,6 +20,8 @@ namespace Watchtower.EndToEnd.Tests.Infrastructure;
 /// </summary>
 internal sealed class SpanRecorder
 {
+    private static readonly string[] WorkflowSpanPrefixes = ["RunWorkflow:", "StartActivity:", "StartChildWorkflow:"];
+
     private readonly LockedSpans spans = [];
 
     /// <summary>
@@ -51,6 +54,10 @@ internal sealed class SpanRecorder
     public static Activity ClientRoot() => TestSource.StartActivity("client-root", ActivityKind.Internal)
         ?? throw new InvalidOperationException(
             "No listener for the test's ActivitySource: attach a SpanRecorder first");
+
+    /// <summary>Whether a span is one the workflow side ends: a run, or an activity or child it starts.</summary>
+    public static bool IsWorkflowSpan(string name) =>
+        WorkflowSpanPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal));
 
     public IReadOnlyList<Activity> InTrace(ActivityTraceId traceId) => [.. Snapshot().Where(s => s.TraceId == traceId)];
 
@@ -87,6 +94,20 @@ internal static class Monitored
             DataConverter = PipelineDataConverter.Instance,
             Interceptors = [worker.Host.Services.GetRequiredService<TemporalMonitoringInterceptor>()],
         });
+
+    /// <summary>
+    /// Runs a parent with two batches of one document (3 runs, 2 child starts, 3 activity starts) to its end under a
+    /// client-side root span; the trace it ran in and its result.
+    /// </summary>
+    public static async Task<(ActivityTraceId Trace, DocumentPipelineResult Result)> RunTracedPipelineAsync(
+        TemporalClient client, WorkerHarness worker, string idPrefix)
+    {
+        using var root = SpanRecorder.ClientRoot();
+        var result = await client.ExecuteWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 2, batchSize: 1)),
+            worker.Options(idPrefix + Guid.NewGuid()));
+        return (root.TraceId, result);
+    }
 
     /// <summary>Registers extra workflows on the harness's worker.</summary>
     public static TemporalWorkerServiceOptionsBuilder Workflows(IServiceCollection services) =>

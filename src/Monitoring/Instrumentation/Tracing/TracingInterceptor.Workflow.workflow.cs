@@ -261,17 +261,22 @@ internal sealed partial class TracingInterceptor
             }
         }
 
-        private void Tag(Activity span)
+        /// <summary>The tags every span of a run carries, and a handler's update id when it has one.</summary>
+        internal static void TagRun(Activity span, RunTrace run, string? updateId)
         {
             span.SetTag(SpanTags.WorkflowId, run.WorkflowId);
             span.SetTag(SpanTags.RunId, run.RunId);
             span.SetTag(SpanTags.TaskQueue, run.TaskQueue);
             span.SetTag(SpanTags.Namespace, run.Namespace);
-            if (UpdateId is not null)
+            if (updateId is not null)
             {
-                span.SetTag(SpanTags.UpdateId, UpdateId);
+                span.SetTag(SpanTags.UpdateId, updateId);
             }
+        }
 
+        private void Tag(Activity span)
+        {
+            TagRun(span, run, UpdateId);
             if (ReferenceEquals(this, run.Span))
             {
                 span.SetTag(SpanTags.Attempt, SpanTags.AttemptValue(run.Attempt));
@@ -632,14 +637,7 @@ internal sealed partial class TracingInterceptor
                     var span = Telemetry.Source.StartActivity(name, ActivityKind.Server, parent);
                     if (span is { IsAllDataRequested: true })
                     {
-                        span.SetTag(SpanTags.WorkflowId, trace.WorkflowId);
-                        span.SetTag(SpanTags.RunId, trace.RunId);
-                        span.SetTag(SpanTags.TaskQueue, trace.TaskQueue);
-                        span.SetTag(SpanTags.Namespace, trace.Namespace);
-                        if (updateId is not null)
-                        {
-                            span.SetTag(SpanTags.UpdateId, updateId);
-                        }
+                        WorkflowSpan.TagRun(span, trace, updateId);
                     }
 
                     return span;
