@@ -95,10 +95,11 @@ public sealed class HealthEndpointTests
         var request = $" /health/live HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n";
         await stream.WriteAsync(
             System.Text.Encoding.ASCII.GetBytes("HEAD" + request), TestContext.Current.CancellationToken);
-        var headAnswer = await ReadUntilAsync(stream, string.Empty, text => HeaderEnds(text) >= 1);
+        var headAnswer = await ListenerHost.ReadUntilAsync(stream, string.Empty, text => HeaderEnds(text) >= 1);
         await stream.WriteAsync(
             System.Text.Encoding.ASCII.GetBytes("GET" + request), TestContext.Current.CancellationToken);
-        var received = await ReadUntilAsync(stream, headAnswer, text => HeaderEnds(text) >= 2 && text.EndsWith('}'));
+        var received = await ListenerHost.ReadUntilAsync(
+            stream, headAnswer, text => HeaderEnds(text) >= 2 && text.EndsWith('}'));
         await host.StopAsync(TestContext.Current.CancellationToken);
 
         // The HEAD answer's headers, then at once the GET answer: nothing between them.
@@ -140,35 +141,4 @@ public sealed class HealthEndpointTests
 
     private static int HeaderEnds(string text) =>
         (text.Length - text.Replace("\r\n\r\n", string.Empty, StringComparison.Ordinal).Length) / 4;
-
-    /// <summary>
-    /// Reads the connection until <paramref name="done"/> holds for everything received: <paramref name="before"/>
-    /// (what earlier reads brought) and what comes now. At most 10 s.
-    /// </summary>
-    private static async Task<string> ReadUntilAsync(NetworkStream stream, string before, Func<string, bool> done)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(10));
-        var text = new System.Text.StringBuilder(before);
-        var buffer = new byte[4096];
-        try
-        {
-            while (!done(text.ToString()))
-            {
-                var read = await stream.ReadAsync(buffer, timeout.Token);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                text.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
-            }
-        }
-        catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
-        {
-            Assert.Fail("no complete answer within 10 s; received: " + text);
-        }
-
-        return text.ToString();
-    }
 }
