@@ -133,6 +133,42 @@ public sealed class TemporalSdkMetricMeterTests
     }
 
     [Fact]
+    public void TemporalSdkMetricMeter_InstrumentCoreNeverRecordsOn_NotPublishedUntilItsFirstValue()
+    {
+        // Core asks for all of its instruments up front, and each instrument published reserves storage for
+        // MaxSeriesPerMetric label sets in every meter provider, though most workers never record half of them.
+        var meter = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance, coreNames: true);
+        var name = "temporal_unused_" + Guid.NewGuid().ToString("N");
+        var published = new List<string>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Name.StartsWith(name, StringComparison.Ordinal))
+                {
+                    lock (published)
+                    {
+                        published.Add($"{instrument.Meter.Name}/{instrument.Name}");
+                    }
+                }
+            },
+        };
+        listener.Start();
+        var counter = meter.CreateCounter<long>(name, null, "probe");
+        meter.CreateHistogram<double>(name + "_latency", "duration", "probe");
+        meter.CreateHistogram<long>(name + "_size", "By", "probe");
+        meter.CreateGauge<long>(name + "_slots", null, "probe");
+
+        Assert.Empty(published);
+
+        counter.Add(1, meter.CreateTags(null, [new("namespace", "default")]));
+
+        Assert.Equal(
+            [$"{MonitoringNames.CoreSdkMeterName}/{name}", $"{MonitoringNames.MeterName}/{name}"],
+            published.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void TemporalSdkMetricMeter_RuntimeOptions_DurationsAsSecondsWithoutCoresServiceLabel()
     {
         var options = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance).RuntimeOptions;

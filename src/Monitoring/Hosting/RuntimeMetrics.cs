@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 
@@ -9,15 +10,37 @@ internal static class RuntimeMetrics
     private const string RuntimeMeterName = "System.Runtime";
 
     /// <summary>
+    /// Storage for the label sets of an instrument whose labels the library or the runtime fixes (none, a GC
+    /// generation, a CPU mode, a monitor's name, an export's signal and outcome): at most a handful, and a metric
+    /// reserves its storage whole (about 95 bytes a label set) the moment it is published.
+    /// </summary>
+    public const int FixedLabelSets = 20;
+
+    // The instruments whose label sets the library fixes. Any other (the interceptors' and the SDK's, by workflow and
+    // activity type, task queue, namespace; the backlog by task queue; heartbeats by dispatcher) keeps
+    // MaxSeriesPerMetric, so an instrument added later and not listed here is never cut short, only sized generously.
+    private static readonly FrozenSet<string> FixedLabelSetInstruments = FrozenSet.Create(
+        StringComparer.Ordinal,
+        "watchtower.monitoring.status",
+        "watchtower.otlp.exports",
+        "watchtower.memory.private",
+        "watchtower.memory.limit",
+        "watchtower.memory.growth_rate",
+        "watchtower.memory.growth_suspected",
+        "watchtower.memory.state",
+        "watchtower.dispatchers.healthy",
+        "watchtower.dispatchers.stale",
+        "watchtower.trace_context.dropped");
+
+    /// <summary>
     /// The instrumentation's and the monitors' Meters, and the runtime's when <c>RuntimeMetrics</c> is on, each
-    /// metric with storage for <c>MaxSeriesPerMetric</c> label sets. One view does both, since every view that
+    /// metric with storage for <see cref="LabelSetLimit"/> label sets. One view does both, since every view that
     /// matches an instrument makes a stream of its own.
     /// </summary>
     public static MeterProviderBuilder AddMonitoringMeters(
         this MeterProviderBuilder builder, TemporalMonitoringOptions settings)
     {
         var runtime = settings.RuntimeMetrics;
-        var limit = settings.MaxSeriesPerMetric;
         builder.AddTemporalInstrumentation().AddMeter(HostingTelemetry.MeterName);
         if (runtime)
         {
@@ -26,11 +49,29 @@ internal static class RuntimeMetrics
 
         return builder.AddView(instrument => instrument.Meter.Name switch
         {
-            MonitoringNames.MeterName or HostingTelemetry.MeterName => new() { CardinalityLimit = limit },
-            RuntimeMeterName when runtime => new() { Name = RuntimeName(instrument), CardinalityLimit = limit },
+            MonitoringNames.MeterName or HostingTelemetry.MeterName =>
+                new() { CardinalityLimit = LabelSetLimit(instrument.Meter.Name, instrument.Name, settings) },
+            RuntimeMeterName when runtime => new()
+            {
+                Name = RuntimeName(instrument),
+                CardinalityLimit = LabelSetLimit(instrument.Meter.Name, instrument.Name, settings),
+            },
             _ => null,
         });
     }
+
+    /// <summary>
+    /// How many label sets a metric keeps: <see cref="FixedLabelSets"/> for one whose labels are fixed, the
+    /// runtime's but exceptions (by type) among them; <c>MaxSeriesPerMetric</c> for the rest.
+    /// </summary>
+    public static int LabelSetLimit(string meterName, string instrumentName, TemporalMonitoringOptions settings) =>
+        meterName switch
+        {
+            RuntimeMeterName when instrumentName != "dotnet.exceptions" => FixedLabelSets,
+            MonitoringNames.MeterName or HostingTelemetry.MeterName
+                when FixedLabelSetInstruments.Contains(instrumentName) => FixedLabelSets,
+            _ => settings.MaxSeriesPerMetric,
+        };
 
     /// <summary>
     /// Three runtime gauges end in <c>.count</c>, which Prometheus reserves for histograms and summaries

@@ -9,10 +9,11 @@ namespace Watchtower.Monitoring.Interception;
 /// </summary>
 internal sealed class EmittedKeys
 {
-    // Duplicates of this kind arrive within seconds; 64K keys (about 1.5 MB) is far more than enough.
+    // Duplicates of this kind arrive within seconds; 64K keys (about 2.6 MB, the set and the queue) is far more
+    // than enough.
     private const int Capacity = 1 << 16;
 
-    // Grown as needed: a worker that runs few workflows should not carry 1.5 MB for nothing.
+    // Grown as needed: a worker that runs few workflows should not carry 2.6 MB for nothing.
     private readonly HashSet<ulong> seen = [];
     private readonly Queue<ulong> order = new();
     private readonly Lock gate = new();

@@ -66,17 +66,6 @@ internal static class WorkerMetrics
         "{workflow}",
         "Workflow runs started and not yet closed, as counted by this worker; sum over workers for the open runs.");
 
-    public static readonly Counter<long> Signals = Telemetry.Meter.CreateCounter<long>(
-        "watchtower.workflow.signals", "{signal}", "Signals handled, by outcome.");
-
-    public static readonly Counter<long> Queries = Telemetry.Meter.CreateCounter<long>(
-        "watchtower.workflow.queries", "{query}", "Queries answered, by outcome.");
-
-    public static readonly Counter<long> Updates = Telemetry.Meter.CreateCounter<long>(
-        "watchtower.workflow.updates",
-        "{update}",
-        "Updates handled, by outcome: completed, failed, rejected (by the validator).");
-
     // Attempts by outcome are this histogram's count: a counter beside it would cost every execution a
     // recording for a number Prometheus already has.
     public static readonly Histogram<double> ActivityDuration = Telemetry.Meter.CreateHistogram<double>(
@@ -100,23 +89,55 @@ internal static class WorkerMetrics
         tags: null,
         SecondsAdvice);
 
-    public static readonly Counter<long> ActivityRetries = Telemetry.Meter.CreateCounter<long>(
+    // These record only when a run is signalled, queried or updated, an activity retries or heartbeats, or the client
+    // is called, so each is made on its first value: every instrument published reserves storage for
+    // MaxSeriesPerMetric label sets (about 48 KB at 500) in every meter provider, used or not.
+    private static readonly Lazy<Counter<long>> SignalsOnFirstUse = CounterOnFirstUse(
+        "watchtower.workflow.signals", "{signal}", "Signals handled, by outcome.");
+
+    private static readonly Lazy<Counter<long>> QueriesOnFirstUse = CounterOnFirstUse(
+        "watchtower.workflow.queries", "{query}", "Queries answered, by outcome.");
+
+    private static readonly Lazy<Counter<long>> UpdatesOnFirstUse = CounterOnFirstUse(
+        "watchtower.workflow.updates",
+        "{update}",
+        "Updates handled, by outcome: completed, failed, rejected (by the validator).");
+
+    private static readonly Lazy<Counter<long>> ActivityRetriesOnFirstUse = CounterOnFirstUse(
         "watchtower.activity.retries",
         "{execution}",
         "Activity attempts after the first (attempt number above 1): retries after a failure or timeout.");
 
-    public static readonly Counter<long> ActivityHeartbeats = Telemetry.Meter.CreateCounter<long>(
+    private static readonly Lazy<Counter<long>> ActivityHeartbeatsOnFirstUse = CounterOnFirstUse(
         "watchtower.activity.heartbeats", "{heartbeat}", "Heartbeats recorded by activities.");
 
-    public static readonly Counter<long> ClientRequests = Telemetry.Meter.CreateCounter<long>(
+    private static readonly Lazy<Counter<long>> ClientRequestsOnFirstUse = CounterOnFirstUse(
         "watchtower.client.requests",
         "{request}",
         "Client calls (start, signal, query, update), by operation and outcome.");
 
-    public static readonly Histogram<double> ClientRequestDuration = Telemetry.Meter.CreateHistogram<double>(
-        "watchtower.client.request.duration",
-        "s",
-        "Client call latency, by operation and outcome.",
-        tags: null,
-        SecondsAdvice);
+    private static readonly Lazy<Histogram<double>> ClientRequestDurationOnFirstUse = new(
+        () => Telemetry.Meter.CreateHistogram<double>(
+            "watchtower.client.request.duration",
+            "s",
+            "Client call latency, by operation and outcome.",
+            tags: null,
+            SecondsAdvice));
+
+    public static Counter<long> Signals => SignalsOnFirstUse.Value;
+
+    public static Counter<long> Queries => QueriesOnFirstUse.Value;
+
+    public static Counter<long> Updates => UpdatesOnFirstUse.Value;
+
+    public static Counter<long> ActivityRetries => ActivityRetriesOnFirstUse.Value;
+
+    public static Counter<long> ActivityHeartbeats => ActivityHeartbeatsOnFirstUse.Value;
+
+    public static Counter<long> ClientRequests => ClientRequestsOnFirstUse.Value;
+
+    public static Histogram<double> ClientRequestDuration => ClientRequestDurationOnFirstUse.Value;
+
+    private static Lazy<Counter<long>> CounterOnFirstUse(string name, string unit, string description) =>
+        new(() => Telemetry.Meter.CreateCounter<long>(name, unit, description));
 }

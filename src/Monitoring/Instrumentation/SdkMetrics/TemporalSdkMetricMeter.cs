@@ -22,11 +22,13 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger, bool coreNames = fa
 
     // Core asks for its instruments again for every worker and client, and the Meter is the process's:
     // one instrument per name for the whole process, or every new one would cost each meter provider a
-    // new metric stream (storage for 2000 series) and duplicate the series.
-    private static readonly ConcurrentDictionary<(string Name, Type Kind), Instrument> Shared = new();
+    // new metric stream and duplicate the series. Each is made on its first value rather than when Core asks:
+    // Core asks for all 41 of its instruments up front, a worker records on about half of them, and each one
+    // published reserves storage for MaxSeriesPerMetric label sets (about 48 KB at 500) in every meter provider.
+    private static readonly ConcurrentDictionary<(string Name, Type Kind), Lazy<Instrument>> Shared = new();
 
     // The same instruments again under Core's own names and units, on their own Meter: one per name too.
-    private static readonly ConcurrentDictionary<(string Name, Type Kind), Instrument> CoreShared = new();
+    private static readonly ConcurrentDictionary<(string Name, Type Kind), Lazy<Instrument>> CoreShared = new();
 
     private static readonly Func<string, object, object> BoundedValue = Bounded;
 
@@ -51,18 +53,15 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger, bool coreNames = fa
         (ICustomMetricCounter<T>)wrappers.GetOrAdd(
             (name, typeof(Counter<T>)),
             static (key, state) => new SdkInstrument<T>(
-                (Counter<T>)Shared.GetOrAdd(
-                    key,
-                    static (k, s) => Telemetry.Meter.CreateCounter<T>(k.Name, Unit(s.unit), s.description),
-                    state),
+                key.Name,
+                Deferred(Shared, key, Unit(state.unit), state.description, static (n, u, d) =>
+                    Telemetry.Meter.CreateCounter<T>(n, u, d)),
                 // An up-down counter, though it only goes up: Prometheus asks for OpenMetrics first, where every
                 // counter's name ends in _total, and Core's dashboard reads Core's names, which do not. Exposed with
                 // the gauge type, it keeps its name, and rate() reads it as it reads a counter.
                 state.owner.CoreNames
-                    ? (UpDownCounter<T>)CoreShared.GetOrAdd(
-                        key,
-                        static (k, s) => Telemetry.CoreSdkMeter.CreateUpDownCounter<T>(k.Name, null, s.description),
-                        state)
+                    ? Deferred(CoreShared, key, unit: null, state.description, static (n, u, d) =>
+                        Telemetry.CoreSdkMeter.CreateUpDownCounter<T>(n, u, d))
                     : null,
                 milliseconds: null,
                 state.owner),
@@ -74,31 +73,29 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger, bool coreNames = fa
             (name, typeof(Histogram<T>)),
             static (key, state) =>
             {
-                var histogram = (Histogram<T>)Shared.GetOrAdd(
-                    key,
-                    static (k, s) => CreateSharedHistogram<T>(k.Name, Unit(s.unit), s.description),
-                    state);
+                var histogram = Deferred(Shared, key, Unit(state.unit), state.description, static (n, u, d) =>
+                    CreateSharedHistogram<T>(n, u, d));
                 if (!state.owner.CoreNames)
                 {
-                    return new SdkInstrument<T>(histogram, twin: null, milliseconds: null, state.owner);
+                    return new SdkInstrument<T>(key.Name, histogram, twin: null, milliseconds: null, state.owner);
                 }
 
                 // Core's durations arrive in seconds here; its dashboard reads milliseconds.
                 if (Unit(state.unit) == "s" && typeof(T) == typeof(double))
                 {
-                    var milliseconds = (Histogram<double>)CoreShared.GetOrAdd(
+                    var milliseconds = Deferred(
+                        CoreShared,
                         (key.Name, typeof(Histogram<double>)),
-                        static (k, s) => Telemetry.CoreSdkMeter.CreateHistogram(
-                            k.Name, unit: null, s.description, tags: null, WorkerMetrics.MillisecondsAdvice),
-                        state);
-                    return new SdkInstrument<T>(histogram, twin: null, milliseconds, state.owner);
+                        unit: null,
+                        state.description,
+                        static (n, u, d) => Telemetry.CoreSdkMeter.CreateHistogram(
+                            n, u, d, tags: null, WorkerMetrics.MillisecondsAdvice));
+                    return new SdkInstrument<T>(key.Name, histogram, twin: null, milliseconds, state.owner);
                 }
 
-                var twin = (Histogram<T>)CoreShared.GetOrAdd(
-                    key,
-                    static (k, s) => Telemetry.CoreSdkMeter.CreateHistogram<T>(k.Name, null, s.description),
-                    state);
-                return new SdkInstrument<T>(histogram, twin, milliseconds: null, state.owner);
+                var twin = Deferred(CoreShared, key, unit: null, state.description, static (n, u, d) =>
+                    Telemetry.CoreSdkMeter.CreateHistogram<T>(n, u, d));
+                return new SdkInstrument<T>(key.Name, histogram, twin, milliseconds: null, state.owner);
             },
             (unit, description, owner: this));
 
@@ -107,15 +104,12 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger, bool coreNames = fa
         (ICustomMetricGauge<T>)wrappers.GetOrAdd(
             (name, typeof(Gauge<T>)),
             static (key, state) => new SdkInstrument<T>(
-                (Gauge<T>)Shared.GetOrAdd(
-                    key,
-                    static (k, s) => Telemetry.Meter.CreateGauge<T>(k.Name, Unit(s.unit), s.description),
-                    state),
+                key.Name,
+                Deferred(Shared, key, Unit(state.unit), state.description, static (n, u, d) =>
+                    Telemetry.Meter.CreateGauge<T>(n, u, d)),
                 state.owner.CoreNames
-                    ? (Gauge<T>)CoreShared.GetOrAdd(
-                        key,
-                        static (k, s) => Telemetry.CoreSdkMeter.CreateGauge<T>(k.Name, null, s.description),
-                        state)
+                    ? Deferred(CoreShared, key, unit: null, state.description, static (n, u, d) =>
+                        Telemetry.CoreSdkMeter.CreateGauge<T>(n, u, d))
                     : null,
                 milliseconds: null,
                 state.owner),
@@ -159,6 +153,22 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger, bool coreNames = fa
         _ => unit,
     };
 
+    /// <summary>
+    /// The process's one instrument for <paramref name="key"/>, made by <paramref name="create"/> (from its name,
+    /// unit and description) once, when first asked for its value: a race to add it leaves one
+    /// <see cref="Lazy{T}"/> in the map, and only that one runs. It holds nothing of the meter that asked.
+    /// </summary>
+    private static Lazy<Instrument> Deferred(
+        ConcurrentDictionary<(string Name, Type Kind), Lazy<Instrument>> shared,
+        (string Name, Type Kind) key,
+        string? unit,
+        string? description,
+        Func<string, string?, string?, Instrument> create) =>
+        shared.GetOrAdd(
+            key,
+            static (k, s) => new Lazy<Instrument>(() => s.create(k.Name, s.unit, s.description)),
+            (unit, description, create));
+
     private static ReadOnlySpan<KeyValuePair<string, object?>> Tags(object tags) =>
         tags as KeyValuePair<string, object?>[] ?? [];
 
@@ -167,9 +177,10 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger, bool coreNames = fa
     /// may be thrown back. An instrument that fails once is said once and dropped.
     /// </summary>
     private sealed class SdkInstrument<T>(
-        Instrument<T> instrument,
-        Instrument<T>? twin,
-        Histogram<double>? milliseconds,
+        string name,
+        Lazy<Instrument> instrument,
+        Lazy<Instrument>? twin,
+        Lazy<Instrument>? milliseconds,
         TemporalSdkMetricMeter owner)
         : ICustomMetricCounter<T>, ICustomMetricHistogram<T>, ICustomMetricGauge<T>
         where T : struct
@@ -192,27 +203,27 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger, bool coreNames = fa
             try
             {
                 var labels = Tags(tags);
-                Record(instrument, value, labels);
+                Record(instrument.Value, value, labels);
                 if (twin is not null)
                 {
-                    Record(twin, value, labels);
+                    Record(twin.Value, value, labels);
                 }
                 else if (milliseconds is not null)
                 {
                     // T is double whenever this twin exists: reinterpreted rather than boxed on the hot path.
-                    milliseconds.Record(Unsafe.As<T, double>(ref value) * 1000, labels);
+                    ((Histogram<double>)milliseconds.Value).Record(Unsafe.As<T, double>(ref value) * 1000, labels);
                 }
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 if (Interlocked.Exchange(ref failed, 1) == 0)
                 {
-                    Log.SdkMetricFailed(owner.Logger, instrument.Name, e.Message);
+                    Log.SdkMetricFailed(owner.Logger, name, e.Message);
                 }
             }
         }
 
-        private static void Record(Instrument<T> target, T value, ReadOnlySpan<KeyValuePair<string, object?>> labels)
+        private static void Record(Instrument target, T value, ReadOnlySpan<KeyValuePair<string, object?>> labels)
         {
             switch (target)
             {
