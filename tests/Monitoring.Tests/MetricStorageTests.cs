@@ -31,35 +31,73 @@ public sealed class MetricStorageTests
     }
 
     [Fact]
-    public void AddMonitoringMeters_RuntimeInstrument_StorageForItsFewLabelSetsOnly()
+    public void AddMonitoringMeters_InstrumentWithFixedLabels_StorageForAFewLabelSetsOnly()
     {
-        // A meter of the runtime's name stands in for the runtime's: its instruments' labels are a GC generation
-        // or a CPU mode, so 500 label sets of storage each (about 48 KB) is memory nobody uses.
-        using var runtime = new Meter("System.Runtime");
-        var name = "test.runtime." + Guid.NewGuid().ToString("N");
-        var counter = runtime.CreateCounter<long>(name);
+        // A meter of the monitors' name and a version of its own stands in for theirs (its own stream, exported
+        // beside the real one): a memory gauge has no labels, so 500 label sets of storage (48 KB) go unused.
+        var version = "test-" + Guid.NewGuid().ToString("N");
+        using var monitors = new Meter(HostingTelemetry.MeterName, version);
+        var counter = monitors.CreateCounter<long>("watchtower.memory.state");
         var exported = new List<Metric>();
         using var provider = Sdk.CreateMeterProviderBuilder()
-            .AddMonitoringMeters(new TemporalMonitoringOptions { MaxSeriesPerMetric = 100 })
+            .AddMonitoringMeters(new TemporalMonitoringOptions { MaxSeriesPerMetric = 100, RuntimeMetrics = false })
             .AddInMemoryExporter(exported)
             .Build();
         for (var i = 0; i < 30; i++)
         {
-            counter.Add(1, new KeyValuePair<string, object?>("gc.heap.generation", "gen" + i));
+            counter.Add(1, new KeyValuePair<string, object?>("state", "s" + i));
         }
 
         provider.ForceFlush();
 
-        var points = Points(exported, name);
+        var points = new List<MetricPoint>();
+        foreach (var point in exported.First(m => m.MeterVersion == version).GetMetricPoints())
+        {
+            points.Add(point);
+        }
+
         Assert.InRange(points.Count, 2, RuntimeMetrics.FixedLabelSets + 1);
         Assert.Equal(30, points.Sum(p => p.GetSumLong()));
         Assert.Contains(points, p => HasTag(p, "otel.metric.overflow"));
     }
 
     [Fact]
+    public void LabelSetLimit_EveryRuntimeInstrumentButExceptions_Fixed()
+    {
+        // The runtime's label sets are fixed but for exceptions, by type; one a later .NET adds fails here until
+        // someone decides which it is.
+        var names = new List<string>();
+        using (var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter.Name == "System.Runtime")
+                {
+                    lock (names)
+                    {
+                        names.Add(instrument.Name);
+                    }
+                }
+            },
+        })
+        {
+            listener.Start();
+        }
+
+        var options = new TemporalMonitoringOptions { MaxSeriesPerMetric = 300 };
+        Assert.Contains("dotnet.gc.collections", names);
+        Assert.All(names, name => Assert.Equal(
+            name == "dotnet.exceptions" ? 300 : RuntimeMetrics.FixedLabelSets,
+            RuntimeMetrics.LabelSetLimit("System.Runtime", name, options)));
+    }
+
+    [Fact]
     public void AddMonitoringMeters_RuntimeGenerationGauge_EveryGenerationWithoutOverflow()
     {
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true);
+        // A young collection is enough for the gauge to report every generation. A full one here, beside
+        // AllocationMeterTests, made them miss an execution's last thread now and then (the count of a thread is
+        // added when the thread moves on, which can come after the execution's end is recorded).
+        GC.Collect(0);
         var exported = new List<Metric>();
         using var provider = Sdk.CreateMeterProviderBuilder()
             .AddMonitoringMeters(new TemporalMonitoringOptions())
@@ -76,6 +114,7 @@ public sealed class MetricStorageTests
     [Theory]
     [InlineData("System.Runtime", "dotnet.gc.collections", true)]
     [InlineData("System.Runtime", "dotnet.exceptions", false)]
+    [InlineData("System.Runtime", "dotnet.some_later_instrument", false)]
     [InlineData(HostingTelemetry.MeterName, "watchtower.memory.state", true)]
     [InlineData(HostingTelemetry.MeterName, "watchtower.otlp.exports", true)]
     [InlineData(HostingTelemetry.MeterName, "watchtower.task_queue.backlog", false)]

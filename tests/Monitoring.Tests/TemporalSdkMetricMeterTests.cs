@@ -169,6 +169,51 @@ public sealed class TemporalSdkMetricMeterTests
     }
 
     [Fact]
+    public void TemporalSdkMetricMeter_InstrumentsCreationThrewOnce_NextMeterRecordsOnIt()
+    {
+        // A meter listener's callback that throws comes out of the instrument's creation, now made at its first
+        // value: the meter that met it drops the instrument, and the next one (another host's) tries again.
+        var name = "temporal_created_after_failure_" + Guid.NewGuid().ToString("N");
+        var throwOnce = 1;
+        using var flaky = new MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Name == name && Interlocked.Exchange(ref throwOnce, 0) == 1)
+                {
+                    throw new InvalidOperationException("listener bug");
+                }
+            },
+        };
+        flaky.Start();
+        var logger = new FakeLogger<TemporalSdkMetricMeter>();
+        var first = new TemporalSdkMetricMeter(logger);
+        first.CreateCounter<long>(name, null, null).Add(1, first.CreateTags(null, []));
+        var next = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance);
+        var counter = next.CreateCounter<long>(name, null, null);
+        long recorded = 0;
+        using var listener = new MeterListener
+        {
+            // The instrument whose creation threw stays in the Meter beside the new one, so a collector that binds
+            // to one instrument by name might watch the wrong one.
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == name)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref recorded, value));
+        listener.Start();
+
+        counter.Add(2, next.CreateTags(null, []));
+
+        Assert.Equal("SdkMetricFailed", Assert.Single(logger.Collector.GetSnapshot()).Id.Name);
+        Assert.Equal(2, Interlocked.Read(ref recorded));
+    }
+
+    [Fact]
     public void TemporalSdkMetricMeter_RuntimeOptions_DurationsAsSecondsWithoutCoresServiceLabel()
     {
         var options = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance).RuntimeOptions;

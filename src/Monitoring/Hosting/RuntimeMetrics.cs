@@ -16,11 +16,34 @@ internal static class RuntimeMetrics
     /// </summary>
     public const int FixedLabelSets = 20;
 
-    // The instruments whose label sets the library fixes. Any other (the interceptors' and the SDK's, by workflow and
-    // activity type, task queue, namespace; the backlog by task queue; heartbeats by dispatcher) keeps
-    // MaxSeriesPerMetric, so an instrument added later and not listed here is never cut short, only sized generously.
+    // The instruments whose label sets the library or the runtime fixes. Any other (the interceptors' and the SDK's,
+    // by workflow and activity type, task queue, namespace; the backlog by task queue; heartbeats by dispatcher; the
+    // runtime's exceptions by type) keeps MaxSeriesPerMetric, so an instrument added later and not listed here, ours
+    // or a later runtime's, is never cut short, only sized generously.
     private static readonly FrozenSet<string> FixedLabelSetInstruments = FrozenSet.Create(
         StringComparer.Ordinal,
+
+        // The runtime's (.NET 10): no labels, a GC generation (at most 5) or a CPU mode (2).
+        "dotnet.assembly.count",
+        "dotnet.gc.collections",
+        "dotnet.gc.heap.total_allocated",
+        "dotnet.gc.last_collection.heap.fragmentation.size",
+        "dotnet.gc.last_collection.heap.size",
+        "dotnet.gc.last_collection.memory.committed_size",
+        "dotnet.gc.pause.time",
+        "dotnet.jit.compilation.time",
+        "dotnet.jit.compiled_il.size",
+        "dotnet.jit.compiled_methods",
+        "dotnet.monitor.lock_contentions",
+        "dotnet.process.cpu.count",
+        "dotnet.process.cpu.time",
+        "dotnet.process.memory.working_set",
+        "dotnet.thread_pool.queue.length",
+        "dotnet.thread_pool.thread.count",
+        "dotnet.thread_pool.work_item.count",
+        "dotnet.timer.count",
+
+        // The library's: a monitor's name, an export's signal and outcome, a part of a trace header, or none.
         "watchtower.monitoring.status",
         "watchtower.otlp.exports",
         "watchtower.memory.private",
@@ -61,17 +84,14 @@ internal static class RuntimeMetrics
     }
 
     /// <summary>
-    /// How many label sets a metric keeps: <see cref="FixedLabelSets"/> for one whose labels are fixed, the
-    /// runtime's but exceptions (by type) among them; <c>MaxSeriesPerMetric</c> for the rest.
+    /// How many label sets a metric keeps: <see cref="FixedLabelSets"/> for one whose labels are fixed,
+    /// <c>MaxSeriesPerMetric</c> for the rest.
     /// </summary>
     public static int LabelSetLimit(string meterName, string instrumentName, TemporalMonitoringOptions settings) =>
-        meterName switch
-        {
-            RuntimeMeterName when instrumentName != "dotnet.exceptions" => FixedLabelSets,
-            MonitoringNames.MeterName or HostingTelemetry.MeterName
-                when FixedLabelSetInstruments.Contains(instrumentName) => FixedLabelSets,
-            _ => settings.MaxSeriesPerMetric,
-        };
+        meterName is RuntimeMeterName or MonitoringNames.MeterName or HostingTelemetry.MeterName
+        && FixedLabelSetInstruments.Contains(instrumentName)
+            ? FixedLabelSets
+            : settings.MaxSeriesPerMetric;
 
     /// <summary>
     /// Three runtime gauges end in <c>.count</c>, which Prometheus reserves for histograms and summaries

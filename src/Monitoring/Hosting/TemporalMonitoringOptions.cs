@@ -63,8 +63,8 @@ public sealed class TemporalMonitoringOptions
     public bool RuntimeMetrics { get; set; } = true;
 
     /// <summary>
-    /// Gets or sets how many label sets each metric keeps. A meter provider reserves this storage for every
-    /// metric up front (about 95 bytes a label set), whether used or not; OpenTelemetry's default of 2,000 cost about
+    /// Gets or sets how many label sets each metric keeps. A meter provider reserves this storage for every metric
+    /// it has, up front (about 95 bytes a label set), whether used or not; OpenTelemetry's default of 2,000 cost about
     /// 10 MB a provider. Label sets past it are summed into one series labelled <c>otel_metric_overflow</c>. Metrics
     /// whose labels the library or the runtime fixes (a GC generation, a monitor's name) keep 20 instead.
     /// </summary>

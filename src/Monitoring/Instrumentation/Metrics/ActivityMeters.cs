@@ -33,8 +33,6 @@ internal static class ActivityMeters
             MetricLabels.TaskQueues.Admit(info.TaskQueue),
             MetricLabels.ActivityTypes.Ran(info.ActivityType),
             info.IsLocal);
-        var inFlight = InFlight.GetOrAdd(key, static _ => new StrongBox<long>());
-        Interlocked.Increment(ref inFlight.Value);
         var tags = Tags(key);
         var waited = info.StartedTime - info.CurrentAttemptScheduledTime;
         if (waited >= TimeSpan.Zero)
@@ -47,6 +45,9 @@ internal static class ActivityMeters
             WorkerMetrics.ActivityRetries.Add(1, tags);
         }
 
+        // Counted in flight last: a recording above that throws leaves no execution counted that never ends.
+        var inFlight = InFlight.GetOrAdd(key, static _ => new StrongBox<long>());
+        Interlocked.Increment(ref inFlight.Value);
         return new Measurement(key, inFlight, Stopwatch.GetTimestamp());
     }
 

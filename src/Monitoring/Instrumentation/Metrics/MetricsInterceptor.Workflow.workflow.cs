@@ -99,12 +99,12 @@ internal sealed partial class MetricsInterceptor
                 {
                     if (e is null)
                     {
-                        Handled(WorkerMetrics.Signals, RunOutcome.Completed, "metrics:signal", sequence);
+                        Handled(WorkflowRecorder.Handler.Signal, RunOutcome.Completed, "metrics:signal", sequence);
                     }
                     else if (RunOutcome.Of(e) is { } outcome)
                     {
                         // Thrown from a signal handler, a failure (or continue-as-new) ends the whole run.
-                        Handled(WorkerMetrics.Signals, "failed", "metrics:signal", sequence);
+                        Handled(WorkflowRecorder.Handler.Signal, "failed", "metrics:signal", sequence);
                         Close(outcome);
                     }
                 });
@@ -125,11 +125,11 @@ internal sealed partial class MetricsInterceptor
             }
             catch (Exception)
             {
-                Count(WorkerMetrics.Queries, "failed");
+                Count(WorkflowRecorder.Handler.Query, "failed");
                 throw;
             }
 
-            Count(WorkerMetrics.Queries, RunOutcome.Completed);
+            Count(WorkflowRecorder.Handler.Query, RunOutcome.Completed);
             return result;
         }
 
@@ -147,7 +147,7 @@ internal sealed partial class MetricsInterceptor
             }
             catch (Exception)
             {
-                Count(WorkerMetrics.Updates, "rejected");
+                Count(WorkflowRecorder.Handler.Update, "rejected");
                 throw;
             }
         }
@@ -165,12 +165,12 @@ internal sealed partial class MetricsInterceptor
                 {
                     if (e is null)
                     {
-                        Handled(WorkerMetrics.Updates, RunOutcome.Completed, "metrics:update:" + input.Id, 0);
+                        Handled(WorkflowRecorder.Handler.Update, RunOutcome.Completed, "metrics:update:" + input.Id, 0);
                     }
                     else if (RunOutcome.Of(e) is not null)
                     {
                         // The update failed; any other exception fails the workflow task and is retried.
-                        Handled(WorkerMetrics.Updates, "failed", "metrics:update:" + input.Id, 0);
+                        Handled(WorkflowRecorder.Handler.Update, "failed", "metrics:update:" + input.Id, 0);
                     }
                 });
             });
@@ -202,15 +202,11 @@ internal sealed partial class MetricsInterceptor
         }
 
         /// <summary>Counts a handled signal or update once, never on replay.</summary>
-        private void Handled(
-            System.Diagnostics.Metrics.Counter<long> counter,
-            string outcome,
-            string key,
-            long sequence)
+        private void Handled(WorkflowRecorder.Handler handler, string outcome, string key, long sequence)
         {
             if (!Workflow.Unsafe.IsReplayingHistoryEvents && Once(key, sequence))
             {
-                Count(counter, outcome);
+                Count(handler, outcome);
             }
         }
 
@@ -221,7 +217,7 @@ internal sealed partial class MetricsInterceptor
             root.Emitted.TryClaim(SpanIds.ForSpan(Workflow.Info.RunId, key, sequence));
 
         // Recorded on the thread pool, which reports a listener that throws.
-        private void Count(System.Diagnostics.Metrics.Counter<long> counter, string outcome) =>
-            WorkflowRecorder.Counted(root, counter, Labels, outcome);
+        private void Count(WorkflowRecorder.Handler handler, string outcome) =>
+            WorkflowRecorder.Counted(root, handler, Labels, outcome);
     }
 }

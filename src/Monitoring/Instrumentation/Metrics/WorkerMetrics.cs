@@ -90,33 +90,32 @@ internal static class WorkerMetrics
         SecondsAdvice);
 
     // These record only when a run is signalled, queried or updated, an activity retries or heartbeats, or the client
-    // is called, so each is made on its first value: every instrument published reserves storage for
-    // MaxSeriesPerMetric label sets (about 48 KB at 500) in every meter provider, used or not.
-    private static readonly Lazy<Counter<long>> SignalsOnFirstUse = CounterOnFirstUse(
+    // is called, so each is made on its first value (see OnFirstUse); none is asked for on a workflow's thread.
+    private static readonly OnFirstUse<Counter<long>> SignalsOnFirstUse = CounterOnFirstUse(
         "watchtower.workflow.signals", "{signal}", "Signals handled, by outcome.");
 
-    private static readonly Lazy<Counter<long>> QueriesOnFirstUse = CounterOnFirstUse(
+    private static readonly OnFirstUse<Counter<long>> QueriesOnFirstUse = CounterOnFirstUse(
         "watchtower.workflow.queries", "{query}", "Queries answered, by outcome.");
 
-    private static readonly Lazy<Counter<long>> UpdatesOnFirstUse = CounterOnFirstUse(
+    private static readonly OnFirstUse<Counter<long>> UpdatesOnFirstUse = CounterOnFirstUse(
         "watchtower.workflow.updates",
         "{update}",
         "Updates handled, by outcome: completed, failed, rejected (by the validator).");
 
-    private static readonly Lazy<Counter<long>> ActivityRetriesOnFirstUse = CounterOnFirstUse(
+    private static readonly OnFirstUse<Counter<long>> ActivityRetriesOnFirstUse = CounterOnFirstUse(
         "watchtower.activity.retries",
         "{execution}",
         "Activity attempts after the first (attempt number above 1): retries after a failure or timeout.");
 
-    private static readonly Lazy<Counter<long>> ActivityHeartbeatsOnFirstUse = CounterOnFirstUse(
+    private static readonly OnFirstUse<Counter<long>> ActivityHeartbeatsOnFirstUse = CounterOnFirstUse(
         "watchtower.activity.heartbeats", "{heartbeat}", "Heartbeats recorded by activities.");
 
-    private static readonly Lazy<Counter<long>> ClientRequestsOnFirstUse = CounterOnFirstUse(
+    private static readonly OnFirstUse<Counter<long>> ClientRequestsOnFirstUse = CounterOnFirstUse(
         "watchtower.client.requests",
         "{request}",
         "Client calls (start, signal, query, update), by operation and outcome.");
 
-    private static readonly Lazy<Histogram<double>> ClientRequestDurationOnFirstUse = new(
+    private static readonly OnFirstUse<Histogram<double>> ClientRequestDurationOnFirstUse = new(
         () => Telemetry.Meter.CreateHistogram<double>(
             "watchtower.client.request.duration",
             "s",
@@ -138,6 +137,6 @@ internal static class WorkerMetrics
 
     public static Histogram<double> ClientRequestDuration => ClientRequestDurationOnFirstUse.Value;
 
-    private static Lazy<Counter<long>> CounterOnFirstUse(string name, string unit, string description) =>
+    private static OnFirstUse<Counter<long>> CounterOnFirstUse(string name, string unit, string description) =>
         new(() => Telemetry.Meter.CreateCounter<long>(name, unit, description));
 }

@@ -22,15 +22,18 @@ internal static class WorkflowRecorder
 
     /// <summary>A run started: counted as started and in flight.</summary>
     public static void Started(MetricsInterceptor root, in RunLabels labels) =>
-        Queue.Post(new(root, Kind.Started, labels, null, null, 0));
+        Queue.Post(new(root, Kind.Started, labels, default, null, 0));
 
     /// <summary>A run closed: out of flight, counted by outcome, and its duration.</summary>
     public static void Closed(MetricsInterceptor root, in RunLabels labels, string outcome, double seconds) =>
-        Queue.Post(new(root, Kind.Closed, labels, null, outcome, seconds));
+        Queue.Post(new(root, Kind.Closed, labels, default, outcome, seconds));
 
-    /// <summary>One signal, query or update, by outcome.</summary>
-    public static void Counted(MetricsInterceptor root, Counter<long> counter, in RunLabels labels, string outcome) =>
-        Queue.Post(new(root, Kind.Counted, labels, counter, outcome, 0));
+    /// <summary>
+    /// One signal, query or update, by outcome. The counter is looked up here, on the pool thread and within the
+    /// reporting of failures: it is made on its first value (<see cref="OnFirstUse{T}"/>).
+    /// </summary>
+    public static void Counted(MetricsInterceptor root, Handler handler, in RunLabels labels, string outcome) =>
+        Queue.Post(new(root, Kind.Counted, labels, handler, outcome, 0));
 
     private static void Record(Recording recording)
     {
@@ -56,7 +59,7 @@ internal static class WorkflowRecorder
                     break;
                 default:
                     tags.Add(WorkerMetrics.Outcome, recording.Outcome);
-                    recording.Counter!.Add(1, tags);
+                    Counter(recording.Handler).Add(1, tags);
                     break;
             }
         }
@@ -66,8 +69,23 @@ internal static class WorkflowRecorder
         }
     }
 
+    private static Counter<long> Counter(Handler handler) => handler switch
+    {
+        Handler.Signal => WorkerMetrics.Signals,
+        Handler.Query => WorkerMetrics.Queries,
+        _ => WorkerMetrics.Updates,
+    };
+
     /// <summary>The label values every measurement of a run shares, bounded once for the run.</summary>
     internal readonly record struct RunLabels(string Namespace, string TaskQueue, string WorkflowType);
+
+    /// <summary>What a counted measurement counts.</summary>
+    internal enum Handler
+    {
+        Signal,
+        Query,
+        Update,
+    }
 
     private enum Kind
     {
@@ -77,5 +95,5 @@ internal static class WorkflowRecorder
     }
 
     private readonly record struct Recording(
-        MetricsInterceptor Root, Kind Kind, RunLabels Labels, Counter<long>? Counter, string? Outcome, double Seconds);
+        MetricsInterceptor Root, Kind Kind, RunLabels Labels, Handler Handler, string? Outcome, double Seconds);
 }

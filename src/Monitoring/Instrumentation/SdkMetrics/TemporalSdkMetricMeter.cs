@@ -25,10 +25,10 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger, bool coreNames = fa
     // new metric stream and duplicate the series. Each is made on its first value rather than when Core asks:
     // Core asks for all 41 of its instruments up front, a worker records on about half of them, and each one
     // published reserves storage for MaxSeriesPerMetric label sets (about 48 KB at 500) in every meter provider.
-    private static readonly ConcurrentDictionary<(string Name, Type Kind), Lazy<Instrument>> Shared = new();
+    private static readonly ConcurrentDictionary<(string Name, Type Kind), OnFirstUse<Instrument>> Shared = new();
 
     // The same instruments again under Core's own names and units, on their own Meter: one per name too.
-    private static readonly ConcurrentDictionary<(string Name, Type Kind), Lazy<Instrument>> CoreShared = new();
+    private static readonly ConcurrentDictionary<(string Name, Type Kind), OnFirstUse<Instrument>> CoreShared = new();
 
     private static readonly Func<string, object, object> BoundedValue = Bounded;
 
@@ -155,18 +155,18 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger, bool coreNames = fa
 
     /// <summary>
     /// The process's one instrument for <paramref name="key"/>, made by <paramref name="create"/> (from its name,
-    /// unit and description) once, when first asked for its value: a race to add it leaves one
-    /// <see cref="Lazy{T}"/> in the map, and only that one runs. It holds nothing of the meter that asked.
+    /// unit and description) when first asked for its value: a race to add it leaves one holder in the map, and
+    /// only that one makes it. It holds nothing of the meter that asked.
     /// </summary>
-    private static Lazy<Instrument> Deferred(
-        ConcurrentDictionary<(string Name, Type Kind), Lazy<Instrument>> shared,
+    private static OnFirstUse<Instrument> Deferred(
+        ConcurrentDictionary<(string Name, Type Kind), OnFirstUse<Instrument>> shared,
         (string Name, Type Kind) key,
         string? unit,
         string? description,
         Func<string, string?, string?, Instrument> create) =>
         shared.GetOrAdd(
             key,
-            static (k, s) => new Lazy<Instrument>(() => s.create(k.Name, s.unit, s.description)),
+            static (k, s) => new OnFirstUse<Instrument>(() => s.create(k.Name, s.unit, s.description)),
             (unit, description, create));
 
     private static ReadOnlySpan<KeyValuePair<string, object?>> Tags(object tags) =>
@@ -178,9 +178,9 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger, bool coreNames = fa
     /// </summary>
     private sealed class SdkInstrument<T>(
         string name,
-        Lazy<Instrument> instrument,
-        Lazy<Instrument>? twin,
-        Lazy<Instrument>? milliseconds,
+        OnFirstUse<Instrument> instrument,
+        OnFirstUse<Instrument>? twin,
+        OnFirstUse<Instrument>? milliseconds,
         TemporalSdkMetricMeter owner)
         : ICustomMetricCounter<T>, ICustomMetricHistogram<T>, ICustomMetricGauge<T>
         where T : struct
