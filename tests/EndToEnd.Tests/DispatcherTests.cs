@@ -66,7 +66,8 @@ public sealed class DispatcherTests(DevServerFixture server)
     /// <summary>
     /// Signals like a careful user would: the server refuses signals for the instant a run is
     /// continuing as new ("workflow is closing"), and while it is taking in others on a loaded machine
-    /// ("Workflow is busy", a resource-exhausted answer meant to be retried); the CLI retries neither by itself.
+    /// ("Workflow is busy": refused before anything is written, so sending it again later cannot deliver it twice);
+    /// the CLI retries neither by itself.
     /// </summary>
     internal static Task<bool> SubmitAsync(TemporalCli cli, string id, string json) =>
         Eventually.UntilAsync(

@@ -49,10 +49,13 @@ public sealed class AllocationMeterTests
         var interceptor = new TemporalMonitoringInterceptor(new() { Tracing = false });
         for (var i = 0; i < 3; i++)
         {
+            // Allocated before the activity goes asynchronous: the share of the thread an activity ends on can be
+            // added after its recording (the gap docs/figures.md#allocation-counting describes), which would make
+            // this test fail now and then. Counting across threads is the tests above.
             await RunAsync(interceptor, "allocateMegabyte", async () =>
             {
-                await Task.Yield();
                 Keep(new byte[Chunk]);
+                await Task.Yield();
             });
         }
 

@@ -30,16 +30,30 @@ public sealed class EmittedKeysTests
     }
 
     [Fact]
+    public void TryClaim_KeyThatFillsAGenerationThenAGenerationOfOthers_StillRefused()
+    {
+        // The worst case: the key that fills a generation is the newest when it turns over.
+        var keys = new EmittedKeys();
+        const ulong last = EmittedKeys.Generation - 1;
+        for (ulong key = 0; key <= last + EmittedKeys.Generation; key++)
+        {
+            Assert.True(keys.TryClaim(key));
+        }
+
+        Assert.False(keys.TryClaim(last));
+    }
+
+    [Fact]
     public void TryClaim_KeyAfterTwoGenerationsOfOthers_ForgottenSoMemoryStaysBounded()
     {
         var keys = new EmittedKeys();
-        for (ulong key = 0; key < 2 * EmittedKeys.Generation; key++)
+        for (ulong key = 0; key <= 2 * EmittedKeys.Generation; key++)
         {
             Assert.True(keys.TryClaim(key));
         }
 
         Assert.True(keys.TryClaim(0));
-        Assert.False(keys.TryClaim((2 * EmittedKeys.Generation) - 1));
+        Assert.False(keys.TryClaim(2 * EmittedKeys.Generation));
     }
 
     [Fact]
