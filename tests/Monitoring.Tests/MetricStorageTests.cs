@@ -12,19 +12,9 @@ public sealed class MetricStorageTests
     {
         var name = "test.storage." + Guid.NewGuid().ToString("N");
         var counter = Telemetry.Meter.CreateCounter<long>(name);
-        var exported = new List<Metric>();
-        using var provider = Sdk.CreateMeterProviderBuilder()
-            .AddMonitoringMeters(new TemporalMonitoringOptions { MaxSeriesPerMetric = 10, RuntimeMetrics = false })
-            .AddInMemoryExporter(exported)
-            .Build();
-        for (var i = 0; i < 30; i++)
-        {
-            counter.Add(1, new KeyValuePair<string, object?>("task_queue", "q" + i));
-        }
 
-        provider.ForceFlush();
+        var points = ThirtyLabelSets(counter, "task_queue", maxSeriesPerMetric: 10, m => m.Name == name);
 
-        var points = Points(exported, name);
         Assert.InRange(points.Count, 2, 11); // The limit, and the overflow series beside it.
         Assert.Equal(30, points.Sum(p => p.GetSumLong()));
         Assert.Contains(points, p => HasTag(p, "otel.metric.overflow"));
@@ -38,23 +28,8 @@ public sealed class MetricStorageTests
         var version = "test-" + Guid.NewGuid().ToString("N");
         using var monitors = new Meter(HostingTelemetry.MeterName, version);
         var counter = monitors.CreateCounter<long>("watchtower.memory.state");
-        var exported = new List<Metric>();
-        using var provider = Sdk.CreateMeterProviderBuilder()
-            .AddMonitoringMeters(new TemporalMonitoringOptions { MaxSeriesPerMetric = 100, RuntimeMetrics = false })
-            .AddInMemoryExporter(exported)
-            .Build();
-        for (var i = 0; i < 30; i++)
-        {
-            counter.Add(1, new KeyValuePair<string, object?>("state", "s" + i));
-        }
 
-        provider.ForceFlush();
-
-        var points = new List<MetricPoint>();
-        foreach (var point in exported.First(m => m.MeterVersion == version).GetMetricPoints())
-        {
-            points.Add(point);
-        }
+        var points = ThirtyLabelSets(counter, "state", maxSeriesPerMetric: 100, m => m.MeterVersion == version);
 
         Assert.InRange(points.Count, 2, RuntimeMetrics.FixedLabelSets + 1);
         Assert.Equal(30, points.Sum(p => p.GetSumLong()));
@@ -106,7 +81,7 @@ public sealed class MetricStorageTests
 
         provider.ForceFlush();
 
-        var points = Points(exported, "dotnet.gc.last_collection.heap.size");
+        var points = Points(exported, m => m.Name == "dotnet.gc.last_collection.heap.size");
         Assert.Equal(5, points.Count); // gen0, gen1, gen2, loh, poh
         Assert.DoesNotContain(points, p => HasTag(p, "otel.metric.overflow"));
     }
@@ -131,10 +106,35 @@ public sealed class MetricStorageTests
         Assert.Equal(fixedLabels ? RuntimeMetrics.FixedLabelSets : 300, limit);
     }
 
-    private static List<MetricPoint> Points(List<Metric> exported, string name)
+    /// <summary>
+    /// Thirty label sets of one each on <paramref name="counter"/>, through a provider the monitoring sets up (the
+    /// runtime's meter left out), and the points of the metric <paramref name="metric"/> picks.
+    /// </summary>
+    private static List<MetricPoint> ThirtyLabelSets(
+        Counter<long> counter, string label, int maxSeriesPerMetric, Func<Metric, bool> metric)
+    {
+        var exported = new List<Metric>();
+        using var provider = Sdk.CreateMeterProviderBuilder()
+            .AddMonitoringMeters(new TemporalMonitoringOptions
+            {
+                MaxSeriesPerMetric = maxSeriesPerMetric,
+                RuntimeMetrics = false,
+            })
+            .AddInMemoryExporter(exported)
+            .Build();
+        for (var i = 0; i < 30; i++)
+        {
+            counter.Add(1, new KeyValuePair<string, object?>(label, "v" + i));
+        }
+
+        provider.ForceFlush();
+        return Points(exported, metric);
+    }
+
+    private static List<MetricPoint> Points(List<Metric> exported, Func<Metric, bool> metric)
     {
         var points = new List<MetricPoint>();
-        foreach (var point in exported.First(m => m.Name == name).GetMetricPoints())
+        foreach (var point in exported.First(metric).GetMetricPoints())
         {
             points.Add(point);
         }
