@@ -49,22 +49,84 @@ public sealed class AllocationMeterTests
         var interceptor = new TemporalMonitoringInterceptor(new() { Tracing = false });
         for (var i = 0; i < 3; i++)
         {
-            // Allocated before the activity goes asynchronous: the share of the thread an activity ends on can be
-            // added after its recording (the gap docs/figures.md#allocation-counting describes), which would make
-            // this test fail now and then. Counting across threads is the tests above.
+            // Allocated after the activity went asynchronous, on the thread it ends on.
             await RunAsync(interceptor, "allocateMegabyte", async () =>
             {
-                Keep(new byte[Chunk]);
                 await Task.Yield();
+                Keep(new byte[Chunk]);
             });
         }
 
         await RunAsync(interceptor, "allocateNothing", () => Task.CompletedTask);
 
-        var megabyte = collected.For("allocateMegabyte");
+        var megabyte = collected.WaitFor("allocateMegabyte", 3, TimeSpan.FromSeconds(30));
         Assert.Equal(3, megabyte.Count);
         Assert.All(megabyte, bytes => Assert.InRange(bytes, Chunk, Chunk + (256 * 1024)));
-        Assert.InRange(Assert.Single(collected.For("allocateNothing")), 0, 16 * 1024);
+        Assert.InRange(Assert.Single(collected.WaitFor("allocateNothing", 1, TimeSpan.FromSeconds(30))), 0, 16 * 1024);
+    }
+
+    [Fact]
+    public async Task ActivityInterceptor_ActivityEndsWhileItsLastThreadRunsOn_CountsThatThreadsShare()
+    {
+        using var allocated = new Recorded("watchtower.activity.allocated");
+        using var durations = new Recorded("watchtower.activity.duration");
+        var interceptor = new TemporalMonitoringInterceptor(new() { Tracing = false });
+        Task? lastThread = null;
+
+        // The activity's task completes on a thread that goes on in the activity's code until the execution has
+        // been recorded: its caller resumes elsewhere (continuations run asynchronously) and ends the execution
+        // while that thread's megabyte is still its own.
+        await RunAsync(interceptor, "endsBeforeItsThread", () =>
+        {
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lastThread = Task.Run(() =>
+            {
+                Keep(new byte[Chunk]);
+                done.SetResult();
+                durations.WaitFor("endsBeforeItsThread", 1, TimeSpan.FromSeconds(30));
+            });
+            return done.Task;
+        });
+        await lastThread!.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        var bytes = allocated.WaitFor("endsBeforeItsThread", 1, TimeSpan.FromSeconds(30));
+        Assert.InRange(Assert.Single(bytes), Chunk, Chunk + (256 * 1024));
+    }
+
+    [Fact]
+    public async Task ActivityInterceptor_ActivityLeavesAThreadRunningInItsCode_RecordsWithoutWaitingForIt()
+    {
+        using var allocated = new Recorded("watchtower.activity.allocated");
+        using var running = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var interceptor = new TemporalMonitoringInterceptor(new() { Tracing = false });
+        Thread? leftRunning = null;
+
+        // A thread of its own started in the activity's code (and so in its context), still running when the activity
+        // has long ended: its share is not waited for beyond a bound.
+        await RunAsync(interceptor, "leavesAThreadRunning", () =>
+        {
+            leftRunning = new Thread(() =>
+            {
+                Keep(new byte[Chunk]);
+                running.Set();
+                release.Wait(TimeSpan.FromSeconds(60));
+            });
+            leftRunning.Start();
+            Assert.True(running.Wait(TimeSpan.FromSeconds(30)), "The activity's thread did not start within 30 s.");
+            return Task.CompletedTask;
+        });
+
+        try
+        {
+            var bytes = allocated.WaitFor("leavesAThreadRunning", 1, TimeSpan.FromSeconds(30));
+            Assert.InRange(Assert.Single(bytes), 0, 64 * 1024);
+        }
+        finally
+        {
+            release.Set();
+            leftRunning!.Join(TimeSpan.FromSeconds(30));
+        }
     }
 
     private static async Task AllocateAcrossThreadsAsync()
@@ -105,7 +167,11 @@ public sealed class AllocationMeterTests
 
         public long Allocated => Interlocked.Read(ref allocated);
 
-        public void Add(long bytes) => Interlocked.Add(ref allocated, bytes);
+        public void Entered()
+        {
+        }
+
+        public void Left(long bytes) => Interlocked.Add(ref allocated, bytes);
     }
 
     private sealed class Terminal(Func<Task> body) : ActivityInboundInterceptor(null!)
@@ -143,30 +209,46 @@ public sealed class AllocationMeterTests
                     l.EnableMeasurementEvents(i);
                 }
             };
-            listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-            {
-                string? type = null, queue = null;
-                foreach (var tag in tags)
-                {
-                    type = tag.Key == "activity_type" ? tag.Value as string : type;
-                    queue = tag.Key == "task_queue" ? tag.Value as string : queue;
-                }
-
-                if (queue == "allocations")
-                {
-                    lock (values)
-                    {
-                        values.Add((type!, value));
-                    }
-                }
-            });
+            listener.SetMeasurementEventCallback<long>((_, value, tags, _) => Add(value, tags));
+            listener.SetMeasurementEventCallback<double>((_, value, tags, _) => Add((long)value, tags));
             listener.Start();
         }
 
-        public List<long> For(string type)
+        private void Add(long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            string? type = null, queue = null;
+            foreach (var tag in tags)
+            {
+                type = tag.Key == "activity_type" ? tag.Value as string : type;
+                queue = tag.Key == "task_queue" ? tag.Value as string : queue;
+            }
+
+            if (queue == "allocations")
+            {
+                lock (values)
+                {
+                    values.Add((type!, value));
+                    Monitor.PulseAll(values);
+                }
+            }
+        }
+
+        /// <summary>The values recorded for <paramref name="type"/> once there are <paramref name="count"/>.</summary>
+        public List<long> WaitFor(string type, int count, TimeSpan timeout)
         {
             lock (values)
             {
+                var deadline = DateTime.UtcNow + timeout;
+                while (values.Count(v => v.Type == type) < count)
+                {
+                    var left = deadline - DateTime.UtcNow;
+                    if (left <= TimeSpan.Zero || !Monitor.Wait(values, left))
+                    {
+                        throw new TimeoutException(
+                            $"Fewer than {count} recordings for activity type {type} within {timeout}.");
+                    }
+                }
+
                 return [.. values.Where(v => v.Type == type).Select(v => v.Bytes)];
             }
         }

@@ -14,12 +14,28 @@ namespace Watchtower.Monitoring.Interception;
 /// </summary>
 internal sealed class MonitoredActivityInbound(
     TracingInterceptor? tracing, MetricsInterceptor? metrics, ActivityInboundInterceptor next)
-    : ActivityInboundInterceptor(next), IAllocationCounter
+    : ActivityInboundInterceptor(next), IAllocationCounter, IThreadPoolWorkItem
 {
     private TracingInterceptor? tracing = tracing;
     private MetricsInterceptor? metrics = metrics;
+    /// <summary>
+    /// How long an execution's allocation waits for the last thread in its code to leave: the thread that completed
+    /// its task leaves within microseconds; one the activity left running (a loop on a thread of its own) may never.
+    /// </summary>
+    private static readonly TimeSpan LastThreadWait = TimeSpan.FromSeconds(1);
+
+    private static readonly object AllocationRecorded = new();
+
     private ActivityMeters.Measurement measurement;
-    private long allocated;
+
+    // Bytes and threads inside the execution's code (AllocationTally): its allocation is complete only once no thread
+    // runs that code, and the thread that completed its task can still be inside it when the caller, resumed on
+    // another thread, ends the execution.
+    private long allocationTally;
+
+    // Null while the execution runs; its outcome once it ended with its allocation not yet recorded; then
+    // AllocationRecorded.
+    private object? allocationEnd;
 
     public override void Init(ActivityOutboundInterceptor outbound)
     {
@@ -151,12 +167,10 @@ internal sealed class MonitoredActivityInbound(
 
             if (metrics is not null && measurement.InFlight is not null)
             {
-                ActivityMeters.End(
-                    measurement,
-                    exception is null
-                        ? "completed"
-                        : MetricsInterceptor.ActivityOutcome(exception, cancellationRequested),
-                    Interlocked.Read(ref allocated));
+                var outcome = exception is null
+                    ? "completed"
+                    : MetricsInterceptor.ActivityOutcome(exception, cancellationRequested);
+                ActivityMeters.End(measurement, outcome, AllocatedIfComplete(outcome));
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -165,7 +179,87 @@ internal sealed class MonitoredActivityInbound(
         }
     }
 
-    void IAllocationCounter.Add(long bytes) => Interlocked.Add(ref allocated, bytes);
+    /// <summary>
+    /// The bytes the execution allocated, claimed for the recording at its end when no thread runs its code any more;
+    /// else null, and the last thread to leave (<see cref="IAllocationCounter.Left"/>), or at the latest
+    /// <see cref="LastThreadWait"/>, has them recorded.
+    /// </summary>
+    private long? AllocatedIfComplete(string outcome)
+    {
+        // A full fence between publishing the end and reading who is inside, as Left has between the two in reverse:
+        // of an end and a last leave that race, at least one sees the other.
+        Interlocked.Exchange(ref allocationEnd, outcome);
+        var tally = Volatile.Read(ref allocationTally);
+        if (!AllocationTally.AnyInside(tally))
+        {
+            return ClaimAllocation(outcome) ? AllocationTally.Bytes(tally) : null;
+        }
+
+        _ = Task.Delay(LastThreadWait).ContinueWith(
+            static (_, state) => ((MonitoredActivityInbound)state!).RecordPendingAllocation(),
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        return null;
+    }
+
+    private bool ClaimAllocation(string outcome) =>
+        ReferenceEquals(Interlocked.CompareExchange(ref allocationEnd, AllocationRecorded, outcome), outcome);
+
+    void IAllocationCounter.Entered() => AllocationTally.Enter(ref allocationTally);
+
+    void IAllocationCounter.Left(long bytes)
+    {
+        if (!AllocationTally.Leave(ref allocationTally, bytes) || Volatile.Read(ref allocationEnd) is not string)
+        {
+            return;
+        }
+
+        try
+        {
+            // Recorded from the thread pool, not inside the runtime's notice of a context change, where nothing may
+            // throw and meter listeners would run in the middle of the runtime switching contexts.
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+#pragma warning disable CA1031 // The runtime ends the process when a context change notice throws.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            // Not queued: the wait's end at the latest records it.
+        }
+    }
+
+    void IThreadPoolWorkItem.Execute() => RecordPendingAllocation();
+
+    /// <summary>On the thread pool, for an execution that ended with a thread still inside its code.</summary>
+    private void RecordPendingAllocation()
+    {
+        if (Volatile.Read(ref allocationEnd) is not string outcome || !ClaimAllocation(outcome))
+        {
+            return;
+        }
+
+        try
+        {
+            ActivityMeters.Allocated(measurement, outcome, AllocationTally.Bytes(Volatile.Read(ref allocationTally)));
+        }
+#pragma warning disable CA1031 // Nothing may escape a work item of the thread pool: it would end the process.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            try
+            {
+                Report(e);
+            }
+#pragma warning disable CA1031
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                // The failure report itself failed; nothing is left to report it with.
+            }
+        }
+    }
 
     private void Report(Exception exception)
     {

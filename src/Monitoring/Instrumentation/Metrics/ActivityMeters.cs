@@ -51,12 +51,27 @@ internal static class ActivityMeters
         return new Measurement(key, inFlight, Stopwatch.GetTimestamp());
     }
 
-    public static void End(in Measurement measurement, string outcome, long allocatedBytes)
+    /// <summary>
+    /// Ends an execution: no longer in flight, its duration, and the bytes it allocated when they are all known
+    /// (null while a thread still runs its code: <see cref="Allocated"/> records them later).
+    /// </summary>
+    public static void End(in Measurement measurement, string outcome, long? allocatedBytes)
     {
         Interlocked.Decrement(ref measurement.InFlight.Value);
         var done = Tags(measurement.Key);
         done.Add(WorkerMetrics.Outcome, outcome);
         WorkerMetrics.ActivityDuration.Record(Stopwatch.GetElapsedTime(measurement.Started).TotalSeconds, done);
+        if (allocatedBytes is { } bytes)
+        {
+            WorkerMetrics.ActivityAllocated.Record(bytes, done);
+        }
+    }
+
+    /// <summary>The bytes an ended execution allocated, once the last thread running its code left it.</summary>
+    public static void Allocated(in Measurement measurement, string outcome, long allocatedBytes)
+    {
+        var done = Tags(measurement.Key);
+        done.Add(WorkerMetrics.Outcome, outcome);
         WorkerMetrics.ActivityAllocated.Record(allocatedBytes, done);
     }
 

@@ -7,7 +7,7 @@ namespace Watchtower.Monitoring.Metrics;
 /// thread's counter is read on entry and the difference added to the execution on exit. Work the
 /// activity starts that flows its execution context (child tasks) is counted too; code that runs with
 /// execution-context flow suppressed is not. The cost is one execution context for the activity's
-/// code and one counter read per thread switch.
+/// code, and a counter read and an atomic step each time its code enters or leaves a thread.
 /// </summary>
 internal static class AllocationMeter
 {
@@ -57,16 +57,24 @@ internal static class AllocationMeter
         }
 
         var now = GC.GetAllocatedBytesForCurrentThread();
-        change.PreviousValue?.Add(now - enteredAt);
+        change.PreviousValue?.Left(now - enteredAt);
         if (change.CurrentValue is not null)
         {
             enteredAt = now;
+            change.CurrentValue.Entered();
         }
     }
 }
 
-/// <summary>Takes the bytes <see cref="AllocationMeter"/> counts for one execution; called from any thread.</summary>
+/// <summary>
+/// Takes the bytes <see cref="AllocationMeter"/> counts for one execution; called from any thread, inside the runtime's
+/// notice of a context change, where nothing may throw.
+/// </summary>
 internal interface IAllocationCounter
 {
-    void Add(long bytes);
+    /// <summary>The execution's code entered a thread.</summary>
+    void Entered();
+
+    /// <summary>The execution's code left a thread, which allocated <paramref name="bytes"/> meanwhile.</summary>
+    void Left(long bytes);
 }
