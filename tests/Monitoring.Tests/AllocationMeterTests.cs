@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Temporalio.Activities;
 using Temporalio.Testing;
 using Temporalio.Worker.Interceptors;
+using Watchtower.Monitoring.Interception;
 using Watchtower.Monitoring.Metrics;
 
 namespace Watchtower.Monitoring.Tests;
@@ -73,24 +75,35 @@ public sealed class AllocationMeterTests
         var interceptor = new TemporalMonitoringInterceptor(new() { Tracing = false });
         Task? lastThread = null;
 
-        // The activity's task completes on a thread that goes on in the activity's code until the execution has
-        // been recorded: its caller resumes elsewhere (continuations run asynchronously) and ends the execution
-        // while that thread's megabyte is still its own.
-        await RunAsync(interceptor, "endsBeforeItsThread", () =>
+        // Waited for as long as this test may take: a thread held up for longer than the usual second on a busy
+        // machine would otherwise see the execution recorded without its share.
+        var usualWait = MonitoredActivityInbound.LastThreadWait;
+        MonitoredActivityInbound.LastThreadWait = TimeSpan.FromMinutes(2);
+        try
         {
-            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            lastThread = Task.Run(() =>
+            // The activity's task completes on a thread that goes on in the activity's code until the execution has
+            // been recorded: its caller resumes elsewhere (continuations run asynchronously) and ends the execution
+            // while that thread's megabyte is still its own.
+            await RunAsync(interceptor, "endsBeforeItsThread", () =>
             {
-                Keep(new byte[Chunk]);
-                done.SetResult();
-                durations.WaitFor("endsBeforeItsThread", 1, TimeSpan.FromSeconds(30));
+                var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                lastThread = Task.Run(() =>
+                {
+                    Keep(new byte[Chunk]);
+                    done.SetResult();
+                    durations.WaitFor("endsBeforeItsThread", 1, TimeSpan.FromSeconds(30));
+                });
+                return done.Task;
             });
-            return done.Task;
-        });
-        await lastThread!.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+            await lastThread!.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
 
-        var bytes = allocated.WaitFor("endsBeforeItsThread", 1, TimeSpan.FromSeconds(30));
-        Assert.InRange(Assert.Single(bytes), Chunk, Chunk + (256 * 1024));
+            var bytes = allocated.WaitFor("endsBeforeItsThread", 1, TimeSpan.FromSeconds(30));
+            Assert.InRange(Assert.Single(bytes), Chunk, Chunk + (256 * 1024));
+        }
+        finally
+        {
+            MonitoredActivityInbound.LastThreadWait = usualWait;
+        }
     }
 
     [Fact]
@@ -236,12 +249,12 @@ public sealed class AllocationMeterTests
         /// <summary>The values recorded for <paramref name="type"/> once there are <paramref name="count"/>.</summary>
         public List<long> WaitFor(string type, int count, TimeSpan timeout)
         {
+            var waited = Stopwatch.StartNew();
             lock (values)
             {
-                var deadline = DateTime.UtcNow + timeout;
                 while (values.Count(v => v.Type == type) < count)
                 {
-                    var left = deadline - DateTime.UtcNow;
+                    var left = timeout - waited.Elapsed;
                     if (left <= TimeSpan.Zero || !Monitor.Wait(values, left))
                     {
                         throw new TimeoutException(

@@ -16,16 +16,10 @@ internal sealed class MonitoredActivityInbound(
     TracingInterceptor? tracing, MetricsInterceptor? metrics, ActivityInboundInterceptor next)
     : ActivityInboundInterceptor(next), IAllocationCounter, IThreadPoolWorkItem
 {
-    private TracingInterceptor? tracing = tracing;
-    private MetricsInterceptor? metrics = metrics;
-    /// <summary>
-    /// How long an execution's allocation waits for the last thread in its code to leave: the thread that completed
-    /// its task leaves within microseconds; one the activity left running (a loop on a thread of its own) may never.
-    /// </summary>
-    private static readonly TimeSpan LastThreadWait = TimeSpan.FromSeconds(1);
-
     private static readonly object AllocationRecorded = new();
 
+    private TracingInterceptor? tracing = tracing;
+    private MetricsInterceptor? metrics = metrics;
     private ActivityMeters.Measurement measurement;
 
     // Bytes and threads inside the execution's code (AllocationTally): its allocation is complete only once no thread
@@ -35,7 +29,14 @@ internal sealed class MonitoredActivityInbound(
 
     // Null while the execution runs; its outcome once it ended with its allocation not yet recorded; then
     // AllocationRecorded.
-    private object? allocationEnd;
+    private object? pendingOutcome;
+
+    /// <summary>
+    /// Gets or sets how long an ended execution's allocation waits for the last thread in its code to leave: the thread
+    /// that completed its task leaves within microseconds; one the activity left running (a loop on a thread of its
+    /// own) may never. Process-wide; a test raises it.
+    /// </summary>
+    internal static TimeSpan LastThreadWait { get; set; } = TimeSpan.FromSeconds(1);
 
     public override void Init(ActivityOutboundInterceptor outbound)
     {
@@ -170,7 +171,12 @@ internal sealed class MonitoredActivityInbound(
                 var outcome = exception is null
                     ? "completed"
                     : MetricsInterceptor.ActivityOutcome(exception, cancellationRequested);
-                ActivityMeters.End(measurement, outcome, AllocatedIfComplete(outcome));
+                var done = ActivityMeters.End(measurement, outcome);
+                var allocated = metrics.MeasureAllocations ? AllocatedIfComplete(outcome) : 0;
+                if (allocated is { } bytes)
+                {
+                    ActivityMeters.Allocated(done, bytes);
+                }
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -188,30 +194,45 @@ internal sealed class MonitoredActivityInbound(
     {
         // A full fence between publishing the end and reading who is inside, as Left has between the two in reverse:
         // of an end and a last leave that race, at least one sees the other.
-        Interlocked.Exchange(ref allocationEnd, outcome);
+        Interlocked.Exchange(ref pendingOutcome, outcome);
         var tally = Volatile.Read(ref allocationTally);
         if (!AllocationTally.AnyInside(tally))
         {
             return ClaimAllocation(outcome) ? AllocationTally.Bytes(tally) : null;
         }
 
+        if (ExecutionContext.IsFlowSuppressed())
+        {
+            RecordAtTheLatestAfterTheWait();
+        }
+        else
+        {
+            // The caller's context (its activity, logging scopes, baggage) need not live on for the wait.
+            using (ExecutionContext.SuppressFlow())
+            {
+                RecordAtTheLatestAfterTheWait();
+            }
+        }
+
+        return null;
+    }
+
+    private void RecordAtTheLatestAfterTheWait() =>
         _ = Task.Delay(LastThreadWait).ContinueWith(
             static (_, state) => ((MonitoredActivityInbound)state!).RecordPendingAllocation(),
             this,
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
-        return null;
-    }
 
     private bool ClaimAllocation(string outcome) =>
-        ReferenceEquals(Interlocked.CompareExchange(ref allocationEnd, AllocationRecorded, outcome), outcome);
+        ReferenceEquals(Interlocked.CompareExchange(ref pendingOutcome, AllocationRecorded, outcome), outcome);
 
     void IAllocationCounter.Entered() => AllocationTally.Enter(ref allocationTally);
 
     void IAllocationCounter.Left(long bytes)
     {
-        if (!AllocationTally.Leave(ref allocationTally, bytes) || Volatile.Read(ref allocationEnd) is not string)
+        if (!AllocationTally.Leave(ref allocationTally, bytes) || Volatile.Read(ref pendingOutcome) is not string)
         {
             return;
         }
@@ -232,10 +253,13 @@ internal sealed class MonitoredActivityInbound(
 
     void IThreadPoolWorkItem.Execute() => RecordPendingAllocation();
 
-    /// <summary>On the thread pool, for an execution that ended with a thread still inside its code.</summary>
+    /// <summary>
+    /// On the thread pool, for an execution that ended with a thread still inside its code: when the last one left, or
+    /// at the end of <see cref="LastThreadWait"/>, whichever claims it first.
+    /// </summary>
     private void RecordPendingAllocation()
     {
-        if (Volatile.Read(ref allocationEnd) is not string outcome || !ClaimAllocation(outcome))
+        if (Volatile.Read(ref pendingOutcome) is not string outcome || !ClaimAllocation(outcome))
         {
             return;
         }

@@ -52,22 +52,22 @@ internal static class ActivityMeters
     }
 
     /// <summary>
-    /// Ends an execution: no longer in flight, its duration, and the bytes it allocated when they are all known
-    /// (null while a thread still runs its code: <see cref="Allocated"/> records them later).
+    /// Ends an execution: no longer in flight, and its duration; returns the tags its allocation is recorded with.
     /// </summary>
-    public static void End(in Measurement measurement, string outcome, long? allocatedBytes)
+    public static TagList End(in Measurement measurement, string outcome)
     {
         Interlocked.Decrement(ref measurement.InFlight.Value);
         var done = Tags(measurement.Key);
         done.Add(WorkerMetrics.Outcome, outcome);
         WorkerMetrics.ActivityDuration.Record(Stopwatch.GetElapsedTime(measurement.Started).TotalSeconds, done);
-        if (allocatedBytes is { } bytes)
-        {
-            WorkerMetrics.ActivityAllocated.Record(bytes, done);
-        }
+        return done;
     }
 
-    /// <summary>The bytes an ended execution allocated, once the last thread running its code left it.</summary>
+    /// <summary>The bytes an ended execution allocated, with the tags <see cref="End"/> returned.</summary>
+    public static void Allocated(in TagList done, long allocatedBytes) =>
+        WorkerMetrics.ActivityAllocated.Record(allocatedBytes, done);
+
+    /// <summary>The bytes an ended execution allocated, recorded after its end.</summary>
     public static void Allocated(in Measurement measurement, string outcome, long allocatedBytes)
     {
         var done = Tags(measurement.Key);

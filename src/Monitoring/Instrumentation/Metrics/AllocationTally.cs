@@ -14,6 +14,9 @@ internal static class AllocationTally
     public static void Enter(ref long tally) => Interlocked.Increment(ref tally);
 
     /// <summary>Adds a thread's bytes and counts it out; true when no thread is left inside.</summary>
+    /// <remarks>
+    /// A thread's own count only grows, so bytes are never negative; were they, they would borrow from the count.
+    /// </remarks>
     public static bool Leave(ref long tally, long bytes) =>
         (Interlocked.Add(ref tally, (Math.Max(bytes, 0) << InsideBits) - 1) & InsideMask) == 0;
 
