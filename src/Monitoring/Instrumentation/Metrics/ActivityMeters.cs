@@ -57,8 +57,7 @@ internal static class ActivityMeters
     public static TagList End(in Measurement measurement, string outcome)
     {
         Interlocked.Decrement(ref measurement.InFlight.Value);
-        var done = Tags(measurement.Key);
-        done.Add(WorkerMetrics.Outcome, outcome);
+        var done = Done(measurement.Key, outcome);
         WorkerMetrics.ActivityDuration.Record(Stopwatch.GetElapsedTime(measurement.Started).TotalSeconds, done);
         return done;
     }
@@ -68,12 +67,8 @@ internal static class ActivityMeters
         WorkerMetrics.ActivityAllocated.Record(allocatedBytes, done);
 
     /// <summary>The bytes an ended execution allocated, recorded after its end.</summary>
-    public static void Allocated(in Measurement measurement, string outcome, long allocatedBytes)
-    {
-        var done = Tags(measurement.Key);
-        done.Add(WorkerMetrics.Outcome, outcome);
-        WorkerMetrics.ActivityAllocated.Record(allocatedBytes, done);
-    }
+    public static void Allocated(in Measurement measurement, string outcome, long allocatedBytes) =>
+        Allocated(Done(measurement.Key, outcome), allocatedBytes);
 
     public static void Heartbeat(in Measurement measurement) =>
         WorkerMetrics.ActivityHeartbeats.Add(1, Tags(measurement.Key));
@@ -86,6 +81,14 @@ internal static class ActivityMeters
         { WorkerMetrics.ActivityType, key.ActivityType },
         { WorkerMetrics.Local, key.IsLocal ? True : False },
     };
+
+    /// <summary>The tags of an ended execution: its kind's and its outcome.</summary>
+    private static TagList Done(in Key key, string outcome)
+    {
+        var done = Tags(key);
+        done.Add(WorkerMetrics.Outcome, outcome);
+        return done;
+    }
 
     private static IEnumerable<System.Diagnostics.Metrics.Measurement<long>> ObserveInFlight()
     {
