@@ -10,8 +10,9 @@ namespace Watchtower.LoadRunner;
 /// <summary>
 /// End-to-end cost of monitoring: the real worker host, in a process of its own pinned to one core, against a
 /// real dev server pinned to the other, running the same batch of document pipelines with two configurations
-/// in paired rounds (the order alternating, so that drift in the machine hits both alike). Reports each pair's
-/// ratio, the median ratio with its spread, and, with monitoring on, the scrape's latency and size.
+/// in paired rounds. The two rounds of a pair run over the same seconds (<c>--together false</c>: one after the
+/// other, the order alternating), so that drift in the machine hits both alike. Reports each pair's ratio, the
+/// median ratio with its spread, and, with monitoring on, the scrape's latency and size.
 /// <c>--compare off,off</c> is the A/A run: how small a difference the method can resolve here.
 /// </summary>
 internal static class LoadRun
@@ -51,9 +52,12 @@ internal static class LoadRun
         {
             DataConverter = PipelineDataConverter.Instance,
         });
+        var together = settings.GetValue("together", true);
         Console.WriteLine(
             $"{a.Name} against {b.Name}: {pairs} pairs of {options.Workflows} pipelines of {options.Documents} "
-            + $"documents, started at {options.Rate}/s; {Pinning.Describe()}; {Environment.ProcessorCount} cores");
+            + $"documents, started at {options.Rate}/s"
+            + (together ? ", half to each side, both sides of a pair at once" : ", one side of a pair after the other")
+            + $"; {Pinning.Describe()}; {Environment.ProcessorCount} cores");
 
         // Both workers stay up for the whole run, each on its own task queue, so that no round pays for a process
         // starting, its JIT or its first measurements; the one not measured idles (about 1 % of a core).
@@ -61,13 +65,13 @@ internal static class LoadRun
         await using var workerB = await WorkerChild.StartAsync(server.Address, b, options.Profile, sdkTaskListener);
         await using var workerA = await WorkerChild.StartAsync(server.Address, a, options.Profile, sdkTaskListener);
 
-        // Warmed as fast as the server allows until tiered compilation has settled: with less, the first pair's
-        // CPU was 15 % above the rest.
+        // Warmed as fast as the server allows until tiered compilation has settled: with less than the default 300
+        // each, the first pair's CPU was 15 % above the rest.
         var warming = options with { Rate = 100 };
-        for (var warm = 0; warm < 3; warm++)
+        for (var (warm, left) = (0, settings.GetValue("warm", 300)); left > 0; (warm, left) = (warm + 1, left - 100))
         {
-            await ExecuteAsync(client, workerA.TaskQueue, $"warm{warm}", 100, warming);
-            await ExecuteAsync(client, workerB.TaskQueue, $"warm{warm}", 100, warming);
+            await ExecuteAsync(client, workerA.TaskQueue, $"warm{warm}", Math.Min(left, 100), warming);
+            await ExecuteAsync(client, workerB.TaskQueue, $"warm{warm}", Math.Min(left, 100), warming);
         }
 
         // A virtual machine's cores are sometimes taken by the hypervisor (steal time). A round that lost more than
@@ -79,11 +83,13 @@ internal static class LoadRun
         var redone = 0;
         for (var attempt = 1; results.Count < pairs; attempt++)
         {
-            // The order alternates over the pairs kept, so that drift in the machine hits both sides alike.
+            // The order alternates over the pairs kept: which side runs first, or, together, is read first.
             var aFirst = results.Count % 2 == 0;
             var order = aFirst ? new[] { workerA, workerB } : [workerB, workerA];
-            var first = await RunAsync(client, order[0], $"pair{attempt}", options);
-            var second = await RunAsync(client, order[1], $"pair{attempt}", options);
+            var (first, second) = together
+                ? await RunTogetherAsync(client, order[0], order[1], $"pair{attempt}", options)
+                : (await RunAsync(client, order[0], $"pair{attempt}", options),
+                    await RunAsync(client, order[1], $"pair{attempt}", options));
             var (ra, rb) = aFirst ? (first, second) : (second, first);
             var stolen = Math.Max(ra.Stolen, rb.Stolen) > maxStolen;
             var kept = !stolen || redone >= 2 * pairs;
@@ -118,45 +124,32 @@ internal static class LoadRun
     private static async Task<Result> RunAsync(
         TemporalClient client, WorkerChild worker, string prefix, Options options)
     {
-        if (options.Profile)
-        {
-            await worker.ProfileAsync();
-        }
-
-        using var scrapes = new Scrapes(worker.MetricsUrl);
-        using var stop = new CancellationTokenSource();
-        var scraping = worker.Mode.Metrics
-            ? scrapes.EveryAsync(options.ScrapeInterval, stop.Token)
-            : Task.CompletedTask;
-        var before = await worker.MeasureAsync();
-        var stolenBefore = StolenTime.Read();
-        var clock = Stopwatch.StartNew();
+        using var round = await Round.BeginAsync(worker, options);
         var latency = await ExecuteAsync(client, worker.TaskQueue, prefix, options.Workflows, options);
-        var after = await worker.MeasureAsync();
-        var stolen = StolenTime.Share(stolenBefore, StolenTime.Read(), clock.Elapsed);
-        await stop.CancelAsync();
-        await scraping;
-        var settled = await worker.SettleAsync(options.HandBack);
-        if (options.Profile)
-        {
-            Console.WriteLine($"  {worker.Mode.Name}: allocated most (KB per workflow, sampled every ~100 KB)");
-            foreach (var (bytes, type) in await worker.ProfileAsync())
-            {
-                Console.WriteLine(string.Create(
-                    CultureInfo.InvariantCulture, $"    {bytes / 1024.0 / options.Workflows,8:F1}  {type}"));
-            }
-        }
+        await round.StopAsync(latency);
+        return await round.SettleAsync();
+    }
 
-        return new Result(
-            latency,
-            (after.CpuMs - before.CpuMs) / options.Workflows,
-            (after.Allocated - before.Allocated) / 1024.0 / options.Workflows,
-            settled.Resident / 1024.0 / 1024.0,
-            settled.Heap / 1024.0 / 1024.0,
-            stolen,
-            (after.Spans - before.Spans) / (double)options.Workflows,
-            settled.ResidentHandedBack / 1024.0 / 1024.0,
-            settled.NativeInUse / 1024.0 / 1024.0);
+    /// <summary>
+    /// Both sides' rounds over the same seconds, each worker given its own pipelines at half the rate: whatever the
+    /// machine under the virtual one does in that time (a change of speed, another guest's load), it does to both.
+    /// </summary>
+    private static async Task<(Result First, Result Second)> RunTogetherAsync(
+        TemporalClient client, WorkerChild first, WorkerChild second, string prefix, Options options)
+    {
+        // Half the rate to each, so that the server sees the same load as when the sides take turns.
+        var each = options with { Rate = options.Rate / 2 };
+        using var roundFirst = await Round.BeginAsync(first, options);
+        using var roundSecond = await Round.BeginAsync(second, options);
+        var latencies = await Task.WhenAll(
+            ExecuteAsync(client, first.TaskQueue, prefix, options.Workflows, each),
+            ExecuteAsync(client, second.TaskQueue, prefix, options.Workflows, each));
+
+        // Both read before either settles: the second's round would otherwise also count what it spends idle while
+        // the first collects and hands memory back.
+        await roundFirst.StopAsync(latencies[0]);
+        await roundSecond.StopAsync(latencies[1]);
+        return (await roundFirst.SettleAsync(), await roundSecond.SettleAsync());
     }
 
     /// <summary>
@@ -258,6 +251,88 @@ internal static class LoadRun
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// One measured round of one worker: its readings before its load, after it (scraped as Prometheus would while
+    /// it runs, when metrics are on), and once settled.
+    /// </summary>
+    private sealed class Round : IDisposable
+    {
+        private readonly WorkerChild worker;
+        private readonly Options options;
+        private readonly Scrapes scrapes;
+        private readonly CancellationTokenSource stopScraping = new();
+        private readonly Task scraping;
+        private readonly WorkerChild.Sample before;
+        private readonly long[] stolenBefore = StolenTime.Read();
+        private readonly Stopwatch clock = Stopwatch.StartNew();
+        private WorkerChild.Sample after;
+        private double stolen;
+        private double latencyMs;
+
+        private Round(WorkerChild worker, Options options, Scrapes scrapes, WorkerChild.Sample before)
+        {
+            this.worker = worker;
+            this.options = options;
+            this.scrapes = scrapes;
+            this.before = before;
+            scraping = worker.Mode.Metrics
+                ? scrapes.EveryAsync(options.ScrapeInterval, stopScraping.Token)
+                : Task.CompletedTask;
+        }
+
+        public static async Task<Round> BeginAsync(WorkerChild worker, Options options)
+        {
+            if (options.Profile)
+            {
+                await worker.ProfileAsync();
+            }
+
+            var scrapes = new Scrapes(worker.MetricsUrl);
+            return new Round(worker, options, scrapes, await worker.MeasureAsync());
+        }
+
+        /// <summary>Reads the worker once its load is done, and stops the scrapes.</summary>
+        public async Task StopAsync(double latency)
+        {
+            latencyMs = latency;
+            after = await worker.MeasureAsync();
+            stolen = StolenTime.Share(stolenBefore, StolenTime.Read(), clock.Elapsed);
+            await stopScraping.CancelAsync();
+            await scraping;
+        }
+
+        public async Task<Result> SettleAsync()
+        {
+            var settled = await worker.SettleAsync(options.HandBack);
+            if (options.Profile)
+            {
+                Console.WriteLine($"  {worker.Mode.Name}: allocated most (KB per workflow, sampled every ~100 KB)");
+                foreach (var (bytes, type) in await worker.ProfileAsync())
+                {
+                    Console.WriteLine(string.Create(
+                        CultureInfo.InvariantCulture, $"    {bytes / 1024.0 / options.Workflows,8:F1}  {type}"));
+                }
+            }
+
+            return new Result(
+                latencyMs,
+                (after.CpuMs - before.CpuMs) / options.Workflows,
+                (after.Allocated - before.Allocated) / 1024.0 / options.Workflows,
+                settled.Resident / 1024.0 / 1024.0,
+                settled.Heap / 1024.0 / 1024.0,
+                stolen,
+                (after.Spans - before.Spans) / (double)options.Workflows,
+                settled.ResidentHandedBack / 1024.0 / 1024.0,
+                settled.NativeInUse / 1024.0 / 1024.0);
+        }
+
+        public void Dispose()
+        {
+            stopScraping.Dispose();
+            scrapes.Dispose();
+        }
     }
 
     // Rate: pipelines started per second. A fixed rate below what the server can take keeps the worker's work the

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Watchtower.EndToEnd.Tests.Infrastructure;
 
 namespace Watchtower.EndToEnd.Tests;
@@ -39,6 +40,43 @@ public sealed class LoadRunnerTests
             running => running.Length == 0,
             "every process the load runner started to have exited (the last value lists those still running)",
             TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>
+    /// The two rounds of a pair run over the same seconds: both workers get their pipelines and both are read, so
+    /// each side's line shows what its own worker allocated for them.
+    /// </summary>
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task LoadRunner_PairRunTogether_ReadsEachSideForItsOwnPipelines()
+    {
+        var cli = TestTools.Require(TestTools.TemporalCli, "the Temporal CLI");
+        var (exitCode, output, error) = await ExternalProcess.RunAsync(
+            "dotnet",
+            [
+                LoadRunnerPath(), "--cli", cli, "--compare", "off,on", "--pairs", "1", "--workflows", "4",
+                "--warm", "4", "--rate", "8", "--max-steal", "1",
+            ],
+            configure: info => info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+            timeout: TimeSpan.FromSeconds(150));
+
+        Assert.True(exitCode == 0, $"the load runner exited with {exitCode}:\n{output}\n{error}");
+        Assert.Contains("both sides of a pair at once", output, StringComparison.Ordinal);
+        var pair = Regex.Match(
+            output,
+            @"^pair 1: off +(?<ta>[0-9]+) ms .* ms CPU +(?<a>[0-9.]+) KB .*\| "
+            + @"on +(?<tb>[0-9]+) ms .* ms CPU +(?<b>[0-9.]+) KB",
+            RegexOptions.Multiline);
+        Assert.True(pair.Success, "a line for the pair with both sides:\n" + output);
+
+        // Each side's pipelines took time from start to result, and a workflow of the pipeline allocates about 750 KB
+        // in the worker; a side that got no pipelines in its round reads 0 ms and about 200 KB (its idle share).
+        Assert.All(
+            new[] { pair.Groups["ta"].Value, pair.Groups["tb"].Value },
+            ms => Assert.True(int.Parse(ms, CultureInfo.InvariantCulture) > 0, "each side's median time:\n" + output));
+        Assert.All(
+            new[] { pair.Groups["a"].Value, pair.Groups["b"].Value },
+            kb => Assert.InRange(double.Parse(kb, CultureInfo.InvariantCulture), 500, 100_000));
+        Assert.Contains("| worker CPU (ms) |", output, StringComparison.Ordinal);
     }
 
     /// <summary>
