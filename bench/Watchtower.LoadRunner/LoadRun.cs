@@ -60,7 +60,7 @@ internal static class LoadRun
             + $"; {Pinning.Describe()}; {Environment.ProcessorCount} cores");
 
         // Both workers stay up for the whole run, each on its own task queue, so that no round pays for a process
-        // starting, its JIT or its first measurements; the one not measured idles (about 1 % of a core).
+        // starting, its JIT or its first measurements; taking turns, the one not measured idles (about 1 % of a core).
         var sdkTaskListener = settings.GetValue("sdk-task-listener", true);
         await using var workerB = await WorkerChild.StartAsync(server.Address, b, options.Profile, sdkTaskListener);
         await using var workerA = await WorkerChild.StartAsync(server.Address, a, options.Profile, sdkTaskListener);
@@ -68,10 +68,12 @@ internal static class LoadRun
         // Warmed as fast as the server allows until tiered compilation has settled: with less than the default 300
         // each, the first pair's CPU was 15 % above the rest.
         var warming = options with { Rate = 100 };
-        for (var (warm, left) = (0, settings.GetValue("warm", 300)); left > 0; (warm, left) = (warm + 1, left - 100))
+        var warmTotal = settings.GetValue("warm", 300);
+        for (var warm = 0; warm * 100 < warmTotal; warm++)
         {
-            await ExecuteAsync(client, workerA.TaskQueue, $"warm{warm}", Math.Min(left, 100), warming);
-            await ExecuteAsync(client, workerB.TaskQueue, $"warm{warm}", Math.Min(left, 100), warming);
+            var count = Math.Min(100, warmTotal - (warm * 100));
+            await ExecuteAsync(client, workerA.TaskQueue, $"warm{warm}", count, warming);
+            await ExecuteAsync(client, workerB.TaskQueue, $"warm{warm}", count, warming);
         }
 
         // A virtual machine's cores are sometimes taken by the hypervisor (steal time). A round that lost more than
@@ -124,9 +126,8 @@ internal static class LoadRun
     private static async Task<Result> RunAsync(
         TemporalClient client, WorkerChild worker, string prefix, Options options)
     {
-        using var round = await Round.BeginAsync(worker, options);
-        var latency = await ExecuteAsync(client, worker.TaskQueue, prefix, options.Workflows, options);
-        await round.StopAsync(latency);
+        await using var round = await Round.BeginAsync(worker, options);
+        await round.StopAsync(await ExecuteAsync(client, worker.TaskQueue, prefix, options.Workflows, options));
         return await round.SettleAsync();
     }
 
@@ -137,19 +138,19 @@ internal static class LoadRun
     private static async Task<(Result First, Result Second)> RunTogetherAsync(
         TemporalClient client, WorkerChild first, WorkerChild second, string prefix, Options options)
     {
-        // Half the rate to each, so that the server sees the same load as when the sides take turns.
-        var each = options with { Rate = options.Rate / 2 };
-        using var roundFirst = await Round.BeginAsync(first, options);
-        using var roundSecond = await Round.BeginAsync(second, options);
-        var latencies = await Task.WhenAll(
-            ExecuteAsync(client, first.TaskQueue, prefix, options.Workflows, each),
-            ExecuteAsync(client, second.TaskQueue, prefix, options.Workflows, each));
+        // Half the rate and half the pipelines in flight to each, so that the server sees the same load as when
+        // the sides take turns.
+        var each = options with { Rate = options.Rate / 2, Concurrency = Math.Max(1, options.Concurrency / 2) };
+        await using var roundFirst = await Round.BeginAsync(first, options);
+        await using var roundSecond = await Round.BeginAsync(second, options);
 
-        // Both read before either settles: the second's round would otherwise also count what it spends idle while
-        // the first collects and hands memory back.
-        await roundFirst.StopAsync(latencies[0]);
-        await roundSecond.StopAsync(latencies[1]);
+        // Each side is read as soon as its own pipelines are done, so that neither counts the other's tail as its
+        // own idle time; and both before either settles, for the same reason.
+        await Task.WhenAll(RunSideAsync(first, roundFirst), RunSideAsync(second, roundSecond));
         return (await roundFirst.SettleAsync(), await roundSecond.SettleAsync());
+
+        async Task RunSideAsync(WorkerChild worker, Round round) =>
+            await round.StopAsync(await ExecuteAsync(client, worker.TaskQueue, prefix, options.Workflows, each));
     }
 
     /// <summary>
@@ -257,7 +258,7 @@ internal static class LoadRun
     /// One measured round of one worker: its readings before its load, after it (scraped as Prometheus would while
     /// it runs, when metrics are on), and once settled.
     /// </summary>
-    private sealed class Round : IDisposable
+    private sealed class Round : IAsyncDisposable
     {
         private readonly WorkerChild worker;
         private readonly Options options;
@@ -289,8 +290,8 @@ internal static class LoadRun
                 await worker.ProfileAsync();
             }
 
-            var scrapes = new Scrapes(worker.MetricsUrl);
-            return new Round(worker, options, scrapes, await worker.MeasureAsync());
+            var before = await worker.MeasureAsync();
+            return new Round(worker, options, new Scrapes(worker.MetricsUrl), before);
         }
 
         /// <summary>Reads the worker once its load is done, and stops the scrapes.</summary>
@@ -328,8 +329,19 @@ internal static class LoadRun
                 settled.NativeInUse / 1024.0 / 1024.0);
         }
 
-        public void Dispose()
+        /// <summary>Stops the scrapes if the round ended early (a failure), then lets go of their client.</summary>
+        public async ValueTask DisposeAsync()
         {
+            await stopScraping.CancelAsync();
+            try
+            {
+                await scraping;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The round's own failure is the one to report; a scrape that failed with it adds nothing.
+            }
+
             stopScraping.Dispose();
             scrapes.Dispose();
         }
@@ -372,6 +384,6 @@ internal sealed record Result(
         return string.Create(
             CultureInfo.InvariantCulture,
             $"{LatencyMs,6:F0} ms {CpuMs,6:F2} ms CPU {Kb,6:F1} KB {ResidentMb,5:F0} MB ({HeapMb:F0} MB heap, "
-            + $"{handedBack}{Stolen:P1} stolen)");
+            + $"{Spans:F0} spans a workflow, {handedBack}{Stolen:P1} stolen)");
     }
 }
