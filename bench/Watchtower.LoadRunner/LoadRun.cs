@@ -66,14 +66,20 @@ internal static class LoadRun
         await using var workerA = await WorkerChild.StartAsync(server.Address, a, options.Profile, sdkTaskListener);
 
         // Warmed as fast as the server allows until tiered compilation has settled: with less than the default 300
-        // each, the first pair's CPU was 15 % above the rest.
+        // each, the first pair's CPU was 15 % above the rest. Scraped meanwhile, so that what a scrape runs is
+        // compiled too (WarmScrapes).
         var warming = options with { Rate = 100 };
         var warmTotal = settings.GetValue("warm", 300);
-        for (var warm = 0; warm * 100 < warmTotal; warm++)
+        await using (var warmScrapes = WarmScrapes.Start([workerA, workerB]))
         {
-            var count = Math.Min(100, warmTotal - (warm * 100));
-            await ExecuteAsync(client, workerA.TaskQueue, $"warm{warm}", count, warming);
-            await ExecuteAsync(client, workerB.TaskQueue, $"warm{warm}", count, warming);
+            for (var warm = 0; warm * 100 < warmTotal; warm++)
+            {
+                var count = Math.Min(100, warmTotal - (warm * 100));
+                await ExecuteAsync(client, workerA.TaskQueue, $"warm{warm}", count, warming);
+                await ExecuteAsync(client, workerB.TaskQueue, $"warm{warm}", count, warming);
+            }
+
+            Console.WriteLine($"warm-up: {warmTotal} pipelines a side; {await warmScrapes.StopAsync()}");
         }
 
         // A virtual machine's cores are sometimes taken by the hypervisor (steal time). A round that lost more than
@@ -326,7 +332,9 @@ internal static class LoadRun
                 stolen,
                 (after.Spans - before.Spans) / (double)options.Workflows,
                 settled.ResidentHandedBack / 1024.0 / 1024.0,
-                settled.NativeInUse / 1024.0 / 1024.0);
+                settled.NativeInUse / 1024.0 / 1024.0,
+                after.Gen1Collections - before.Gen1Collections,
+                after.Gen2Collections - before.Gen2Collections);
         }
 
         /// <summary>Stops the scrapes if the round ended early (a failure), then lets go of their client.</summary>
@@ -372,9 +380,12 @@ internal static class LoadRun
 /// <param name="HandedBackMb">Resident memory once the runtime and the C library handed back what they kept (below
 /// 0: not asked for, or unknown).</param>
 /// <param name="NativeInUseMb">The C library's heap in use after the round, collected (below 0: unknown).</param>
+/// <param name="Gen1">The worker's collections of generation 1 or above in the round, full ones included (those
+/// that settle it after the round not counted).</param>
+/// <param name="Gen2">Of those, the full ones (generation 2).</param>
 internal sealed record Result(
     double LatencyMs, double CpuMs, double Kb, double ResidentMb, double HeapMb, double Stolen, double Spans,
-    double HandedBackMb, double NativeInUseMb)
+    double HandedBackMb, double NativeInUseMb, int Gen1, int Gen2)
 {
     public override string ToString()
     {
@@ -384,6 +395,7 @@ internal sealed record Result(
         return string.Create(
             CultureInfo.InvariantCulture,
             $"{LatencyMs,6:F0} ms {CpuMs,6:F2} ms CPU {Kb,6:F1} KB {ResidentMb,5:F0} MB ({HeapMb:F0} MB heap, "
-            + $"{Spans:F0} spans a workflow, {handedBack}{Stolen:P1} stolen)");
+            + $"{Spans:F0} spans a workflow, {Gen1} gen1 collections ({Gen2} of them gen2), {handedBack}"
+            + $"{Stolen:P1} stolen)");
     }
 }

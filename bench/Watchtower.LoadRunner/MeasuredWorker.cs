@@ -139,7 +139,8 @@ internal static class MeasuredWorker
         return string.Create(
             CultureInfo.InvariantCulture,
             $"{process.TotalProcessorTime.TotalMilliseconds} {GC.GetTotalAllocatedBytes(precise: true)} "
-            + $"{process.WorkingSet64} {GC.GetGCMemoryInfo().HeapSizeBytes} {Interlocked.Read(ref SpanCounter.Ended)}");
+            + $"{process.WorkingSet64} {GC.GetGCMemoryInfo().HeapSizeBytes} {Interlocked.Read(ref SpanCounter.Ended)} "
+            + $"{GC.CollectionCount(1)} {GC.CollectionCount(2)}");
     }
 
     /// <summary>

@@ -7,12 +7,14 @@ namespace Watchtower.LoadRunner;
 /// GETs of one of the worker's endpoints (<c>/metrics</c>, or the liveness probe as its floor), timed from request to
 /// the last byte.
 /// </summary>
-internal sealed class Scrapes(Uri url) : IDisposable
+internal sealed class Scrapes(Uri url, bool connectionEach = false) : IDisposable
 {
-    // A connection idle for longer than the listener keeps it is not reused: a scrape every 15 s met resets.
+    // A connection idle for longer than the listener keeps it is not reused: a scrape every 15 s met resets. With
+    // connectionEach, none is: each scrape then takes a connection of its own, as one every 15 s does.
     private readonly HttpClient http = new(new SocketsHttpHandler
     {
         PooledConnectionIdleTimeout = TimeSpan.FromSeconds(2),
+        PooledConnectionLifetime = connectionEach ? TimeSpan.Zero : Timeout.InfiniteTimeSpan,
     })
     {
         Timeout = TimeSpan.FromSeconds(30),

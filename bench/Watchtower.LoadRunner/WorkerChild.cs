@@ -49,8 +49,10 @@ internal sealed class WorkerChild : IAsyncDisposable
         info.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
         if (Environment.GetEnvironmentVariable("WATCHTOWER_PERF_MAP") == "1")
         {
-            // For `perf record -p`: the JIT writes /tmp/perf-<pid>.map so that managed frames get names.
+            // For `perf record`: the JIT writes /tmp/perf-<pid>.map so that managed frames get names, and the code is
+            // mapped once, where perf looks for it, instead of twice (one view to write, one to run).
             info.Environment["DOTNET_PerfMapEnabled"] = "1";
+            info.Environment["DOTNET_EnableWriteXorExecute"] = "0";
         }
         var process = ChildProcesses.Start(info, "worker");
         process.ErrorDataReceived += (_, e) =>
@@ -92,8 +94,10 @@ internal sealed class WorkerChild : IAsyncDisposable
             long.Parse(parts[2], CultureInfo.InvariantCulture),
             long.Parse(parts[3], CultureInfo.InvariantCulture),
             long.Parse(parts[4], CultureInfo.InvariantCulture),
-            parts.Length >= 7 ? long.Parse(parts[5], CultureInfo.InvariantCulture) : -1,
-            parts.Length >= 7 ? long.Parse(parts[6], CultureInfo.InvariantCulture) : -1);
+            int.Parse(parts[5], CultureInfo.InvariantCulture),
+            int.Parse(parts[6], CultureInfo.InvariantCulture),
+            parts.Length >= 9 ? long.Parse(parts[7], CultureInfo.InvariantCulture) : -1,
+            parts.Length >= 9 ? long.Parse(parts[8], CultureInfo.InvariantCulture) : -1);
     }
 
     /// <summary>The types allocated most since the last call, as the runtime's allocation ticks saw them.</summary>
@@ -151,6 +155,6 @@ internal sealed class WorkerChild : IAsyncDisposable
     /// (-1 where not asked for or where the C library cannot tell).
     /// </summary>
     public readonly record struct Sample(
-        double CpuMs, long Allocated, long Resident, long Heap, long Spans, long ResidentHandedBack = -1,
-        long NativeInUse = -1);
+        double CpuMs, long Allocated, long Resident, long Heap, long Spans, int Gen1Collections, int Gen2Collections,
+        long ResidentHandedBack = -1, long NativeInUse = -1);
 }

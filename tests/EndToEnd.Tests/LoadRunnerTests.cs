@@ -61,6 +61,15 @@ public sealed class LoadRunnerTests
 
         Assert.True(exitCode == 0, $"the load runner exited with {exitCode}:\n{output}\n{error}");
         Assert.Contains("both sides of a pair at once", output, StringComparison.Ordinal);
+
+        // The side with metrics on is scraped while it warms, so that no measured round pays for compiling what a
+        // scrape runs; the side with them off has no scrape endpoint to warm.
+        var warmed = Regex.Match(
+            output,
+            @"^warm-up: 4 pipelines a side; on scraped (?<scrapes>[0-9]+) times$",
+            RegexOptions.Multiline);
+        Assert.True(warmed.Success, "a warm-up line naming the scrapes of the side with metrics on:\n" + output);
+        Assert.True(int.Parse(warmed.Groups["scrapes"].Value, CultureInfo.InvariantCulture) >= 1, warmed.Value);
         var pair = Regex.Match(
             output,
             @"^pair 1: off +[0-9]+ ms .* ms CPU +(?<offKb>[0-9.]+) KB .*?(?<offSpans>[0-9]+) spans a workflow.*\| "
