@@ -268,9 +268,7 @@ internal static class LoadRun
     {
         private readonly WorkerChild worker;
         private readonly Options options;
-        private readonly Scrapes scrapes;
-        private readonly CancellationTokenSource stopScraping = new();
-        private readonly Task scraping;
+        private readonly ScrapeLoop? scraping;
         private readonly WorkerChild.Sample before;
         private readonly long[] stolenBefore = StolenTime.Read();
         private readonly Stopwatch clock = Stopwatch.StartNew();
@@ -278,15 +276,14 @@ internal static class LoadRun
         private double stolen;
         private double latencyMs;
 
-        private Round(WorkerChild worker, Options options, Scrapes scrapes, WorkerChild.Sample before)
+        private Round(WorkerChild worker, Options options, WorkerChild.Sample before)
         {
             this.worker = worker;
             this.options = options;
-            this.scrapes = scrapes;
             this.before = before;
             scraping = worker.Mode.Metrics
-                ? scrapes.EveryAsync(options.ScrapeInterval, stopScraping.Token)
-                : Task.CompletedTask;
+                ? ScrapeLoop.Start(new Scrapes(worker.MetricsUrl), options.ScrapeInterval)
+                : null;
         }
 
         public static async Task<Round> BeginAsync(WorkerChild worker, Options options)
@@ -297,7 +294,7 @@ internal static class LoadRun
             }
 
             var before = await worker.MeasureAsync();
-            return new Round(worker, options, new Scrapes(worker.MetricsUrl), before);
+            return new Round(worker, options, before);
         }
 
         /// <summary>Reads the worker once its load is done, and stops the scrapes.</summary>
@@ -306,8 +303,10 @@ internal static class LoadRun
             latencyMs = latency;
             after = await worker.MeasureAsync();
             stolen = StolenTime.Share(stolenBefore, StolenTime.Read(), clock.Elapsed);
-            await stopScraping.CancelAsync();
-            await scraping;
+            if (scraping is not null)
+            {
+                await scraping.StopAsync();
+            }
         }
 
         public async Task<Result> SettleAsync()
@@ -340,18 +339,10 @@ internal static class LoadRun
         /// <summary>Stops the scrapes if the round ended early (a failure), then lets go of their client.</summary>
         public async ValueTask DisposeAsync()
         {
-            await stopScraping.CancelAsync();
-            try
+            if (scraping is not null)
             {
-                await scraping;
+                await scraping.DisposeAsync();
             }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                // The round's own failure is the one to report; a scrape that failed with it adds nothing.
-            }
-
-            stopScraping.Dispose();
-            scrapes.Dispose();
         }
     }
 

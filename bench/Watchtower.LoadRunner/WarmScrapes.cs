@@ -8,72 +8,54 @@ namespace Watchtower.LoadRunner;
 internal sealed class WarmScrapes : IAsyncDisposable
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
-    private readonly CancellationTokenSource stop = new();
-    private readonly List<(string Mode, Scrapes Scrapes, Task Running)> workers = [];
+    private readonly List<(string Mode, ScrapeLoop Loop)> workers;
 
-    private WarmScrapes()
-    {
-    }
+    private WarmScrapes(List<(string Mode, ScrapeLoop Loop)> workers) => this.workers = workers;
 
-    public static WarmScrapes Start(IEnumerable<WorkerChild> workers)
-    {
-        var warm = new WarmScrapes();
-        foreach (var worker in workers.Where(w => w.Mode.Metrics))
-        {
+    public static WarmScrapes Start(IEnumerable<WorkerChild> workers) => new(
+        workers.Where(w => w.Mode.Metrics)
             // A connection each, as the measured rounds' scrapes 15 s apart get, so that taking one is warmed too.
-            var scrapes = new Scrapes(worker.MetricsUrl, connectionEach: true);
-            warm.workers.Add((worker.Mode.Name, scrapes, scrapes.EveryAsync(Interval, warm.stop.Token)));
-        }
+            .Select(w => (w.Mode.Name, ScrapeLoop.Start(new Scrapes(w.MetricsUrl, connectionEach: true), Interval)))
+            .ToList());
 
-        return warm;
-    }
-
-    /// <summary>Stops the scrapes and says how many each worker answered, or that none has metrics on.</summary>
+    /// <summary>
+    /// Stops the scrapes and says how many each worker answered, or that none has metrics on. Warming only: a loop
+    /// that failed for good (its client's timeout) is said here, and never takes the place of the warm-up's own
+    /// failure.
+    /// </summary>
     public async Task<string> StopAsync()
     {
-        await StopScrapingAsync();
+        foreach (var (_, loop) in workers)
+        {
+            try
+            {
+                await loop.StopAsync();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Kept in the loop, and said below.
+            }
+        }
+
         return workers.Count == 0
             ? "nothing scraped (metrics off on both sides)"
-            : string.Join(", ", workers.Select(Describe));
+            : string.Join(", ", workers.Select(w => Describe(w.Mode, w.Loop)));
     }
 
     public async ValueTask DisposeAsync()
     {
-        await StopScrapingAsync();
-        foreach (var (_, scrapes, _) in workers)
+        foreach (var (_, loop) in workers)
         {
-            scrapes.Dispose();
+            await loop.DisposeAsync();
         }
-
-        stop.Dispose();
     }
 
-    private static string Describe((string Mode, Scrapes Scrapes, Task Running) worker)
+    private static string Describe(string mode, ScrapeLoop loop)
     {
-        var failed = worker.Scrapes.Failed > 0 ? $" ({worker.Scrapes.Failed} failed)" : string.Empty;
-        var stopped = worker.Running.IsFaulted
-            ? $" (stopped early: {worker.Running.Exception?.InnerException?.Message})"
+        var failed = loop.Scrapes.Failed > 0 ? $" ({loop.Scrapes.Failed} failed)" : string.Empty;
+        var stopped = loop.Running.IsFaulted
+            ? $" (stopped early: {loop.Running.Exception?.InnerException?.Message})"
             : string.Empty;
-        return $"{worker.Mode} scraped {worker.Scrapes.Milliseconds.Count} times{failed}{stopped}";
-    }
-
-    /// <summary>
-    /// Warming only: a scrape that failed for good (its client's timeout) is said in the warm-up line, and never
-    /// takes the place of the warm-up's own failure.
-    /// </summary>
-    private async Task StopScrapingAsync()
-    {
-        await stop.CancelAsync();
-        foreach (var (_, _, running) in workers)
-        {
-            try
-            {
-                await running;
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                // Kept in the task, and said by StopAsync.
-            }
-        }
+        return $"{mode} scraped {loop.Scrapes.Milliseconds.Count} times{failed}{stopped}";
     }
 }
