@@ -37,6 +37,19 @@ internal static class LoadRun
         }
 
         var (a, b) = (Mode.Parse(compare[0]), Mode.Parse(compare[1]));
+        int? gen0BudgetMb = null;
+        if (settings["gen0-budget"] is { } budget)
+        {
+            if (!int.TryParse(budget, NumberStyles.None, CultureInfo.InvariantCulture, out var megabytes)
+                || megabytes is < 1 or > 4096)
+            {
+                Console.Error.WriteLine($"--gen0-budget takes whole megabytes from 1 to 4096, not '{budget}'.");
+                return 2;
+            }
+
+            gen0BudgetMb = megabytes;
+        }
+
         var cli = settings["cli"] ?? Environment.GetEnvironmentVariable("TEMPORAL_CLI_PATH") ?? FindCli();
         if (cli is null || !File.Exists(cli))
         {
@@ -57,13 +70,18 @@ internal static class LoadRun
             $"{a.Name} against {b.Name}: {pairs} pairs of {options.Workflows} pipelines of {options.Documents} "
             + $"documents, started at {options.Rate}/s"
             + (together ? ", half to each side, both sides of a pair at once" : ", one side of a pair after the other")
-            + $"; {Pinning.Describe()}; {Environment.ProcessorCount} cores");
+            + $"; {Pinning.Describe()}; {Environment.ProcessorCount} cores"
+            + (gen0BudgetMb is { } mb
+                ? $"; gen0 budget of {mb} MB asked of both workers ({WorkerChild.Gen0SizeVariable})"
+                : string.Empty));
 
         // Both workers stay up for the whole run, each on its own task queue, so that no round pays for a process
         // starting, its JIT or its first measurements; taking turns, the one not measured idles (about 1 % of a core).
         var sdkTaskListener = settings.GetValue("sdk-task-listener", true);
-        await using var workerB = await WorkerChild.StartAsync(server.Address, b, options.Profile, sdkTaskListener);
-        await using var workerA = await WorkerChild.StartAsync(server.Address, a, options.Profile, sdkTaskListener);
+        await using var workerB = await WorkerChild.StartAsync(
+            server.Address, b, options.Profile, sdkTaskListener, gen0BudgetMb);
+        await using var workerA = await WorkerChild.StartAsync(
+            server.Address, a, options.Profile, sdkTaskListener, gen0BudgetMb);
 
         // Warmed as fast as the server allows until tiered compilation has settled: with less than the default 300
         // each, the first pair's CPU was 15 % above the rest. Scraped meanwhile, so that what a scrape runs is
@@ -332,6 +350,7 @@ internal static class LoadRun
                 (after.Spans - before.Spans) / (double)options.Workflows,
                 settled.ResidentHandedBack / 1024.0 / 1024.0,
                 settled.NativeInUse / 1024.0 / 1024.0,
+                after.Collections - before.Collections,
                 after.Gen1Collections - before.Gen1Collections,
                 after.Gen2Collections - before.Gen2Collections);
         }
@@ -371,12 +390,13 @@ internal static class LoadRun
 /// <param name="HandedBackMb">Resident memory once the runtime and the C library handed back what they kept (below
 /// 0: not asked for, or unknown).</param>
 /// <param name="NativeInUseMb">The C library's heap in use after the round, collected (below 0: unknown).</param>
-/// <param name="Gen1">The worker's collections of generation 1 or above in the round, full ones included (those
-/// that settle it after the round not counted).</param>
+/// <param name="Collections">The worker's collections in the round, of any generation (those that settle it after the
+/// round not counted).</param>
+/// <param name="Gen1">Of those, the collections of generation 1 or above, full ones included.</param>
 /// <param name="Gen2">Of those, the full ones (generation 2).</param>
 internal sealed record Result(
     double LatencyMs, double CpuMs, double Kb, double ResidentMb, double HeapMb, double Stolen, double Spans,
-    double HandedBackMb, double NativeInUseMb, int Gen1, int Gen2)
+    double HandedBackMb, double NativeInUseMb, int Collections, int Gen1, int Gen2)
 {
     public override string ToString()
     {
@@ -386,7 +406,7 @@ internal sealed record Result(
         return string.Create(
             CultureInfo.InvariantCulture,
             $"{LatencyMs,6:F0} ms {CpuMs,6:F2} ms CPU {Kb,6:F1} KB {ResidentMb,5:F0} MB ({HeapMb:F0} MB heap, "
-            + $"{Spans:F0} spans a workflow, {Gen1} gen1 collections ({Gen2} of them gen2), {handedBack}"
-            + $"{Stolen:P1} stolen)");
+            + $"{Spans:F0} spans a workflow, {Collections} collections ({Gen1} of gen1 or gen2, {Gen2} of gen2), "
+            + $"{handedBack}{Stolen:P1} stolen)");
     }
 }

@@ -140,7 +140,7 @@ internal static class MeasuredWorker
             CultureInfo.InvariantCulture,
             $"{process.TotalProcessorTime.TotalMilliseconds} {GC.GetTotalAllocatedBytes(precise: true)} "
             + $"{process.WorkingSet64} {GC.GetGCMemoryInfo().HeapSizeBytes} {Interlocked.Read(ref SpanCounter.Ended)} "
-            + $"{GC.CollectionCount(1)} {GC.CollectionCount(2)}");
+            + $"{GC.CollectionCount(1)} {GC.CollectionCount(2)} {GC.CollectionCount(0)}");
     }
 
     /// <summary>

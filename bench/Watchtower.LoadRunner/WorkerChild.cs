@@ -7,6 +7,9 @@ namespace Watchtower.LoadRunner;
 /// <summary>The coordinator's handle on one measured worker process.</summary>
 internal sealed class WorkerChild : IAsyncDisposable
 {
+    /// <summary>The runtime's setting for the youngest generation's budget, in bytes (hexadecimal).</summary>
+    public const string Gen0SizeVariable = "DOTNET_GCgen0size";
+
     private static readonly TimeSpan Answer = TimeSpan.FromSeconds(60);
     private readonly Process process;
 
@@ -28,7 +31,8 @@ internal sealed class WorkerChild : IAsyncDisposable
     /// <summary>Gets the liveness probe: an answer that does next to nothing, from the same process and port.</summary>
     public Uri LivenessUrl { get; }
 
-    public static async Task<WorkerChild> StartAsync(string address, Mode mode, bool profile, bool sdkTaskListener)
+    public static async Task<WorkerChild> StartAsync(
+        string address, Mode mode, bool profile, bool sdkTaskListener, int? gen0BudgetMb)
     {
         var taskQueue = "load-" + Guid.NewGuid().ToString("N");
         var port = ListenPorts.Free();
@@ -43,6 +47,21 @@ internal sealed class WorkerChild : IAsyncDisposable
                 "--sdk-task-listener", sdkTaskListener ? "true" : "false",
             ]);
         info.Environment["DOTNET_gcServer"] = "0";
+
+        // The youngest generation's budget, the same for both workers: set only by --gen0-budget, never inherited
+        // unseen, since it moved the collections of generation 1 of the worker with monitoring on. The runtime reads
+        // both prefixes, and a cap on the budget as well.
+        foreach (var inherited in (string[])[Gen0SizeVariable, "COMPlus_GCgen0size",
+            "DOTNET_GCgen0MaxBudget", "COMPlus_GCgen0MaxBudget"])
+        {
+            info.Environment.Remove(inherited);
+        }
+
+        if (gen0BudgetMb is { } mb)
+        {
+            info.Environment[Gen0SizeVariable] =
+                string.Create(CultureInfo.InvariantCulture, $"0x{mb * 1024L * 1024:X}");
+        }
 
         // Idle thread-pool threads spin before they sleep; on a worker that waits on the server most of the time
         // that spinning is CPU paid per second rather than per workflow, and it moved the A/A ratio by 10 %.
@@ -96,8 +115,9 @@ internal sealed class WorkerChild : IAsyncDisposable
             long.Parse(parts[4], CultureInfo.InvariantCulture),
             int.Parse(parts[5], CultureInfo.InvariantCulture),
             int.Parse(parts[6], CultureInfo.InvariantCulture),
-            parts.Length >= 9 ? long.Parse(parts[7], CultureInfo.InvariantCulture) : -1,
-            parts.Length >= 9 ? long.Parse(parts[8], CultureInfo.InvariantCulture) : -1);
+            int.Parse(parts[7], CultureInfo.InvariantCulture),
+            parts.Length >= 10 ? long.Parse(parts[8], CultureInfo.InvariantCulture) : -1,
+            parts.Length >= 10 ? long.Parse(parts[9], CultureInfo.InvariantCulture) : -1);
     }
 
     /// <summary>The types allocated most since the last call, as the runtime's allocation ticks saw them.</summary>
@@ -156,5 +176,5 @@ internal sealed class WorkerChild : IAsyncDisposable
     /// </summary>
     public readonly record struct Sample(
         double CpuMs, long Allocated, long Resident, long Heap, long Spans, int Gen1Collections, int Gen2Collections,
-        long ResidentHandedBack = -1, long NativeInUse = -1);
+        int Collections, long ResidentHandedBack = -1, long NativeInUse = -1);
 }

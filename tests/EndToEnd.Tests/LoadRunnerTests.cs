@@ -89,6 +89,57 @@ public sealed class LoadRunnerTests
     }
 
     /// <summary>
+    /// <c>--gen0-budget</c> reaches both workers: with a budget far above what a round allocates (40 pipelines a
+    /// side, about 750 KB each in the worker), neither collects during its round, where the same round without it
+    /// collects on both sides (the runtime's own budget here is 2 to 6 MB); each line counts every collection.
+    /// </summary>
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task LoadRunner_Gen0BudgetGiven_BothWorkersCollectByIt()
+    {
+        var cli = TestTools.Require(TestTools.TemporalCli, "the Temporal CLI");
+        string[] round =
+        [
+            LoadRunnerPath(), "--cli", cli, "--compare", "off,off", "--pairs", "1", "--workflows", "40", "--warm", "4",
+            "--rate", "8", "--max-steal", "1",
+        ];
+
+        var (withoutA, withoutB, _) = await CollectionsAsync(round);
+        Assert.True(
+            withoutA > 0 && withoutB > 0,
+            $"the runtime's own budget collects in such a round: {withoutA} and {withoutB} collections");
+
+        var (a, b, output) = await CollectionsAsync([.. round, "--gen0-budget", "512"]);
+        Assert.Contains(
+            "; gen0 budget of 512 MB asked of both workers (DOTNET_GCgen0size)", output, StringComparison.Ordinal);
+        Assert.Equal((0, 0), (a, b));
+    }
+
+    /// <summary>
+    /// Runs the load runner for one pair (about 20 s; two of them fit the test's timeout); each side's collections in
+    /// its round, and the output.
+    /// </summary>
+    private static async Task<(int A, int B, string Output)> CollectionsAsync(string[] arguments)
+    {
+        var (exitCode, output, error) = await ExternalProcess.RunAsync(
+            "dotnet",
+            arguments,
+            configure: info => info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+            timeout: TimeSpan.FromSeconds(85));
+
+        Assert.True(exitCode == 0, $"the load runner exited with {exitCode}:\n{output}\n{error}");
+        var pair = Regex.Match(
+            output,
+            @"^pair 1: off .* (?<a>[0-9]+) collections \([0-9]+ of gen1 or gen2, [0-9]+ of gen2\).*\| "
+            + @"off .* (?<b>[0-9]+) collections \([0-9]+ of gen1 or gen2, [0-9]+ of gen2\)",
+            RegexOptions.Multiline);
+        Assert.True(pair.Success, "a line for the pair giving each side's collections:\n" + output);
+        return (
+            int.Parse(pair.Groups["a"].Value, CultureInfo.InvariantCulture),
+            int.Parse(pair.Groups["b"].Value, CultureInfo.InvariantCulture),
+            output);
+    }
+
+    /// <summary>
     /// The runner built beside these tests, in the same configuration and framework (the project references it).
     /// </summary>
     private static string LoadRunnerPath()
