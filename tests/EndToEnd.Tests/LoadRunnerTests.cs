@@ -50,16 +50,12 @@ public sealed class LoadRunnerTests
     public async Task LoadRunner_PairRunTogether_ReadsEachSideForItsOwnPipelines()
     {
         var cli = TestTools.Require(TestTools.TemporalCli, "the Temporal CLI");
-        var (exitCode, output, error) = await ExternalProcess.RunAsync(
-            "dotnet",
+        var output = await RunToEndAsync(
             [
                 LoadRunnerPath(), "--cli", cli, "--compare", "off,on", "--pairs", "1", "--workflows", "4",
                 "--warm", "4", "--rate", "8", "--max-steal", "1",
             ],
-            configure: info => info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
-            timeout: TimeSpan.FromSeconds(170));
-
-        Assert.True(exitCode == 0, $"the load runner exited with {exitCode}:\n{output}\n{error}");
+            TimeSpan.FromSeconds(170));
         Assert.Contains("both sides of a pair at once", output, StringComparison.Ordinal);
 
         // The side with metrics on is scraped while it warms, so that no measured round pays for compiling what a
@@ -120,13 +116,7 @@ public sealed class LoadRunnerTests
     /// </summary>
     private static async Task<(int A, int B, string Output)> CollectionsAsync(string[] arguments)
     {
-        var (exitCode, output, error) = await ExternalProcess.RunAsync(
-            "dotnet",
-            arguments,
-            configure: info => info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
-            timeout: TimeSpan.FromSeconds(85));
-
-        Assert.True(exitCode == 0, $"the load runner exited with {exitCode}:\n{output}\n{error}");
+        var output = await RunToEndAsync(arguments, TimeSpan.FromSeconds(85));
         var pair = Regex.Match(
             output,
             @"^pair 1: off .* (?<a>[0-9]+) collections \([0-9]+ of gen1 or gen2, [0-9]+ of gen2\).*\| "
@@ -137,6 +127,19 @@ public sealed class LoadRunnerTests
             int.Parse(pair.Groups["a"].Value, CultureInfo.InvariantCulture),
             int.Parse(pair.Groups["b"].Value, CultureInfo.InvariantCulture),
             output);
+    }
+
+    /// <summary>Runs the load runner to its end, which must be a success; its standard output.</summary>
+    private static async Task<string> RunToEndAsync(string[] arguments, TimeSpan timeout)
+    {
+        var (exitCode, output, error) = await ExternalProcess.RunAsync(
+            "dotnet",
+            arguments,
+            configure: info => info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+            timeout: timeout);
+
+        Assert.True(exitCode == 0, $"the load runner exited with {exitCode}:\n{output}\n{error}");
+        return output;
     }
 
     /// <summary>
