@@ -7,7 +7,9 @@ namespace Watchtower.LoadRunner;
 
 /// <summary>
 /// A headless dev server on its own core and a free loopback port, in memory: a database file would make the
-/// server wait on the disk's flushes, and the rounds would measure the disk.
+/// server wait on the disk's flushes, and the rounds would measure the disk. With <c>traceIdAttribute</c>, it
+/// registers the <c>TraceId</c> Keyword search attribute, as the worker's own dev server and <c>task dev</c> do:
+/// a traced run then records its trace id there (a marker and an upsert), which it does not on a server without it.
 /// </summary>
 internal sealed class DevServer : IAsyncDisposable
 {
@@ -21,17 +23,19 @@ internal sealed class DevServer : IAsyncDisposable
 
     public string Address { get; }
 
-    public static async Task<DevServer> StartAsync(string cli)
+    public static async Task<DevServer> StartAsync(string cli, bool traceIdAttribute)
     {
         var port = ListenPorts.Free();
+        string[] arguments =
+        [
+            "server", "start-dev", "--headless", "--ip", "127.0.0.1",
+            "--port", port.ToString(CultureInfo.InvariantCulture),
+            "--log-level", "error",
+        ];
         var info = Pinning.Start(
             Pinning.Cores?.Server,
             cli,
-            [
-                "server", "start-dev", "--headless", "--ip", "127.0.0.1",
-                "--port", port.ToString(CultureInfo.InvariantCulture),
-                "--log-level", "error",
-            ]);
+            traceIdAttribute ? [.. arguments, "--search-attribute", "TraceId=Keyword"] : arguments);
         var process = ChildProcesses.Start(info, "dev server");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };

@@ -60,7 +60,8 @@ internal static class LoadRun
         }
 
         Pinning.PinSelf();
-        await using var server = await DevServer.StartAsync(cli);
+        var traceIdAttribute = settings.GetValue("trace-id-attribute", false);
+        await using var server = await DevServer.StartAsync(cli, traceIdAttribute);
         var client = await TemporalClient.ConnectAsync(new(server.Address)
         {
             DataConverter = PipelineDataConverter.Instance,
@@ -71,6 +72,7 @@ internal static class LoadRun
             + $"documents, started at {options.Rate}/s"
             + (together ? ", half to each side, both sides of a pair at once" : ", one side of a pair after the other")
             + $"; {Pinning.Describe()}; {Environment.ProcessorCount} cores"
+            + (traceIdAttribute ? "; TraceId search attribute registered (a traced run records its trace id)" : "")
             + (gen0BudgetMb is { } mb
                 ? $"; gen0 budget of {mb} MB asked of both workers ({WorkerChild.Gen0SizeVariable})"
                 : string.Empty));

@@ -188,7 +188,9 @@ internal static class MeasuredWorker
 /// tracing with a sampler that keeps nothing; as <c>sdk-floor</c>, monitoring off but the SDK's metrics handed
 /// to a meter that keeps nothing; or, as <c>metrics-sdk-floor</c>, metrics on with the SDK's handed to that meter,
 /// which leaves the interceptors' own; or, as <c>header-floor</c>, monitoring off but a trace header carried on
-/// every call (<see cref="HeaderFloorInterceptor"/>).
+/// every call (<see cref="HeaderFloorInterceptor"/>); or, as <c>floor</c>, those two floors together: what any
+/// monitoring that carries a trace context and takes the SDK's metrics into a .NET Meter pays before it records
+/// anything.
 /// </summary>
 internal readonly record struct Mode(
     string Name, bool Tracing, bool Metrics, bool SdkFloor = false, bool Unsampled = false, bool HeaderFloor = false)
@@ -203,8 +205,9 @@ internal readonly record struct Mode(
         "sdk-floor" => new(name, false, false, SdkFloor: true),
         "metrics-sdk-floor" => new(name, false, true, SdkFloor: true),
         "header-floor" => new(name, false, false, HeaderFloor: true),
+        "floor" => new(name, false, false, SdkFloor: true, HeaderFloor: true),
         _ => throw new ArgumentException(
             $"--compare: unknown mode '{name}' (off, on, traces, traces-unsampled, metrics, sdk-floor, "
-            + "metrics-sdk-floor, header-floor)"),
+            + "metrics-sdk-floor, header-floor, floor)"),
     };
 }

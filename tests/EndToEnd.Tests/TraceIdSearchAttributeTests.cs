@@ -1,3 +1,5 @@
+using Temporalio.Api.Enums.V1;
+using Temporalio.Common;
 using Temporalio.Worker;
 using Watchtower.EndToEnd.Tests.Infrastructure;
 using Watchtower.Monitoring;
@@ -64,6 +66,57 @@ public sealed class TraceIdSearchAttributeTests(DevServerFixture server)
             }.AddWorkflow<DocumentPipelineWorkflow>()).ReplayWorkflowAsync(
                 history, cancellationToken: TestContext.Current.CancellationToken);
             Assert.True(replayed.ReplayFailure is null, $"tracing {tracing}: {replayed.ReplayFailure}");
+        }
+    }
+
+    [Fact(Timeout = TestTimeouts.EndToEnd)]
+    public async Task TraceIdSearchAttribute_ChildOfTracedRun_GivenAtItsStartWithoutCommandsAndReplays()
+    {
+        server.RequireCli();
+        var name = DevServerFixture.TraceIdAttribute.Name;
+        await using var worker = await WorkerHarness.StartAsync(
+            server.TargetHost,
+            configureServices: null,
+            new Dictionary<string, string?> { ["Monitoring:TraceIdSearchAttribute"] = name });
+        var id = "trace-id-child-" + Guid.NewGuid().ToString("N");
+        var handle = await server.Client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 1, batchSize: 1)),
+            worker.Options(id));
+        await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
+        var parent = await handle.FetchHistoryAsync(new() { Rpc = WorkerHarness.Rpc });
+        var child = await server.Client.GetWorkflowHandle(id + "/batch-1")
+            .FetchHistoryAsync(new() { Rpc = WorkerHarness.Rpc });
+
+        // The parent started without a trace, so it records its own: the patch marker (with the SDK's upsert of
+        // the patch into TemporalChangeVersion), then the trace id.
+        var upsert = EventType.UpsertWorkflowSearchAttributes;
+        EventType[] recorded = [EventType.MarkerRecorded, upsert, upsert];
+        Assert.Equal(
+            recorded,
+            parent.Events.Select(e => e.EventType)
+                .Where(t => t == EventType.MarkerRecorded || t == upsert));
+        var upserted = parent.Events.Last(e => e.EventType == upsert)
+            .UpsertWorkflowSearchAttributesEventAttributes.SearchAttributes;
+        var traceId = SearchAttributeCollection.FromProto(upserted).Get(DevServerFixture.TraceIdAttribute);
+
+        // The child, started by it with its trace header, got the same trace id at its start and made no command.
+        Assert.DoesNotContain(
+            child.Events,
+            e => e.EventType is EventType.MarkerRecorded or EventType.UpsertWorkflowSearchAttributes);
+        var started = child.Events.First().WorkflowExecutionStartedEventAttributes.SearchAttributes;
+        Assert.Equal(traceId, SearchAttributeCollection.FromProto(started).Get(DevServerFixture.TraceIdAttribute));
+        foreach (var (history, tracing) in new[] { (parent, true), (parent, false), (child, true), (child, false) })
+        {
+            var replayed = await new WorkflowReplayer(new WorkflowReplayerOptions
+            {
+                DataConverter = PipelineDataConverter.Instance,
+                Interceptors =
+                [
+                    new TemporalMonitoringInterceptor(new() { TraceIdSearchAttribute = name, Tracing = tracing }),
+                ],
+            }.AddWorkflow<DocumentPipelineWorkflow>().AddWorkflow<DocumentBatchWorkflow>()).ReplayWorkflowAsync(
+                history, cancellationToken: TestContext.Current.CancellationToken);
+            Assert.True(replayed.ReplayFailure is null, $"{history.Id}, tracing {tracing}: {replayed.ReplayFailure}");
         }
     }
 

@@ -104,8 +104,10 @@ public sealed class TemporalMonitoringInterceptor : IClientInterceptor, IWorkerI
         // One watch on the run's end for both: each watch is a continuation, with about 1 KB of the SDK's task events.
         var runEnd = new RunEndWatch();
         var next = metrics?.InterceptWorkflow(nextInterceptor, runEnd) ?? nextInterceptor;
-        next = traceIdAttribute?.InterceptWorkflow(next) ?? next;
-        return tracing?.InterceptWorkflow(next, runEnd) ?? next;
+        next = tracing?.InterceptWorkflow(next, runEnd) ?? next;
+
+        // Outermost, so its outbound is innermost: a child's start reaches it with tracing's header already in it.
+        return traceIdAttribute?.InterceptWorkflow(next) ?? next;
     }
 
     /// <inheritdoc/>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Temporalio.Api.Common.V1;
 using Temporalio.Api.Enums.V1;
 using Temporalio.Client;
 using Temporalio.Common;
@@ -17,7 +18,8 @@ namespace Watchtower.Monitoring.Tracing;
 /// run's history too, not from sampling. An attribute the namespace does not know would fail every workflow task,
 /// so none is upserted in a namespace until <see cref="CheckAsync"/> has found it there. A history with the upsert
 /// replays only through this interceptor naming the same attribute: without it, the SDK meets a command no code
-/// asked for.
+/// asked for. A child whose start carries a trace header gets the attribute in its start instead (the header's
+/// trace is the child's), which costs no command in either run: the child finds it there and upserts nothing.
 /// </summary>
 internal sealed class TraceIdSearchAttribute(
     string name, TemporalMonitoringInterceptorOptions options, ILogger logger)
@@ -66,18 +68,51 @@ internal sealed class TraceIdSearchAttribute(
 
     public WorkflowInboundInterceptor InterceptWorkflow(WorkflowInboundInterceptor next) => new Inbound(this, next);
 
-    /// <summary>In the run's first activation, before its own code: so the marker and the upsert come first.</summary>
+    /// <summary>
+    /// In the run's first activation, before its own code: so the marker and the upsert come first. A replay goes by
+    /// the marker alone, so a history from before children got the attribute at their start replays as it ran.
+    /// </summary>
     private void Upsert()
     {
         var info = Workflow.Info;
+        var key = SearchAttributeKey.CreateKeyword(name);
         var upsert = Workflow.Unsafe.IsReplaying
             ? Workflow.Patched(PatchId)
-            : registeredIn.ContainsKey(info.Namespace) && Workflow.Patched(PatchId);
+            : registeredIn.ContainsKey(info.Namespace) && !StartedWithIt(key, info) && Workflow.Patched(PatchId);
         if (upsert)
         {
-            Workflow.UpsertTypedSearchAttributes(
-                SearchAttributeKey.CreateKeyword(name).ValueSet(RunTraces.TraceIdOf(options, info).ToHexString()));
+            Workflow.UpsertTypedSearchAttributes(key.ValueSet(RunTraces.TraceIdOf(options, info).ToHexString()));
         }
+    }
+
+    /// <summary>Whether the run's start already holds its trace id, as a traced parent starts its children.</summary>
+    private bool StartedWithIt(SearchAttributeKey<string> key, WorkflowInfo info) =>
+        Workflow.TypedSearchAttributes.TryGetValue(key, out var value)
+        && value == RunTraces.TraceIdOf(options, info).ToHexString();
+
+    /// <summary>
+    /// The child's options with its trace id in the attribute, when its start carries a trace header: the header's
+    /// trace is the one the child runs in (a child starts no trace of its own). Null to leave them as they are: no
+    /// header (tracing off), the namespace without the attribute, or a value the caller set itself.
+    /// </summary>
+    private ChildWorkflowOptions? WithTraceId(StartChildWorkflowInput input)
+    {
+        if (!registeredIn.ContainsKey(Workflow.Info.Namespace)
+            || TraceHeader.TryRead(
+                input.Headers as IReadOnlyDictionary<string, Payload>, options.HeaderKey, out var remote)
+            != TraceHeaderStatus.Valid
+            || input.Options.TypedSearchAttributes?.ContainsKey(name) == true)
+        {
+            return null;
+        }
+
+        var attributes = new SearchAttributeCollection.Builder(
+                input.Options.TypedSearchAttributes ?? SearchAttributeCollection.Empty)
+            .Set(SearchAttributeKey.CreateKeyword(name), remote.Context.TraceId.ToHexString())
+            .ToSearchAttributeCollection();
+        var child = (ChildWorkflowOptions)input.Options.Clone();
+        child.TypedSearchAttributes = attributes;
+        return child;
     }
 
     private sealed class Inbound(TraceIdSearchAttribute owner, WorkflowInboundInterceptor next)
@@ -89,7 +124,7 @@ internal sealed class TraceIdSearchAttribute(
         {
             passThrough = DuplicateInterceptorGuard<TraceIdSearchAttribute>.IsInnerCopy;
             using var mark = DuplicateInterceptorGuard<TraceIdSearchAttribute>.InitializingAsOuterCopy(!passThrough);
-            base.Init(outbound);
+            base.Init(passThrough ? outbound : new Outbound(owner, outbound));
         }
 
         public override Task<object?> ExecuteWorkflowAsync(ExecuteWorkflowInput input)
@@ -101,5 +136,15 @@ internal sealed class TraceIdSearchAttribute(
 
             return Next.ExecuteWorkflowAsync(input);
         }
+    }
+
+    /// <summary>Below tracing's outbound, so that a child's start arrives with its trace header in it.</summary>
+    private sealed class Outbound(TraceIdSearchAttribute owner, WorkflowOutboundInterceptor next)
+        : WorkflowOutboundInterceptor(next)
+    {
+        public override Task<ChildWorkflowHandle<TWorkflow, TResult>> StartChildWorkflowAsync<TWorkflow, TResult>(
+            StartChildWorkflowInput input) =>
+            base.StartChildWorkflowAsync<TWorkflow, TResult>(
+                owner.WithTraceId(input) is { } options ? input with { Options = options } : input);
     }
 }
