@@ -17,6 +17,7 @@ public class SdkMetricsBridgeBenchmarks
     private ICustomMetricMeter meter = null!;
     private ICustomMetricCounter<long> counter = null!;
     private ICustomMetricHistogram<double> histogram = null!;
+    private ICustomMetricGauge<long> gauge = null!;
     private object workerTags = null!;
     private object taskTags = null!;
     private KeyValuePair<string, object>[] taskType = null!;
@@ -28,6 +29,7 @@ public class SdkMetricsBridgeBenchmarks
         meter = TemporalSdkMetrics.CreateMetricsOptions().CustomMetricMeter!;
         counter = meter.CreateCounter<long>("bench_activity_execution_failed", null, null);
         histogram = meter.CreateHistogram<double>("bench_activity_execution_latency", "duration", null);
+        gauge = meter.CreateGauge<long>("bench_worker_task_slots_available", null, null);
         workerTags = meter.CreateTags(null, [
             new("namespace", "default"),
             new("task_queue", "bench"),
@@ -46,6 +48,9 @@ public class SdkMetricsBridgeBenchmarks
 
     [Benchmark]
     public void AddToCounter() => counter.Add(1, taskTags);
+
+    [Benchmark]
+    public void SetGauge() => gauge.Set(3, taskTags);
 
     [Benchmark]
     public void RecordSeconds() => histogram.Record(0.012, taskTags);
