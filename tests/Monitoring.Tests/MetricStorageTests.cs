@@ -1,7 +1,9 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging.Abstractions;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using Watchtower.Monitoring.Hosting;
+using Watchtower.Monitoring.SdkMetrics;
 
 namespace Watchtower.Monitoring.Tests;
 
@@ -17,6 +19,36 @@ public sealed class MetricStorageTests
 
         Assert.InRange(points.Count, 2, 11); // The limit, and the overflow series beside it.
         Assert.Equal(30, points.Sum(p => p.GetSumLong()));
+        Assert.Contains(points, p => HasTag(p, "otel.metric.overflow"));
+    }
+
+    [Fact]
+    public void AddMonitoringMeters_SdkCounterWithMoreLabelSetsThanTheLimit_RestSummedIntoTheOverflowSeries()
+    {
+        // Core's counters reach OpenTelemetry as observable counters, the bridge's totals by label set: past the
+        // limit, their totals must add up in the overflow series, a collection after another, not replace each other.
+        var name = "temporal_storage_" + Guid.NewGuid().ToString("N");
+        var meter = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance);
+        var counter = meter.CreateCounter<long>(name, null, null);
+        var exported = new List<Metric>();
+        using var provider = Sdk.CreateMeterProviderBuilder()
+            .AddMonitoringMeters(new TemporalMonitoringOptions { MaxSeriesPerMetric = 10, RuntimeMetrics = false })
+            .AddInMemoryExporter(exported)
+            .Build();
+        for (var i = 0; i < 30; i++)
+        {
+            counter.Add(1, meter.CreateTags(null, [new("operation", "v" + i)]));
+        }
+
+        provider.ForceFlush();
+        exported.Clear();
+        counter.Add(1, meter.CreateTags(null, [new("operation", "v29")]));
+        counter.Add(1, meter.CreateTags(null, [new("operation", "v0")]));
+        provider.ForceFlush();
+        var points = Points(exported, m => m.Name == name);
+
+        Assert.InRange(points.Count, 2, 11);
+        Assert.Equal(32, points.Sum(p => p.GetSumLong()));
         Assert.Contains(points, p => HasTag(p, "otel.metric.overflow"));
     }
 

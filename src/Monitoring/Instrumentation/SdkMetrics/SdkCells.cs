@@ -16,7 +16,8 @@ namespace Watchtower.Monitoring.SdkMetrics;
 internal sealed class SdkCells<T>
     where T : struct
 {
-    // What OpenTelemetry labels its own overflow series with; here, recordings with a set past TagSets' cap.
+    // What OpenTelemetry labels its own overflow series with; here, values with a set past TagSets' cap: summed for
+    // a counter, the last one for a gauge, as OpenTelemetry's own overflow does.
     private static readonly KeyValuePair<string, object?>[] OverflowTags = [new("otel.metric.overflow", true)];
 
     private readonly Lock gate = new();
@@ -52,7 +53,7 @@ internal sealed class SdkCells<T>
     {
         var known = Volatile.Read(ref cells);
         var index = tags.Index;
-        var cell = (uint)index < (uint)known.Length ? known[index] : null;
+        var cell = (uint)index < (uint)known.Length ? known[index] : index < 0 ? Volatile.Read(ref overflow) : null;
         cell ??= Add(tags);
         if (summed)
         {
@@ -130,13 +131,15 @@ internal sealed class SdkCells<T>
                 return;
             }
 
-            ref var sum = ref Unsafe.As<T, double>(ref value);
+            // Compared as bits, as CompareExchange compares: by value, -0.0 and +0.0 would be taken for each other.
+            ref var bits = ref Unsafe.As<T, long>(ref value);
             var add = Unsafe.As<T, double>(ref amount);
-            var seen = Volatile.Read(ref sum);
+            var seen = Volatile.Read(ref bits);
             while (true)
             {
-                var found = Interlocked.CompareExchange(ref sum, seen + add, seen);
-                if (found.Equals(seen))
+                var sum = BitConverter.DoubleToInt64Bits(BitConverter.Int64BitsToDouble(seen) + add);
+                var found = Interlocked.CompareExchange(ref bits, sum, seen);
+                if (found == seen)
                 {
                     return;
                 }

@@ -93,7 +93,8 @@ internal sealed class TraceIdSearchAttribute(
     /// <summary>
     /// The child's options with its trace id in the attribute, when its start carries a trace header: the header's
     /// trace is the one the child runs in (a child starts no trace of its own). Null to leave them as they are: no
-    /// header (tracing off), the namespace without the attribute, or a value the caller set itself.
+    /// header (tracing off), the namespace without the attribute, or a value the caller set (which the child then
+    /// replaces with its trace id, as any run does).
     /// </summary>
     private ChildWorkflowOptions? WithTraceId(StartChildWorkflowInput input)
     {
