@@ -25,8 +25,8 @@ public sealed class MetricStorageTests
     [Fact]
     public void AddMonitoringMeters_SdkCounterWithMoreLabelSetsThanTheLimit_RestSummedIntoTheOverflowSeries()
     {
-        // Core's counters reach OpenTelemetry as observable counters, the bridge's totals by label set: past the
-        // limit, their totals must add up in the overflow series, a collection after another, not replace each other.
+        // Core's counters come through the bridge: past the limit, what they add is summed into the overflow series,
+        // one collection after another (as it must stay if the bridge ever hands on totals of its own instead).
         var name = "temporal_storage_" + Guid.NewGuid().ToString("N");
         var meter = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance);
         var counter = meter.CreateCounter<long>(name, null, null);

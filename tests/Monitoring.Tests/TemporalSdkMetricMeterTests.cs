@@ -25,14 +25,13 @@ public sealed class TemporalSdkMetricMeterTests
 
         histogram.Record(0.25, tags);
         counter.Add(3, tags);
-        coreCount.RecordObservableInstruments();
 
         Assert.Equal(0.25, Assert.Single(ours.GetMeasurementSnapshot()).Value);
         var inMilliseconds = Assert.Single(core.GetMeasurementSnapshot());
         Assert.Equal((250.0, "default"), (inMilliseconds.Value, inMilliseconds.Tags["namespace"]));
         Assert.Null(core.Instrument!.Unit);
         Assert.Equal(3, Assert.Single(coreCount.GetMeasurementSnapshot()).Value);
-        Assert.IsType<ObservableUpDownCounter<long>>(coreCount.Instrument);
+        Assert.IsType<UpDownCounter<long>>(coreCount.Instrument);
     }
 
     [Fact]
@@ -59,8 +58,8 @@ public sealed class TemporalSdkMetricMeterTests
 
         Assert.Equal(
             [new("namespace", "default"), new("task_queue", "b"), new("workflow_type", "W")],
-            Assert.IsType<SdkTagSet>(extended).Items);
-        Assert.Equal(2, Assert.IsType<SdkTagSet>(baseTags).Items.Length);
+            Assert.IsType<KeyValuePair<string, object?>[]>(extended));
+        Assert.Equal(2, Assert.IsType<KeyValuePair<string, object?>[]>(baseTags).Length);
     }
 
     [Fact]
@@ -97,7 +96,7 @@ public sealed class TemporalSdkMetricMeterTests
         var values = Enumerable.Range(0, 5000)
             .Select(i => meter.CreateTags(null, [new("workflow_type", "Hostile" + i)]))
             .Append(meter.CreateTags(null, [new("workflow_type", declared), new("activity_type", "Nope")]))
-            .SelectMany(tags => Assert.IsType<SdkTagSet>(tags).Items)
+            .SelectMany(tags => Assert.IsType<KeyValuePair<string, object?>[]>(tags))
             .Select(tag => (string)tag.Value!)
             .ToHashSet();
 
@@ -123,92 +122,14 @@ public sealed class TemporalSdkMetricMeterTests
         counter.Add(2, tags);
         again.Add(3, tags);
         latency.Record(0.25, tags);
-        slots.Set(9, tags);
         slots.Set(7, tags);
-        counted.RecordObservableInstruments();
-        gauged.RecordObservableInstruments();
 
-        // Counters and gauges are kept by the bridge and observed when collected: a sum, and the last value set.
         Assert.Same(counter, again);
-        var sum = Assert.Single(counted.GetMeasurementSnapshot());
-        Assert.Equal((5L, "q"), (sum.Value, sum.Tags["task_queue"]));
-        Assert.IsType<ObservableCounter<long>>(counted.Instrument);
+        Assert.Equal([2L, 3L], counted.GetMeasurementSnapshot().Select(m => m.Value));
+        Assert.All(counted.GetMeasurementSnapshot(), m => Assert.Equal("q", m.Tags["task_queue"]));
         Assert.Equal(0.25, Assert.Single(timed.GetMeasurementSnapshot()).Value);
         Assert.Equal("s", timed.Instrument!.Unit);
         Assert.Equal(7, gauged.LastMeasurement!.Value);
-    }
-
-    [Fact]
-    public void TemporalSdkMetricMeter_CounterAddedFromManyThreads_EveryValueInTheSum()
-    {
-        var meter = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance);
-        var name = "temporal_concurrent_" + Guid.NewGuid().ToString("N");
-        var counter = meter.CreateCounter<long>(name, null, null);
-        var seconds = meter.CreateCounter<double>(name + "_seconds", null, null);
-        var sets = Enumerable.Range(0, 4)
-            .Select(i => meter.CreateTags(null, [new("worker_type", "type" + i)]))
-            .ToArray();
-        using var counted = new MetricCollector<long>(Telemetry.Meter, name);
-        using var timed = new MetricCollector<double>(Telemetry.Meter, name + "_seconds");
-
-        Parallel.For(0, 8, thread =>
-        {
-            for (var i = 0; i < 10_000; i++)
-            {
-                counter.Add(1, sets[(thread + i) % sets.Length]);
-                seconds.Add(0.5, sets[thread % sets.Length]);
-            }
-        });
-        counted.RecordObservableInstruments();
-        timed.RecordObservableInstruments();
-
-        var sums = counted.GetMeasurementSnapshot();
-        Assert.Equal(4, sums.Count);
-        Assert.All(sums, m => Assert.Equal(20_000, m.Value));
-        Assert.Equal(40_000.0, timed.GetMeasurementSnapshot().Sum(m => m.Value));
-    }
-
-    [Fact]
-    public void TemporalSdkMetricMeter_CounterAndGaugeInSteadyState_NothingAllocated()
-    {
-        var meter = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance);
-        var name = "temporal_steady_" + Guid.NewGuid().ToString("N");
-        var counter = meter.CreateCounter<long>(name, null, null);
-        var gauge = meter.CreateGauge<long>(name + "_slots", null, null);
-        var tags = meter.CreateTags(null, [new("task_queue", "steady")]);
-        using var counted = new MetricCollector<long>(Telemetry.Meter, name);
-        counter.Add(1, tags);
-        gauge.Set(1, tags);
-
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < 1_000; i++)
-        {
-            counter.Add(1, tags);
-            gauge.Set(i, tags);
-        }
-
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        counted.RecordObservableInstruments();
-
-        Assert.Equal(0, allocated);
-        Assert.Equal(1_001, Assert.Single(counted.GetMeasurementSnapshot()).Value);
-    }
-
-    [Fact]
-    public void TemporalSdkMetricMeter_LabelSetPastTheCap_CountedInTheOverflowSeries()
-    {
-        // Past TagSets.MaxSets distinct sets, a set is neither kept nor numbered; its values are not lost.
-        var meter = new TemporalSdkMetricMeter(NullLogger<TemporalSdkMetricMeter>.Instance);
-        var name = "temporal_overflow_" + Guid.NewGuid().ToString("N");
-        var counter = meter.CreateCounter<long>(name, null, null);
-        using var counted = new MetricCollector<long>(Telemetry.Meter, name);
-
-        counter.Add(2, new SdkTagSet([new("task_queue", "one")], -1));
-        counter.Add(3, new SdkTagSet([new("task_queue", "two")], -1));
-        counted.RecordObservableInstruments();
-
-        var overflow = Assert.Single(counted.GetMeasurementSnapshot());
-        Assert.Equal((5L, true), (overflow.Value, overflow.Tags["otel.metric.overflow"]));
     }
 
     [Fact]
@@ -287,7 +208,6 @@ public sealed class TemporalSdkMetricMeterTests
         listener.Start();
 
         counter.Add(2, next.CreateTags(null, []));
-        listener.RecordObservableInstruments();
 
         Assert.Equal("SdkMetricFailed", Assert.Single(logger.Collector.GetSnapshot()).Id.Name);
         Assert.Equal(2, Interlocked.Read(ref recorded));
@@ -308,11 +228,10 @@ public sealed class TemporalSdkMetricMeterTests
     [Fact]
     public void TemporalSdkMetricMeter_ListenerThrows_NothingReachesCoreAndOneWarning()
     {
-        // A histogram: counters and gauges hand no value to a listener while Core records, only when collected.
         var logger = new FakeLogger<TemporalSdkMetricMeter>();
         var meter = new TemporalSdkMetricMeter(logger);
         var name = "temporal_throwing_" + Guid.NewGuid().ToString("N");
-        var histogram = meter.CreateHistogram<long>(name, "By", null);
+        var counter = meter.CreateCounter<long>(name, null, null);
         using var listener = new MeterListener
         {
             InstrumentPublished = (instrument, l) =>
@@ -327,8 +246,8 @@ public sealed class TemporalSdkMetricMeterTests
         listener.Start();
         var tags = meter.CreateTags(null, []);
 
-        histogram.Record(1, tags);
-        histogram.Record(1, tags);
+        counter.Add(1, tags);
+        counter.Add(1, tags);
 
         var warning = Assert.Single(logger.Collector.GetSnapshot());
         Assert.Equal("SdkMetricFailed", warning.Id.Name);

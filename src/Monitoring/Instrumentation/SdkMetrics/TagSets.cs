@@ -3,30 +3,31 @@ using System.Collections.Concurrent;
 namespace Watchtower.Monitoring.SdkMetrics;
 
 /// <summary>
-/// One set per distinct label set Core asks for. Core builds a label set for every workflow task and activity
+/// One array per distinct label set Core asks for. Core builds a label set for every workflow task and activity
 /// task, each time with fresh strings; the merged set is assembled in a buffer of the calling thread and looked up
 /// by value, so that in the steady state a label set costs no allocation here and every recording with it uses
-/// the same set, numbered so that a counter or gauge finds its cell by the number (<see cref="SdkCells{T}"/>).
+/// the same array.
 /// </summary>
 internal static class TagSets
 {
     // Values are bounded label values and Core's own enumerations, so the distinct sets are few; the cap only keeps
-    // a runaway caller from growing this without end (past it, sets are built as before, not kept or numbered).
-    public const int MaxSets = 10_000;
+    // a runaway caller from growing this without end (past it, sets are built as before, not kept).
+    private const int MaxSets = 10_000;
 
-    private static readonly ConcurrentDictionary<TagSet, SdkTagSet> Interned = new(TagSetComparer.Instance);
+    private static readonly ConcurrentDictionary<TagSet, KeyValuePair<string, object?>[]> Interned =
+        new(TagSetComparer.Instance);
 
     [ThreadStatic]
     private static KeyValuePair<string, object?>[]? buffer;
 
-    // The numbers given out, which also counts the sets kept: ConcurrentDictionary.Count takes every lock it has.
-    private static int numbered;
+    // Counted here rather than read from the dictionary: ConcurrentDictionary.Count takes every lock it has.
+    private static int interned;
 
     /// <summary>
     /// The set <paramref name="existing"/> extended with <paramref name="tags"/> (a key given again replaces its
     /// value), each value passed through <paramref name="bound"/>.
     /// </summary>
-    public static SdkTagSet Merge(
+    public static KeyValuePair<string, object?>[] Merge(
         KeyValuePair<string, object?>[] existing,
         IReadOnlyCollection<KeyValuePair<string, object>> tags,
         Func<string, object, object> bound)
@@ -62,12 +63,18 @@ internal static class TagSets
 
         var copy = merged.AsSpan(0, count).ToArray();
         Array.Clear(merged, 0, count);
+        if (Volatile.Read(ref interned) >= MaxSets)
+        {
+            return copy;
+        }
 
-        // A number lost to a race for the same set is not given again: a gap that costs a cell's slot, nothing more.
-        var index = Volatile.Read(ref numbered) < MaxSets ? Interlocked.Increment(ref numbered) - 1 : MaxSets;
-        return index < MaxSets
-            ? Interned.GetOrAdd(new TagSet(copy, copy.Length), new SdkTagSet(copy, index))
-            : new SdkTagSet(copy, -1);
+        var kept = Interned.GetOrAdd(new TagSet(copy, copy.Length), copy);
+        if (ReferenceEquals(kept, copy))
+        {
+            Interlocked.Increment(ref interned);
+        }
+
+        return kept;
     }
 
     /// <summary>Sets <paramref name="key"/> in the first <paramref name="count"/> items; returns the count.</summary>

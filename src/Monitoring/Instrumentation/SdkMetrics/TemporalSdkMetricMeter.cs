@@ -30,15 +30,7 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger, bool coreNames = fa
     // The same instruments again under Core's own names and units, on their own Meter: one per name too.
     private static readonly ConcurrentDictionary<(string Name, Type Kind), OnFirstUse<Instrument>> CoreShared = new();
 
-    // Counters and gauges are kept in cells and observed (SdkCells): one set of cells per instrument, so per name.
-    private static readonly ConcurrentDictionary<(string Name, Type Kind), object> SharedCells = new();
-
-    private static readonly ConcurrentDictionary<(string Name, Type Kind), object> CoreSharedCells = new();
-
     private static readonly Func<string, object, object> BoundedValue = Bounded;
-
-    // What a value is recorded with should Core ever hand back an object that is not one of ours.
-    private static readonly SdkTagSet NoTags = TagSets.Merge([], [], BoundedValue);
 
     // Wrappers are this meter's own, so a failure is reported through this host's logger.
     private readonly ConcurrentDictionary<(string Name, Type Kind), object> wrappers = new();
@@ -60,29 +52,19 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger, bool coreNames = fa
         where T : struct =>
         (ICustomMetricCounter<T>)wrappers.GetOrAdd(
             (name, typeof(Counter<T>)),
-            static (key, state) => SdkCells<T>.Supports
-                ? new CellInstrument<T>(
-                    key.Name,
-                    Cells<T>(SharedCells, key, summed: true, Unit(state.unit), state.description, static (n, o, u, d) =>
-                        Telemetry.Meter.CreateObservableCounter(n, o, u, d)),
-                    // An up-down counter, though it only goes up: Prometheus asks for OpenMetrics first, where every
-                    // counter's name ends in _total, and Core's dashboard reads Core's names, which do not. Exposed
-                    // with the gauge type, it keeps its name, and rate() reads it as it reads a counter.
-                    state.owner.CoreNames
-                        ? Cells<T>(CoreSharedCells, key, summed: true, unit: null, state.description,
-                            static (n, o, u, d) => Telemetry.CoreSdkMeter.CreateObservableUpDownCounter(n, o, u, d))
-                        : null,
-                    state.owner)
-                : new SdkInstrument<T>(
-                    key.Name,
-                    Deferred(Shared, key, Unit(state.unit), state.description, static (n, u, d) =>
-                        Telemetry.Meter.CreateCounter<T>(n, u, d)),
-                    state.owner.CoreNames
-                        ? Deferred(CoreShared, key, unit: null, state.description, static (n, u, d) =>
-                            Telemetry.CoreSdkMeter.CreateUpDownCounter<T>(n, u, d))
-                        : null,
-                    milliseconds: null,
-                    state.owner),
+            static (key, state) => new SdkInstrument<T>(
+                key.Name,
+                Deferred(Shared, key, Unit(state.unit), state.description, static (n, u, d) =>
+                    Telemetry.Meter.CreateCounter<T>(n, u, d)),
+                // An up-down counter, though it only goes up: Prometheus asks for OpenMetrics first, where every
+                // counter's name ends in _total, and Core's dashboard reads Core's names, which do not. Exposed with
+                // the gauge type, it keeps its name, and rate() reads it as it reads a counter.
+                state.owner.CoreNames
+                    ? Deferred(CoreShared, key, unit: null, state.description, static (n, u, d) =>
+                        Telemetry.CoreSdkMeter.CreateUpDownCounter<T>(n, u, d))
+                    : null,
+                milliseconds: null,
+                state.owner),
             (unit, description, owner: this));
 
     public ICustomMetricHistogram<T> CreateHistogram<T>(string name, string? unit, string? description)
@@ -121,35 +103,25 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger, bool coreNames = fa
         where T : struct =>
         (ICustomMetricGauge<T>)wrappers.GetOrAdd(
             (name, typeof(Gauge<T>)),
-            static (key, state) => SdkCells<T>.Supports
-                ? new CellInstrument<T>(
-                    key.Name,
-                    Cells<T>(SharedCells, key, summed: false, Unit(state.unit), state.description,
-                        static (n, o, u, d) => Telemetry.Meter.CreateObservableGauge(n, o, u, d)),
-                    state.owner.CoreNames
-                        ? Cells<T>(CoreSharedCells, key, summed: false, unit: null, state.description,
-                            static (n, o, u, d) => Telemetry.CoreSdkMeter.CreateObservableGauge(n, o, u, d))
-                        : null,
-                    state.owner)
-                : new SdkInstrument<T>(
-                    key.Name,
-                    Deferred(Shared, key, Unit(state.unit), state.description, static (n, u, d) =>
-                        Telemetry.Meter.CreateGauge<T>(n, u, d)),
-                    state.owner.CoreNames
-                        ? Deferred(CoreShared, key, unit: null, state.description, static (n, u, d) =>
-                            Telemetry.CoreSdkMeter.CreateGauge<T>(n, u, d))
-                        : null,
-                    milliseconds: null,
-                    state.owner),
+            static (key, state) => new SdkInstrument<T>(
+                key.Name,
+                Deferred(Shared, key, Unit(state.unit), state.description, static (n, u, d) =>
+                    Telemetry.Meter.CreateGauge<T>(n, u, d)),
+                state.owner.CoreNames
+                    ? Deferred(CoreShared, key, unit: null, state.description, static (n, u, d) =>
+                        Telemetry.CoreSdkMeter.CreateGauge<T>(n, u, d))
+                    : null,
+                milliseconds: null,
+                state.owner),
             (unit, description, owner: this));
 
     /// <summary>
-    /// Tag sets are immutable; Core hands back the object to extend or to record with. Values that come from
-    /// outside the code (type names, task queues, namespaces) are bounded here, once per set, and each distinct
-    /// set is one <see cref="SdkTagSet"/> for the process (<see cref="TagSets"/>).
+    /// Tag sets are immutable arrays; Core hands back the object to extend or to record with. Values that
+    /// come from outside the code (type names, task queues, namespaces) are bounded here, once per set, and
+    /// each distinct set is one array for the process (<see cref="TagSets"/>).
     /// </summary>
     public object CreateTags(object? appendFrom, IReadOnlyCollection<KeyValuePair<string, object>> tags) =>
-        TagSets.Merge((appendFrom as SdkTagSet)?.Items ?? [], tags, BoundedValue);
+        TagSets.Merge(appendFrom as KeyValuePair<string, object?>[] ?? [], tags, BoundedValue);
 
     private static object Bounded(string key, object value) => (key, value) switch
     {
@@ -197,21 +169,8 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger, bool coreNames = fa
             static (k, s) => new OnFirstUse<Instrument>(() => s.create(k.Name, s.unit, s.description)),
             (unit, description, create));
 
-    /// <summary>The process's cells for <paramref name="key"/>, read by an instrument made on a first value.</summary>
-    private static SdkCells<T> Cells<T>(
-        ConcurrentDictionary<(string Name, Type Kind), object> shared,
-        (string Name, Type Kind) key,
-        bool summed,
-        string? unit,
-        string? description,
-        Func<string, Func<IEnumerable<Measurement<T>>>, string?, string?, Instrument> create)
-        where T : struct =>
-        (SdkCells<T>)shared.GetOrAdd(
-            key,
-            static (k, s) => new SdkCells<T>(s.summed, observe => s.create(k.Name, observe, s.unit, s.description)),
-            (summed, unit, description, create));
-
-    private static SdkTagSet Tags(object tags) => tags as SdkTagSet ?? NoTags;
+    private static ReadOnlySpan<KeyValuePair<string, object?>> Tags(object tags) =>
+        tags as KeyValuePair<string, object?>[] ?? [];
 
     /// <summary>
     /// One of Core's instruments. Core calls it from its own threads through native code: nothing
@@ -243,7 +202,7 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger, bool coreNames = fa
 
             try
             {
-                var labels = Tags(tags).Items;
+                var labels = Tags(tags);
                 Record(instrument.Value, value, labels);
                 if (twin is not null)
                 {
@@ -280,45 +239,6 @@ internal sealed class TemporalSdkMetricMeter(ILogger logger, bool coreNames = fa
                 case Gauge<T> gauge:
                     gauge.Record(value, labels);
                     break;
-            }
-        }
-    }
-
-    /// <summary>
-    /// A counter or gauge of Core's, kept in cells (<see cref="SdkCells{T}"/>). Core calls it from its own threads
-    /// through native code: nothing may be thrown back, and only making the instrument can fail; if it does, that is
-    /// said once and the instrument dropped, as <see cref="SdkInstrument{T}"/> does.
-    /// </summary>
-    private sealed class CellInstrument<T>(
-        string name, SdkCells<T> cells, SdkCells<T>? twin, TemporalSdkMetricMeter owner)
-        : ICustomMetricCounter<T>, ICustomMetricGauge<T>
-        where T : struct
-    {
-        private int failed;
-
-        public void Add(T value, object tags) => Measure(value, tags);
-
-        public void Set(T value, object tags) => Measure(value, tags);
-
-        private void Measure(T value, object tags)
-        {
-            if (Volatile.Read(ref failed) != 0)
-            {
-                return;
-            }
-
-            try
-            {
-                var set = Tags(tags);
-                cells.Record(value, set);
-                twin?.Record(value, set);
-            }
-            catch (Exception e) when (e is not OutOfMemoryException)
-            {
-                if (Interlocked.Exchange(ref failed, 1) == 0)
-                {
-                    Log.SdkMetricFailed(owner.Logger, name, e.Message);
-                }
             }
         }
     }
