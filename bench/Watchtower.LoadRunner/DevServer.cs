@@ -9,7 +9,8 @@ namespace Watchtower.LoadRunner;
 /// A headless dev server on its own core and a free loopback port, in memory: a database file would make the
 /// server wait on the disk's flushes, and the rounds would measure the disk. With <c>traceIdAttribute</c>, it
 /// registers the <c>TraceId</c> Keyword search attribute, as the worker's own dev server and <c>task dev</c> do:
-/// a traced run then records its trace id there (a marker and an upsert), which it does not on a server without it.
+/// a run that starts a trace then records its trace id there (a patch marker and upserts), which it does not on a
+/// server without it.
 /// </summary>
 internal sealed class DevServer : IAsyncDisposable
 {

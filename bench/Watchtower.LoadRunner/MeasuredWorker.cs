@@ -188,9 +188,9 @@ internal static class MeasuredWorker
 /// tracing with a sampler that keeps nothing; as <c>sdk-floor</c>, monitoring off but the SDK's metrics handed
 /// to a meter that keeps nothing; or, as <c>metrics-sdk-floor</c>, metrics on with the SDK's handed to that meter,
 /// which leaves the interceptors' own; or, as <c>header-floor</c>, monitoring off but a trace header carried on
-/// every call (<see cref="HeaderFloorInterceptor"/>); or, as <c>floor</c>, those two floors together: what any
+/// every call (<see cref="HeaderFloorInterceptor"/>); or, as <c>floor</c>, those two floors together: what
 /// monitoring that carries a trace context and takes the SDK's metrics into a .NET Meter pays before it records
-/// anything.
+/// anything, with the header carried the cheapest way the SDK's interceptors allow.
 /// </summary>
 internal readonly record struct Mode(
     string Name, bool Tracing, bool Metrics, bool SdkFloor = false, bool Unsampled = false, bool HeaderFloor = false)

@@ -1,4 +1,5 @@
 using Temporalio.Api.Enums.V1;
+using Temporalio.Client;
 using Temporalio.Common;
 using Temporalio.Worker;
 using Watchtower.EndToEnd.Tests.Infrastructure;
@@ -24,10 +25,7 @@ public sealed class TraceIdSearchAttributeTests(DevServerFixture server)
         var id = "trace-id-" + Guid.NewGuid().ToString("N");
 
         // Started with no trace of its own, as the CLI starts it: the worker's root trace is the run's.
-        var handle = await server.Client.StartWorkflowAsync(
-            (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 1, batchSize: 1)),
-            worker.Options(id));
-        await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
+        var handle = await RunPipelineAsync(worker, id);
         var run = await Eventually.UntilAsync(
             () => Task.FromResult(spans!.Snapshot().FirstOrDefault(s =>
                 s.DisplayName == "RunWorkflow:DocumentPipeline" && (string?)s.GetTagItem("temporalWorkflowID") == id)),
@@ -56,15 +54,7 @@ public sealed class TraceIdSearchAttributeTests(DevServerFixture server)
         var history = await handle.FetchHistoryAsync(new() { Rpc = WorkerHarness.Rpc });
         foreach (var tracing in new[] { true, false })
         {
-            var replayed = await new WorkflowReplayer(new WorkflowReplayerOptions
-            {
-                DataConverter = PipelineDataConverter.Instance,
-                Interceptors =
-                [
-                    new TemporalMonitoringInterceptor(new() { TraceIdSearchAttribute = name, Tracing = tracing }),
-                ],
-            }.AddWorkflow<DocumentPipelineWorkflow>()).ReplayWorkflowAsync(
-                history, cancellationToken: TestContext.Current.CancellationToken);
+            var replayed = await ReplayAsync(history, name, tracing);
             Assert.True(replayed.ReplayFailure is null, $"tracing {tracing}: {replayed.ReplayFailure}");
         }
     }
@@ -79,10 +69,7 @@ public sealed class TraceIdSearchAttributeTests(DevServerFixture server)
             configureServices: null,
             new Dictionary<string, string?> { ["Monitoring:TraceIdSearchAttribute"] = name });
         var id = "trace-id-child-" + Guid.NewGuid().ToString("N");
-        var handle = await server.Client.StartWorkflowAsync(
-            (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 1, batchSize: 1)),
-            worker.Options(id));
-        await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
+        var handle = await RunPipelineAsync(worker, id);
         var parent = await handle.FetchHistoryAsync(new() { Rpc = WorkerHarness.Rpc });
         var child = await server.Client.GetWorkflowHandle(id + "/batch-1")
             .FetchHistoryAsync(new() { Rpc = WorkerHarness.Rpc });
@@ -107,15 +94,7 @@ public sealed class TraceIdSearchAttributeTests(DevServerFixture server)
         Assert.Equal(traceId, SearchAttributeCollection.FromProto(started).Get(DevServerFixture.TraceIdAttribute));
         foreach (var (history, tracing) in new[] { (parent, true), (parent, false), (child, true), (child, false) })
         {
-            var replayed = await new WorkflowReplayer(new WorkflowReplayerOptions
-            {
-                DataConverter = PipelineDataConverter.Instance,
-                Interceptors =
-                [
-                    new TemporalMonitoringInterceptor(new() { TraceIdSearchAttribute = name, Tracing = tracing }),
-                ],
-            }.AddWorkflow<DocumentPipelineWorkflow>().AddWorkflow<DocumentBatchWorkflow>()).ReplayWorkflowAsync(
-                history, cancellationToken: TestContext.Current.CancellationToken);
+            var replayed = await ReplayAsync(history, name, tracing);
             Assert.True(replayed.ReplayFailure is null, $"{history.Id}, tracing {tracing}: {replayed.ReplayFailure}");
         }
     }
@@ -127,10 +106,7 @@ public sealed class TraceIdSearchAttributeTests(DevServerFixture server)
 
         // The default name, TraceId, which this server does not know.
         await using var worker = await WorkerHarness.StartAsync(server.TargetHost);
-        var handle = await server.Client.StartWorkflowAsync(
-            (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 1, batchSize: 1)),
-            worker.Options("no-trace-id-" + Guid.NewGuid().ToString("N")));
-        await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
+        var handle = await RunPipelineAsync(worker, "no-trace-id-" + Guid.NewGuid().ToString("N"));
 
         var said = Assert.Single(worker.Logs.GetSnapshot(), r => r.Id.Name == "TraceIdSearchAttributeMissing");
         Assert.Contains("temporal operator search-attribute create --name TraceId --type Keyword", said.Message);
@@ -140,4 +116,27 @@ public sealed class TraceIdSearchAttributeTests(DevServerFixture server)
             e => e.EventType is Temporalio.Api.Enums.V1.EventType.UpsertWorkflowSearchAttributes
                 or Temporalio.Api.Enums.V1.EventType.MarkerRecorded);
     }
+
+    /// <summary>A pipeline of one document run to its end, started with no trace of its own.</summary>
+    private async Task<WorkflowHandle<DocumentPipelineWorkflow, DocumentPipelineResult>> RunPipelineAsync(
+        WorkerHarness worker, string id)
+    {
+        var handle = await server.Client.StartWorkflowAsync(
+            (DocumentPipelineWorkflow wf) => wf.RunAsync(Documents.Pipeline(documents: 1, batchSize: 1)),
+            worker.Options(id));
+        await handle.GetResultAsync(rpcOptions: WorkerHarness.Rpc);
+        return handle;
+    }
+
+    /// <summary>A pipeline's or a batch's history replayed through the interceptor naming the attribute.</summary>
+    private static Task<WorkflowReplayResult> ReplayAsync(WorkflowHistory history, string name, bool tracing) =>
+        new WorkflowReplayer(new WorkflowReplayerOptions
+        {
+            DataConverter = PipelineDataConverter.Instance,
+            Interceptors =
+            [
+                new TemporalMonitoringInterceptor(new() { TraceIdSearchAttribute = name, Tracing = tracing }),
+            ],
+        }.AddWorkflow<DocumentPipelineWorkflow>().AddWorkflow<DocumentBatchWorkflow>()).ReplayWorkflowAsync(
+            history, cancellationToken: TestContext.Current.CancellationToken);
 }

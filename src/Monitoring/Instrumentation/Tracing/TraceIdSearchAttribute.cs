@@ -29,6 +29,7 @@ internal sealed class TraceIdSearchAttribute(
     /// <summary>A lookup that hangs must not keep the worker from polling.</summary>
     private static readonly TimeSpan LookupTimeout = TimeSpan.FromSeconds(5);
 
+    private readonly SearchAttributeKey<string> key = SearchAttributeKey.CreateKeyword(name);
     private readonly ConcurrentDictionary<string, byte> registeredIn = new(StringComparer.Ordinal);
     private int missingSaid;
 
@@ -70,25 +71,35 @@ internal sealed class TraceIdSearchAttribute(
 
     /// <summary>
     /// In the run's first activation, before its own code: so the marker and the upsert come first. A replay goes by
-    /// the marker alone, so a history from before children got the attribute at their start replays as it ran.
+    /// the marker alone, so a history from before children got the attribute at their start replays as it ran. A run
+    /// whose start already holds its trace id, as a traced parent starts its children, records nothing.
     /// </summary>
     private void Upsert()
     {
         var info = Workflow.Info;
-        var key = SearchAttributeKey.CreateKeyword(name);
-        var upsert = Workflow.Unsafe.IsReplaying
-            ? Workflow.Patched(PatchId)
-            : registeredIn.ContainsKey(info.Namespace) && !StartedWithIt(key, info) && Workflow.Patched(PatchId);
+        string? traceId = null;
+        bool upsert;
+        if (Workflow.Unsafe.IsReplaying)
+        {
+            upsert = Workflow.Patched(PatchId);
+        }
+        else if (!registeredIn.ContainsKey(info.Namespace))
+        {
+            upsert = false;
+        }
+        else
+        {
+            traceId = RunTraces.TraceIdOf(options, info).ToHexString();
+            upsert = !(Workflow.TypedSearchAttributes.TryGetValue(key, out var started) && started == traceId)
+                && Workflow.Patched(PatchId);
+        }
+
         if (upsert)
         {
-            Workflow.UpsertTypedSearchAttributes(key.ValueSet(RunTraces.TraceIdOf(options, info).ToHexString()));
+            Workflow.UpsertTypedSearchAttributes(
+                key.ValueSet(traceId ?? RunTraces.TraceIdOf(options, info).ToHexString()));
         }
     }
-
-    /// <summary>Whether the run's start already holds its trace id, as a traced parent starts its children.</summary>
-    private bool StartedWithIt(SearchAttributeKey<string> key, WorkflowInfo info) =>
-        Workflow.TypedSearchAttributes.TryGetValue(key, out var value)
-        && value == RunTraces.TraceIdOf(options, info).ToHexString();
 
     /// <summary>
     /// The child's options with its trace id in the attribute, when its start carries a trace header: the header's
@@ -109,7 +120,7 @@ internal sealed class TraceIdSearchAttribute(
 
         var attributes = new SearchAttributeCollection.Builder(
                 input.Options.TypedSearchAttributes ?? SearchAttributeCollection.Empty)
-            .Set(SearchAttributeKey.CreateKeyword(name), remote.Context.TraceId.ToHexString())
+            .Set(key, remote.Context.TraceId.ToHexString())
             .ToSearchAttributeCollection();
         var child = (ChildWorkflowOptions)input.Options.Clone();
         child.TypedSearchAttributes = attributes;
